@@ -1,0 +1,130 @@
+package resilience
+
+import (
+	"context"
+	"errors"
+)
+
+// Outcome is how a policy judges one call: as evidence that the dependency
+// works (Success), that it does not (Failure), or as no evidence at all
+// (Ignored).
+type Outcome uint8
+
+// The outcomes. Unclassified is the zero value: a [Classifier] returns it to
+// say "no opinion, ask the next one".
+const (
+	Unclassified Outcome = iota
+	Success
+	Failure
+	Ignored
+)
+
+// String returns "success", "failure", "ignored" or "unclassified".
+func (o Outcome) String() string {
+	switch o {
+	case Success:
+		return "success"
+	case Failure:
+		return "failure"
+	case Ignored:
+		return "ignored"
+	}
+	return "unclassified"
+}
+
+// ErrorClassifier judges a call from its error alone. Non-generic components
+// (a breaker shared by calls of several result types) take this form. ctx is
+// the context the caller passed in, so the classifier can tell the caller's
+// own cancellation from a failure of the dependency.
+type ErrorClassifier func(ctx context.Context, err error) Outcome
+
+// Classifier judges a call from its result and its error, so that a result
+// can be a failure without an error (an HTTP 503 response, say). It may
+// return [Unclassified] to defer to the next classifier; see [Classify].
+type Classifier[T any] func(ctx context.Context, result T, err error) Outcome
+
+// DefaultOutcome is the classification every policy uses unless told
+// otherwise:
+//
+//   - a nil error is Success;
+//   - a rejection by another policy ([IsRejected]) is Ignored: the call never
+//     reached the dependency, so it says nothing about it;
+//   - an error that is, or wraps, the caller's own context error or its
+//     [context.Cause], while that context is done, is Ignored: the caller
+//     gave up, the dependency did not fail (a deadline set by an inner
+//     timeout policy is not the caller's, and counts as a Failure);
+//   - anything else is Failure.
+func DefaultOutcome(ctx context.Context, err error) Outcome {
+	switch {
+	case err == nil:
+		return Success
+	case IsRejected(err):
+		return Ignored
+	case callerGaveUp(ctx, err):
+		return Ignored
+	}
+	return Failure
+}
+
+func callerGaveUp(ctx context.Context, err error) bool {
+	if ctx == nil {
+		return false
+	}
+	cerr := ctx.Err()
+	if cerr == nil {
+		return false
+	}
+	if errors.Is(err, cerr) {
+		return true
+	}
+	cause := context.Cause(ctx)
+	return cause != cerr && errors.Is(err, cause)
+}
+
+// Classify returns a classifier that asks each of cs in turn and keeps the
+// first answer other than [Unclassified]; when every one defers (or cs is
+// empty) it falls back to [DefaultOutcome]. Nil entries are skipped.
+func Classify[T any](cs ...Classifier[T]) Classifier[T] {
+	var live []Classifier[T]
+	for _, c := range cs {
+		if c != nil {
+			live = append(live, c)
+		}
+	}
+	return func(ctx context.Context, v T, err error) Outcome {
+		for _, c := range live {
+			if o := c(ctx, v, err); o != Unclassified {
+				return o
+			}
+		}
+		return DefaultOutcome(ctx, err)
+	}
+}
+
+// ClassifyErrors is [Classify] for error classifiers: the first answer other
+// than [Unclassified] wins, and [DefaultOutcome] decides when all defer.
+func ClassifyErrors(ecs ...ErrorClassifier) ErrorClassifier {
+	var live []ErrorClassifier
+	for _, c := range ecs {
+		if c != nil {
+			live = append(live, c)
+		}
+	}
+	return func(ctx context.Context, err error) Outcome {
+		for _, c := range live {
+			if o := c(ctx, err); o != Unclassified {
+				return o
+			}
+		}
+		return DefaultOutcome(ctx, err)
+	}
+}
+
+// ForResults lifts an [ErrorClassifier] to a [Classifier] of any result
+// type, so a breaker's error rules can be reused by a result-aware adapter.
+func ForResults[T any](ec ErrorClassifier) Classifier[T] {
+	if ec == nil {
+		return nil
+	}
+	return func(ctx context.Context, _ T, err error) Outcome { return ec(ctx, err) }
+}
