@@ -1,0 +1,2 @@
+// Package backoff provides delay strategies and the retry policy.
+package backoff
