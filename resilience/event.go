@@ -25,9 +25,12 @@ const (
 	// EventPanic: a guarded function panicked where nobody could receive
 	// the panic (a function abandoned by a timeout). Err is a *PanicError.
 	EventPanic
+	// EventFallback: a fallback answered instead of the call. Err is the
+	// call's error; Reason names the alternative that answered.
+	EventFallback
 )
 
-var kindNames = [...]string{"unknown", "state_change", "rejection", "outcome", "retry", "timeout", "limit_change", "panic"}
+var kindNames = [...]string{"unknown", "state_change", "rejection", "outcome", "retry", "timeout", "limit_change", "panic", "fallback"}
 
 // String returns the kind in snake case ("state_change").
 func (k EventKind) String() string {

@@ -32,6 +32,7 @@ type SlogOptions struct {
 //     opens, a target turns unhealthy) and at Info otherwise (it closes);
 //   - rejections at Debug, timeouts and retries at Info, all rate-limited so
 //     an outage cannot flood the log;
+//   - fallbacks at Info, rate-limited like retries;
 //   - limit changes at Info, panics in abandoned calls at Error;
 //   - outcomes at Debug, only with [SlogOptions.LogOutcomes].
 //
@@ -109,6 +110,8 @@ func classifyEvent(e Event, outcomes bool) (level slog.Level, msg string, noisy 
 		return slog.LevelInfo, "limit changed", false
 	case EventPanic:
 		return slog.LevelError, "panic in abandoned call", false
+	case EventFallback:
+		return slog.LevelInfo, "fallback used", true
 	case EventOutcome:
 		if outcomes {
 			return slog.LevelDebug, "call finished", true
