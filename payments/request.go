@@ -75,8 +75,8 @@ type PaymentRequest struct {
 
 // FieldError is one problem with one field of a request.
 type FieldError struct {
-	Field   string // JSON name of the field: "amount", "payer", …
-	Problem string // what is wrong, in words
+	Field   string `json:"field"`   // JSON name of the field: "amount", "payer", …
+	Problem string `json:"problem"` // what is wrong, in words
 }
 
 // Error returns "field: problem".

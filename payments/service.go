@@ -87,7 +87,7 @@ type Receipt struct {
 type TransferStatus struct {
 	IdempotencyKey string        `json:"idempotency_key"`
 	State          TransferState `json:"state"`
-	TransferID     string        `json:"transfer_id,omitempty"`   // when completed
+	TransferID     string        `json:"transfer_id,omitempty"`    // when completed
 	DeclineReason  string        `json:"decline_reason,omitempty"` // when declined
 	Amount         Money         `json:"amount"`
 	At             time.Time     `json:"at"`
