@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -76,18 +77,27 @@ func (d *discard) WriteHeader(int)             {}
 // BankHandler serves b over the httpapi bank API behind inj (nil: no
 // faults).
 func BankHandler(b *Bank, inj *Injector) (http.Handler, error) {
+	if b == nil {
+		return nil, errors.New("sim: BankHandler needs a non-nil *Bank")
+	}
 	h, err := httpapi.NewBankHandler(b, httpapi.HandlerConfig{})
 	return behind(inj, h), err
 }
 
 // FXHandler serves fx over the httpapi FX API behind inj (nil: no faults).
 func FXHandler(fx *FX, inj *Injector) (http.Handler, error) {
+	if fx == nil {
+		return nil, errors.New("sim: FXHandler needs a non-nil *FX")
+	}
 	h, err := httpapi.NewFXHandler(fx, httpapi.HandlerConfig{})
 	return behind(inj, h), err
 }
 
 // LogHandler serves l over the httpapi log API behind inj (nil: no faults).
 func LogHandler(l *Log, inj *Injector) (http.Handler, error) {
+	if l == nil {
+		return nil, errors.New("sim: LogHandler needs a non-nil *Log")
+	}
 	h, err := httpapi.NewLogHandler(l, httpapi.HandlerConfig{})
 	return behind(inj, h), err
 }
