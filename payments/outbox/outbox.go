@@ -1,6 +1,3 @@
-// Package outbox keeps transaction-log entries that could not be appended
-// yet, so they can be replayed, in order and once each, when the log
-// recovers: [Memory] for tests and [File], durable across crashes.
 package outbox
 
 import (
