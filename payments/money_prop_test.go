@@ -96,7 +96,7 @@ func TestPropConvertBounds(t *testing.T) {
 			// Only a result beyond int64 may be refused.
 			lim := new(big.Rat).SetInt64(math.MaxInt64 - 1)
 			if !errors.Is(err, payments.ErrOverflow) || new(big.Rat).Abs(exact).Cmp(lim) < 0 {
-				t.Fatalf("Convert(%d %s at %s to %s) refused: %v (exact %s)", minor, from, rate, to, err, exact.FloatString(3))
+				t.Fatalf("Convert(%d %s at %s to %s) refused: %v (exact %s)", minor, from, rate, to, err, exact.RatString())
 			}
 			return
 		}
@@ -107,10 +107,10 @@ func TestPropConvertBounds(t *testing.T) {
 			bound = big.NewRat(1, 1)
 		}
 		if dist.Cmp(bound) > 0 || (mode != payments.TowardZero && dist.Cmp(big.NewRat(1, 1)) >= 0) {
-			t.Fatalf("Convert gave %d, exact %s, off by %s", got.Minor(), exact.FloatString(6), dist.FloatString(6))
+			t.Fatalf("Convert gave %d, exact %s, off by %s", got.Minor(), exact.RatString(), dist.RatString())
 		}
 		if got.Sign() != 0 && got.Sign() != exact.Sign() {
-			t.Fatalf("sign flipped: %d from exact %s", got.Minor(), exact.FloatString(6))
+			t.Fatalf("sign flipped: %d from exact %s", got.Minor(), exact.RatString())
 		}
 		if got.Currency() != to {
 			t.Fatalf("currency %s, want %s", got.Currency(), to)

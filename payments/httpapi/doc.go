@@ -25,7 +25,10 @@
 //     payments.ErrNotFound, payments.ErrNoRate, payments.ErrInvalidRequest).
 //
 // An error caused by the caller's own context also matches its context
-// error, so resilience.DefaultOutcome ignores it.
+// error, so resilience.DefaultOutcome ignores it. [Outcome] is the
+// classifier for breakers (a decline is a success of the dependency), and
+// [NotProcessed] tells "not attempted, safe to retry" from "outcome
+// unknown, reconcile".
 //
 // # Wire format
 //
