@@ -12,43 +12,47 @@ package payments
 // would pass Luhn by chance one time in ten. The check errs toward refusing:
 // about one honest 13-19 digit number in ten passes Luhn.
 func ContainsCardNumber(s string) bool {
-	var groups [][]byte // the digits of each group of the current run
-	var cur []byte
-	flush := func() bool {
-		if len(cur) > 0 {
-			groups = append(groups, cur)
-			cur = nil
-		}
-		found := anySpanIsPAN(groups)
-		groups = groups[:0]
-		return found
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			cur = append(cur, c)
-		case (c == ' ' || c == '-') && len(cur) > 0 && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
-			groups = append(groups, cur) // a single separator between digits continues the run
-			cur = nil
-		default:
-			if flush() {
-				return true
+	var buf [8]group // most runs have few groups: no allocation for them
+	groups := buf[:0]
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && isDigit(s[i]) {
+			if start < 0 {
+				start = i
 			}
+			continue
 		}
+		if start >= 0 {
+			groups = append(groups, group{start, i})
+			start = -1
+		}
+		// A single separator between two digits continues the run.
+		if i+1 < len(s) && (s[i] == ' ' || s[i] == '-') && len(groups) > 0 &&
+			groups[len(groups)-1].end == i && isDigit(s[i+1]) {
+			continue
+		}
+		if anySpanIsPAN(s, groups) {
+			return true
+		}
+		groups = groups[:0]
 	}
-	return flush()
+	return false
 }
 
-func anySpanIsPAN(groups [][]byte) bool {
+// group is s[start:end], a maximal sequence of digits.
+type group struct{ start, end int }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func anySpanIsPAN(s string, groups []group) bool {
 	for i := range groups {
 		n := 0
 		for j := i; j < len(groups); j++ {
-			n += len(groups[j])
+			n += groups[j].end - groups[j].start
 			if n > 19 {
 				break
 			}
-			if n >= 13 && luhn(groups[i:j+1]) {
+			if n >= 13 && luhn(s, groups[i:j+1]) {
 				return true
 			}
 		}
@@ -57,11 +61,11 @@ func anySpanIsPAN(groups [][]byte) bool {
 }
 
 // luhn runs the Luhn checksum over the digits of groups, read in order.
-func luhn(groups [][]byte) bool {
+func luhn(s string, groups []group) bool {
 	sum, double := 0, false
 	for g := len(groups) - 1; g >= 0; g-- {
-		for k := len(groups[g]) - 1; k >= 0; k-- {
-			d := int(groups[g][k] - '0')
+		for k := groups[g].end - 1; k >= groups[g].start; k-- {
+			d := int(s[k] - '0')
 			if double {
 				if d *= 2; d > 9 {
 					d -= 9
