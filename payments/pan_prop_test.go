@@ -30,7 +30,7 @@ func TestPropCardNumbersAreFoundWhereverWritten(t *testing.T) {
 	}
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(12, 18).Draw(t, "digits before check")
-		body := []byte(rapid.StringMatching(`[0-9]{` + itoa(n) + `}`).Draw(t, "body"))
+		body := []byte(rapid.StringMatching(`[0-9]{`+itoa(n)+`}`).Draw(t, "body"))
 		pan := luhnComplete(body)
 		sep := rapid.SampledFrom([]string{"", " ", "-"}).Draw(t, "separator")
 		var b strings.Builder
