@@ -36,21 +36,28 @@ func (id AccountID) Valid() bool {
 	return true
 }
 
+// KeyRule describes a valid idempotency key, for error messages.
+const KeyRule = "want 1-64 characters of [A-Za-z0-9-_.:], starting with a letter or digit"
+
 // ValidIdempotencyKey reports whether k is 1 to [MaxIdempotencyKeyLen]
-// bytes of ASCII letters, digits, '-', '_', '.' or ':' — safe in a URL path
-// segment, a header and a log line, and a UUID fits.
+// bytes of ASCII letters, digits, '-', '_', '.' or ':', starting with a
+// letter or digit — safe in a URL path segment (never "." or ".."), a
+// header and a log line; a UUID fits.
 func ValidIdempotencyKey(k string) bool {
-	if len(k) == 0 || len(k) > MaxIdempotencyKeyLen {
+	if len(k) == 0 || len(k) > MaxIdempotencyKeyLen || !isAlnum(k[0]) {
 		return false
 	}
 	for i := 0; i < len(k); i++ {
 		c := k[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c == '-' || c == '_' || c == '.' || c == ':') {
+		if !isAlnum(c) && c != '-' && c != '_' && c != '.' && c != ':' {
 			return false
 		}
 	}
 	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // PaymentRequest asks to move Amount from Payer to Payee. When
@@ -130,7 +137,7 @@ func (r *PaymentRequest) Validate() error {
 	case r.IdempotencyKey == "":
 		v.add("idempotency_key", "required")
 	case !ValidIdempotencyKey(r.IdempotencyKey):
-		v.add("idempotency_key", "want 1-64 characters of [A-Za-z0-9-_.:]")
+		v.add("idempotency_key", KeyRule)
 	}
 	v.account("payer", r.Payer)
 	v.account("payee", r.Payee)

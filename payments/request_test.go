@@ -55,6 +55,7 @@ func TestValidateFields(t *testing.T) {
 	}{
 		{"no key", func(r *payments.PaymentRequest) { r.IdempotencyKey = "" }, "idempotency_key"},
 		{"long key", func(r *payments.PaymentRequest) { r.IdempotencyKey = strings.Repeat("k", 65) }, "idempotency_key"},
+		{"dot-dot key", func(r *payments.PaymentRequest) { r.IdempotencyKey = ".." }, "idempotency_key"},
 		{"short account", func(r *payments.PaymentRequest) { r.Payer = "acct_abc" }, "payer"},
 		{"upper-case account", func(r *payments.PaymentRequest) { r.Payee = "acct_BOB000002" }, "payee"},
 		{"same accounts", func(r *payments.PaymentRequest) { r.Payee = r.Payer }, "payee"},

@@ -127,7 +127,7 @@ func (e Entry) Equal(o Entry) bool {
 func (e Entry) Validate() error {
 	var v validator
 	if !ValidIdempotencyKey(e.PaymentID) {
-		v.add("payment_id", "want 1-64 characters of [A-Za-z0-9-_.:]")
+		v.add("payment_id", KeyRule)
 	}
 	if !e.Amount.Currency().Known() {
 		v.add("amount", "unknown currency")

@@ -38,7 +38,7 @@ func (b *BankClient) Transfer(ctx context.Context, req payments.TransferRequest)
 func (b *BankClient) Status(ctx context.Context, key string) (payments.TransferStatus, error) {
 	if !payments.ValidIdempotencyKey(key) {
 		return payments.TransferStatus{}, &payments.ValidationError{Problems: []payments.FieldError{
-			{Field: "idempotency_key", Problem: "want 1-64 characters of [A-Za-z0-9-_.:]"}}}
+			{Field: "idempotency_key", Problem: payments.KeyRule}}}
 	}
 	var s payments.TransferStatus
 	err := b.c.do(ctx, "bank.Status", http.MethodGet, PathTransfers+"/"+url.PathEscape(key), nil, &s)

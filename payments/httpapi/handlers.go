@@ -39,7 +39,7 @@ func NewBankHandler(b payments.Bank, cfg HandlerConfig) (http.Handler, error) {
 		key := r.PathValue("key")
 		if !payments.ValidIdempotencyKey(key) {
 			writeError(w, &httpError{http.StatusBadRequest, ErrorBody{Code: CodeInvalid, Message: "malformed idempotency key",
-				Problems: []payments.FieldError{{Field: "idempotency_key", Problem: "want 1-64 characters of [A-Za-z0-9-_.:]"}}}})
+				Problems: []payments.FieldError{{Field: "idempotency_key", Problem: payments.KeyRule}}}})
 			return
 		}
 		st, err := b.Status(r.Context(), key)

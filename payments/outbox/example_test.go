@@ -39,8 +39,9 @@ func ExampleFile() {
 
 func ExampleMemory() {
 	o, _ := outbox.NewMemory(outbox.Config{MaxEntries: 1})
-	fmt.Println(o.Put(payments.Entry{PaymentID: "pay-1"}))
-	fmt.Println(o.Put(payments.Entry{PaymentID: "pay-2"}))
+	amount := payments.MustParseMoney("1.00 USD")
+	fmt.Println(o.Put(payments.Entry{PaymentID: "pay-1", Amount: amount}))
+	fmt.Println(o.Put(payments.Entry{PaymentID: "pay-2", Amount: amount}))
 	// Output:
 	// <nil>
 	// outbox: full: 1 entries pending

@@ -162,6 +162,9 @@ func (o *File) Recovery() Recovery { return o.recovery }
 
 // Put implements [Outbox]; the entry is on disk when it returns nil.
 func (o *File) Put(e payments.Entry) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch {

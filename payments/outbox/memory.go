@@ -30,6 +30,9 @@ func NewMemory(cfg Config) (*Memory, error) {
 
 // Put implements [Outbox].
 func (m *Memory) Put(e payments.Entry) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {

@@ -34,7 +34,8 @@ type Item struct {
 type Outbox interface {
 	// Put appends e. An entry whose PaymentID is already pending is not
 	// stored again (nil is returned), so a payment is queued once. When
-	// the outbox is full, Put returns an error matching ErrFull.
+	// the outbox is full, Put returns an error matching ErrFull; an entry
+	// that fails payments.Entry.Validate is refused with that error.
 	Put(e payments.Entry) error
 	// Pending returns the entries not yet acknowledged, oldest first.
 	Pending() []Item

@@ -75,6 +75,9 @@ func TestContract(t *testing.T) {
 			assert.Equal(t, []string{"pay-0", "pay-2", "pay-9"}, ids(got))
 			assert.Less(t, got[1].Seq, got[2].Seq, "sequence numbers grow")
 
+			assert.ErrorIs(t, o.Put(payments.Entry{PaymentID: "pay-x"}), payments.ErrInvalidRequest)
+			assert.Equal(t, 3, o.Len())
+
 			require.NoError(t, o.Close())
 			assert.ErrorIs(t, o.Put(entry(10)), outbox.ErrClosed)
 			assert.ErrorIs(t, o.Ack(got[0].Seq), outbox.ErrClosed)
