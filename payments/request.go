@@ -20,6 +20,7 @@ const (
 // AccountID names a bank account. A well-formed one is "acct_" followed by
 // 8 to 32 lower-case ASCII letters or digits ("acct_alice0001"): short
 // enough to log, with no characters that need escaping in a URL or a log.
+// The zero value (empty) is not well-formed.
 type AccountID string
 
 // Valid reports whether id is well-formed.
@@ -80,7 +81,8 @@ type PaymentRequest struct {
 	Reference   string `json:"reference,omitempty"`
 }
 
-// FieldError is one problem with one field of a request.
+// FieldError is one problem with one field of a request. It is plain,
+// comparable data.
 type FieldError struct {
 	Field   string `json:"field"`   // JSON name of the field: "amount", "payer", …
 	Problem string `json:"problem"` // what is wrong, in words
@@ -90,7 +92,8 @@ type FieldError struct {
 func (f FieldError) Error() string { return f.Field + ": " + f.Problem }
 
 // ValidationError lists every problem found in a request, in field order.
-// It matches [ErrInvalidRequest] with errors.Is.
+// It matches [ErrInvalidRequest] with errors.Is. A zero ValidationError has
+// no problems; once returned it is not modified, so it may be shared.
 type ValidationError struct {
 	Problems []FieldError
 }

@@ -62,7 +62,8 @@ func (req TransferRequest) Validate() error {
 	return err
 }
 
-// TransferState is where a transfer stands at the bank.
+// TransferState is where a transfer stands at the bank. The zero value
+// (empty) is no state.
 type TransferState string
 
 // The transfer states. A transfer is committed (Completed) or refused
@@ -72,7 +73,8 @@ const (
 	TransferDeclined  TransferState = "declined"
 )
 
-// Receipt is the bank's answer to a committed transfer.
+// Receipt is the bank's answer to a committed transfer. It is plain data,
+// safe to share once no goroutine modifies it.
 type Receipt struct {
 	TransferID     string    `json:"transfer_id"`
 	IdempotencyKey string    `json:"idempotency_key"`
@@ -83,7 +85,8 @@ type Receipt struct {
 	Replayed bool `json:"replayed"`
 }
 
-// TransferStatus is what [Bank.Status] knows about a key.
+// TransferStatus is what [Bank.Status] knows about a key. It is plain data,
+// safe to share once no goroutine modifies it.
 type TransferStatus struct {
 	IdempotencyKey string        `json:"idempotency_key"`
 	State          TransferState `json:"state"`
@@ -93,7 +96,8 @@ type TransferStatus struct {
 	At             time.Time     `json:"at"`
 }
 
-// Quote is a rate valid as of a time: 1 From = Rate To.
+// Quote is a rate valid as of a time: 1 From = Rate To. The zero value has
+// no currencies and an invalid rate. It is plain, comparable data.
 type Quote struct {
 	From Currency  `json:"from"`
 	To   Currency  `json:"to"`
@@ -102,7 +106,9 @@ type Quote struct {
 }
 
 // Entry is one settled payment in the transaction log, identified by
-// PaymentID (the payment's idempotency key).
+// PaymentID (the payment's idempotency key). The zero value is invalid
+// (see [Entry.Validate]); an Entry is plain data, safe to share once no
+// goroutine modifies it.
 type Entry struct {
 	PaymentID  string    `json:"payment_id"`
 	TransferID string    `json:"transfer_id"`

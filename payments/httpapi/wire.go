@@ -26,6 +26,7 @@ const (
 )
 
 // ErrorBody is the JSON body of every non-2xx response the handlers send.
+// It is plain data.
 type ErrorBody struct {
 	Code     string                `json:"code"`
 	Message  string                `json:"message"`

@@ -26,7 +26,8 @@ type FileConfig struct {
 	CompactBytes int64
 }
 
-// Recovery reports what [OpenFile] found in an existing file.
+// Recovery reports what [OpenFile] found in an existing file. It is plain
+// data; the zero value means a clean, empty file.
 type Recovery struct {
 	Pending        int   // entries loaded as pending
 	TruncatedBytes int64 // bytes of a torn or corrupt tail, cut off

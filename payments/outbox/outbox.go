@@ -23,7 +23,8 @@ var (
 const DefaultMaxEntries = 10000
 
 // Item is a pending entry with the sequence number that acknowledges it.
-// Sequence numbers grow with every Put; they order the outbox.
+// Sequence numbers grow with every Put; they order the outbox, and they
+// stay the same across a reopen of a [File]. It is plain data.
 type Item struct {
 	Seq   uint64
 	Entry payments.Entry

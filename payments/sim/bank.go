@@ -16,7 +16,8 @@ type BankConfig struct {
 	Clock clock.Clock
 }
 
-// BankStats counts what a [Bank] did. It is a copy, taken under the lock.
+// BankStats counts what a [Bank] did: a copy taken under the bank's lock,
+// so its fields are consistent with one another. It is plain data.
 type BankStats struct {
 	TransferCalls int // calls of Transfer that reached the bank
 	StatusCalls   int // calls of Status

@@ -12,7 +12,8 @@ import (
 
 // Chance is a probability in basis points: 0 (never) to 10000 (always).
 // Integers keep the simulator free of floating point like the rest of the
-// payments tree, and 0.01% is fine enough for fault injection.
+// payments tree, and 0.01% is fine enough for fault injection. The zero
+// value is Never.
 type Chance int
 
 // Bounds of a Chance.
@@ -30,7 +31,8 @@ type Latency struct {
 	Fixed, Jitter time.Duration
 }
 
-// WindowKind says what a scheduled [Window] does.
+// WindowKind says what a scheduled [Window] does. The zero value is no kind
+// and is refused.
 type WindowKind uint8
 
 // The kinds of windows.
@@ -44,6 +46,7 @@ const (
 
 // Window is a scheduled fault, active from Start (inclusive) to End
 // (exclusive), both offsets from the injector's epoch ([Injector.Epoch]).
+// The zero value is refused (it has no Kind). It is plain data.
 type Window struct {
 	Kind       WindowKind
 	Start, End time.Duration
@@ -51,7 +54,8 @@ type Window struct {
 	Extra      time.Duration // Slowdown: latency added
 }
 
-// LostReplyMode says how a lost reply shows to the client.
+// LostReplyMode says how a lost reply shows to the client. The zero value
+// is Reply502.
 type LostReplyMode uint8
 
 // The lost-reply modes.
@@ -66,7 +70,7 @@ const (
 )
 
 // Faults is the set of faults an [Injector] applies. The zero value injects
-// nothing.
+// nothing. Faults is plain data; [Injector.Set] copies it.
 type Faults struct {
 	// ErrorRate is the chance that a request is answered ErrorStatus
 	// without reaching the service.
@@ -125,7 +129,8 @@ type InjectorConfig struct {
 	Faults Faults
 }
 
-// InjectorStats counts what an [Injector] did. It is a copy.
+// InjectorStats counts what an [Injector] did: a copy taken under the
+// injector's lock. It is plain data.
 type InjectorStats struct {
 	Requests    int // requests received, whatever became of them
 	Errors      int // answered with an injected error

@@ -72,7 +72,8 @@ func (f *FX) Quote(_ context.Context, from, to payments.Currency) (payments.Quot
 	return payments.Quote{From: from, To: to, Rate: r, AsOf: now}, nil
 }
 
-// LogStats counts what a [Log] did. It is a copy, taken under the lock.
+// LogStats counts what a [Log] did: a copy taken under the log's lock. It
+// is plain data.
 type LogStats struct {
 	Appends    int // calls of Append that reached the log
 	Stored     int // distinct entries stored
