@@ -1,9 +1,11 @@
 package outbox_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -100,5 +102,72 @@ func TestFileModel(t *testing.T) {
 			"ack":   m.ack,
 			"crash": m.crash,
 		})
+	})
+}
+
+// TestFileConcurrentBurst: puts and acks from many goroutines at once leave
+// a pending list that is bounded, free of duplicate payments, ordered by
+// sequence, and identical after a crash and reopen.
+func TestFileConcurrentBurst(t *testing.T) {
+	dir := t.TempDir()
+	run := 0
+	rapid.Check(t, func(t *rapid.T) {
+		run++
+		path := filepath.Join(dir, fmt.Sprintf("burst-%d", run))
+		max := rapid.IntRange(1, 10).Draw(t, "max")
+		o, err := outbox.OpenFile(path, outbox.FileConfig{Config: outbox.Config{MaxEntries: max}, CompactBytes: 512})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer o.Close()
+		putIDs := rapid.SliceOfN(rapid.IntRange(0, 12), 1, 24).Draw(t, "puts")
+		ackSeqs := rapid.SliceOfN(rapid.Uint64Range(1, 24), 0, 24).Draw(t, "acks")
+
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for _, id := range putIDs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				e := entry(0)
+				e.PaymentID = fmt.Sprintf("pay-%d", id)
+				if err := o.Put(e); err != nil && !errors.Is(err, outbox.ErrFull) {
+					t.Error(err)
+				}
+			}()
+		}
+		for _, seq := range ackSeqs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if err := o.Ack(seq); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+
+		got := o.Pending()
+		if len(got) > max {
+			t.Fatalf("%d pending, max %d", len(got), max)
+		}
+		seen := map[string]bool{}
+		for i, it := range got {
+			if seen[it.Entry.PaymentID] || (i > 0 && got[i-1].Seq >= it.Seq) {
+				t.Fatalf("duplicate or disorder in %v", ids(got))
+			}
+			seen[it.Entry.PaymentID] = true
+		}
+		again, err := outbox.OpenFile(path, outbox.FileConfig{Config: outbox.Config{MaxEntries: max}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer again.Close()
+		if fmt.Sprint(again.Pending()) != fmt.Sprint(got) {
+			t.Fatalf("after reopen %v, before %v", ids(again.Pending()), ids(got))
+		}
 	})
 }
