@@ -10,7 +10,8 @@
 // fault can be changed while requests are in flight. Time comes from an
 // injectable clock.Clock; randomness from a seed, so a run can be replayed.
 //
-// Serve the handlers on loopback with net/http/httptest:
+// [Start] serves all three on loopback, each behind its own injector. To
+// serve one handler alone, use net/http/httptest:
 //
 //	bank := sim.NewBank(sim.BankConfig{})
 //	inj := sim.NewInjector(sim.InjectorConfig{Seed: 1})
