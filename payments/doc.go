@@ -1,0 +1,15 @@
+// Package payments holds the money types and the service contracts of the
+// riprap payment gateway: [Money] as int64 minor units of an ISO 4217
+// [Currency], exact [Rate] conversion with a chosen [Rounding], validated
+// [PaymentRequest]s, and the [Bank], [FX] and [Log] interfaces with their
+// errors.
+//
+// No floating point touches an amount. Parsing is strict ("12.34 USD", at
+// most the currency's number of decimals), arithmetic reports overflow, and
+// conversion is computed in math/big from a rational rate, then rounded
+// half-even unless told otherwise.
+//
+// Transports live in sub-packages: payments/httpapi (HTTP/JSON clients and
+// handlers), payments/sim (simulated services with fault injection) and
+// payments/outbox (durable queue for log entries).
+package payments

@@ -1,0 +1,45 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/riprap-go/riprap/payments"
+	"github.com/riprap-go/riprap/resilience"
+)
+
+// Outcome is a resilience.ErrorClassifier for calls through these clients.
+// A permanent error (a decline, a conflict, an invalid request, any 4xx
+// other than 408 and 429) is a Success: the dependency worked and answered
+// "no", so it must not trip a breaker. Everything else follows
+// resilience.DefaultOutcome: the caller's own cancellation is Ignored, and
+// overload, 5xx, transport and malformed responses are Failures.
+func Outcome(ctx context.Context, err error) resilience.Outcome {
+	if err != nil && payments.IsPermanent(err) {
+		return resilience.Success
+	}
+	return resilience.DefaultOutcome(ctx, err)
+}
+
+// NotProcessed reports whether err proves the request had no effect, so
+// that a payment can be reported "not attempted, safe to retry" rather than
+// "outcome unknown":
+//
+//   - [ErrOverloaded]: by the contract of this API, 429 and 503 are sent
+//     before any processing (the simulator honours it);
+//   - [ErrClientError] and payments validation errors: refused as invalid;
+//   - a dial error: the request never left this process.
+//
+// It is false for nil and for every error whose effect is unknown
+// (5xx, a connection lost after sending, a malformed 2xx, a timeout).
+func NotProcessed(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrOverloaded) || errors.Is(err, ErrClientError) || errors.Is(err, payments.ErrInvalidRequest) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}

@@ -1,0 +1,164 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/riprap-go/riprap/payments"
+)
+
+// DefaultMaxResponseBytes bounds a response body when
+// ClientConfig.MaxResponseBytes is zero.
+const DefaultMaxResponseBytes = 1 << 20
+
+// ClientConfig tunes a client. The zero value is ready to use.
+type ClientConfig struct {
+	// HTTPClient sends the requests; nil means a client on
+	// http.DefaultTransport with no overall timeout: deadlines belong to
+	// the caller's context (and to a timeout policy).
+	HTTPClient *http.Client
+	// MaxResponseBytes bounds how much of a response body is read; a
+	// longer body is an error. Zero means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// Clock reads Retry-After dates; nil means the real clock.
+	Clock clock.Clock
+}
+
+// client is the transport shared by the typed clients.
+type client struct {
+	base  string
+	hc    *http.Client
+	max   int64
+	clock clock.Clock
+}
+
+func newClient(kind, baseURL string, cfg ClientConfig) (client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return client{}, fmt.Errorf("httpapi: %s base URL must be an absolute http(s) URL, got %q", kind, baseURL)
+	}
+	if cfg.MaxResponseBytes < 0 {
+		return client{}, fmt.Errorf("httpapi: MaxResponseBytes must be >= 0, got %d", cfg.MaxResponseBytes)
+	}
+	c := client{base: strings.TrimRight(baseURL, "/"), hc: cfg.HTTPClient, max: cfg.MaxResponseBytes, clock: cfg.Clock}
+	if c.hc == nil {
+		c.hc = &http.Client{}
+	}
+	if c.max == 0 {
+		c.max = DefaultMaxResponseBytes
+	}
+	if c.clock == nil {
+		c.clock = clock.New()
+	}
+	return c, nil
+}
+
+// do sends one request and decodes a 2xx body into out (nil: ignore it).
+// The body is encoded once into bytes; http.NewRequest gives the request a
+// GetBody over them, so the transport can resend it on a reused connection,
+// and every call of do (every retry) builds a fresh reader.
+func (c *client) do(ctx context.Context, op, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return &Error{Op: op, class: ErrClientError, Cause: fmt.Errorf("encode request: %w", err)}
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return &Error{Op: op, class: ErrClientError, Cause: err}
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return &Error{Op: op, class: ErrTransport, Cause: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.max+1))
+	if err != nil {
+		return &Error{Op: op, StatusCode: resp.StatusCode, class: ErrTransport, Cause: fmt.Errorf("read body: %w", err)}
+	}
+	if int64(len(data)) > c.max {
+		return &Error{Op: op, StatusCode: resp.StatusCode, class: ErrMalformedResponse,
+			Cause: fmt.Errorf("body longer than %d bytes", c.max)}
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return decodeSuccess(op, resp.StatusCode, data, out)
+	}
+	return c.statusError(op, resp, data)
+}
+
+func decodeSuccess(op string, status int, data []byte, out any) error {
+	if out == nil {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	err := dec.Decode(out)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after JSON value")
+	}
+	if err != nil {
+		return &Error{Op: op, StatusCode: status, class: ErrMalformedResponse, Cause: err}
+	}
+	return nil
+}
+
+// statusError builds the error for a non-2xx response. The body is read
+// leniently: a proxy's HTML page still yields a classified error.
+func (c *client) statusError(op string, resp *http.Response, data []byte) error {
+	e := &Error{Op: op, StatusCode: resp.StatusCode, class: classify(resp.StatusCode)}
+	var eb ErrorBody
+	if json.Unmarshal(data, &eb) == nil {
+		e.Code, e.Message = eb.Code, clip(eb.Message)
+	}
+	if e.class == ErrOverloaded {
+		e.After = parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())
+	}
+	if e.class == ErrClientError {
+		e.Cause = domainError(eb)
+	}
+	return e
+}
+
+// domainError turns an error body into the payments error it names.
+func domainError(eb ErrorBody) error {
+	switch eb.Code {
+	case CodeDeclined:
+		return &payments.DeclineError{Reason: clip(eb.Reason)}
+	case CodeConflict:
+		return payments.ErrIdempotencyConflict
+	case CodeNotFound:
+		return payments.ErrNotFound
+	case CodeNoRate:
+		return payments.ErrNoRate
+	case CodeCurrency:
+		return payments.ErrUnknownCurrency
+	case CodeInvalid:
+		if len(eb.Problems) > 0 {
+			return &payments.ValidationError{Problems: eb.Problems}
+		}
+		return payments.ErrInvalidRequest
+	}
+	return nil
+}
+
+func clip(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}

@@ -1,0 +1,110 @@
+package sim
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/riprap-go/riprap/payments/httpapi"
+)
+
+// Wrap returns next behind the injector's faults. Per request, in order:
+// an active outage window refuses it; an injected error refuses it; the
+// latency (plus active slowdowns) delays it, giving up if the request's
+// context ends first; then next serves it, and with the lost-reply chance
+// its answer is thrown away and replaced by a 502 or a closed connection.
+// Refused requests never reach next, so they have no effect.
+func (i *Injector) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := i.decide()
+		if d.status != 0 {
+			refuse(w, d)
+			return
+		}
+		if d.delay > 0 && !i.wait(r, d.delay) {
+			return
+		}
+		i.count(&i.stats.Passed)
+		if !d.lose {
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(&discard{header: http.Header{}}, r) // commit, then lose the answer
+		i.count(&i.stats.LostReplies)
+		if d.mode == CloseConnection {
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					_ = conn.Close()
+					return
+				}
+			}
+		}
+		httpapi.WriteError(w, http.StatusBadGateway, "bad_gateway", "upstream reply lost")
+	})
+}
+
+// wait delays the request by d on the injector's clock; it reports false
+// (and counts a cancellation) when the request's context ends first.
+func (i *Injector) wait(r *http.Request, d time.Duration) bool {
+	t := i.clock.Timer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		i.count(&i.stats.Cancelled)
+		return false
+	}
+}
+
+func refuse(w http.ResponseWriter, d decision) {
+	if d.retryAfter > 0 && (d.status == http.StatusServiceUnavailable || d.status == http.StatusTooManyRequests) {
+		secs := (d.retryAfter + time.Second - 1) / time.Second // round up: never invite an early retry
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
+	}
+	httpapi.WriteError(w, d.status, d.code, "injected fault")
+}
+
+// discard is a ResponseWriter that forgets everything: the reply that gets
+// lost.
+type discard struct{ header http.Header }
+
+func (d *discard) Header() http.Header         { return d.header }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
+
+// BankHandler serves b over the httpapi bank API behind inj (nil: no
+// faults).
+func BankHandler(b *Bank, inj *Injector) (http.Handler, error) {
+	if b == nil {
+		return nil, errors.New("sim: BankHandler needs a non-nil *Bank")
+	}
+	h, err := httpapi.NewBankHandler(b, httpapi.HandlerConfig{})
+	return behind(inj, h), err
+}
+
+// FXHandler serves fx over the httpapi FX API behind inj (nil: no faults).
+func FXHandler(fx *FX, inj *Injector) (http.Handler, error) {
+	if fx == nil {
+		return nil, errors.New("sim: FXHandler needs a non-nil *FX")
+	}
+	h, err := httpapi.NewFXHandler(fx, httpapi.HandlerConfig{})
+	return behind(inj, h), err
+}
+
+// LogHandler serves l over the httpapi log API behind inj (nil: no faults).
+func LogHandler(l *Log, inj *Injector) (http.Handler, error) {
+	if l == nil {
+		return nil, errors.New("sim: LogHandler needs a non-nil *Log")
+	}
+	h, err := httpapi.NewLogHandler(l, httpapi.HandlerConfig{})
+	return behind(inj, h), err
+}
+
+func behind(inj *Injector, h http.Handler) http.Handler {
+	if inj == nil || h == nil {
+		return h
+	}
+	return inj.Wrap(h)
+}
