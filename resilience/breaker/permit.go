@@ -142,6 +142,9 @@ func (b *Breaker) observe(ph *phase, n uint64, failed, slow bool, consecutive in
 		st = ph.timed.stats(end)
 	}
 	if reason := b.tripReason(consecutive, st); reason != "" {
+		if !b.stampOut {
+			end = b.now() // unread so far: only opening needs the time
+		}
 		b.trip(end, false, reason, retryAfter)
 	}
 }
