@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,6 +103,13 @@ func BenchmarkClosedSuccessTimeWindow(b *testing.B) {
 func BenchmarkClosedSuccessSlowCallRule(b *testing.B) {
 	br := mustNew(b, breaker.Config{SlowCallRate: 0.5, SlowCallDuration: time.Second, WindowSize: 100})
 	serialAndParallel(b, func(int) { call(br, resilience.Success) })
+}
+
+// BenchmarkSharedAtomicAdd is the floor of any design that counts every
+// success in one word: the closed path does exactly one such add.
+func BenchmarkSharedAtomicAdd(b *testing.B) {
+	var n atomic.Uint64
+	serialAndParallel(b, func(int) { n.Add(1) })
 }
 
 func BenchmarkTimeNow(b *testing.B) {

@@ -92,7 +92,11 @@ func ExampleRegistry() {
 
 type receipt struct{ ID string }
 
-type balance struct{ Cents int64 }
+// balanceReply is an HTTP reply: a 503 comes without a Go error.
+type balanceReply struct {
+	Status int
+	Cents  int64
+}
 
 // One breaker shared by calls of two result types: failures of either
 // count against the same dependency. The balance policy also treats an
@@ -103,29 +107,25 @@ func ExamplePolicy() {
 	transfer := breaker.Policy[receipt](bank).Wrap(func(context.Context) (receipt, error) {
 		return receipt{}, errors.New("connection reset")
 	})
-	type reply struct {
-		status int
-		body   balance
-	}
-	unavailable := func(_ context.Context, r reply, err error) resilience.Outcome {
-		if err == nil && r.status == http.StatusServiceUnavailable {
+	unavailable := func(_ context.Context, r balanceReply, err error) resilience.Outcome {
+		if err == nil && r.Status == http.StatusServiceUnavailable {
 			return resilience.Failure
 		}
 		return resilience.Unclassified
 	}
-	lookup := breaker.Policy(bank, unavailable).Wrap(func(context.Context) (reply, error) {
-		return reply{status: http.StatusServiceUnavailable}, nil
+	balance := breaker.Policy(bank, unavailable).Wrap(func(context.Context) (balanceReply, error) {
+		return balanceReply{Status: http.StatusServiceUnavailable}, nil
 	})
 
 	ctx := context.Background()
 	_, err := transfer(ctx)
 	fmt.Println("transfer:", err)
-	r, err := lookup(ctx)
-	fmt.Println("balance:", r.status, err)
+	r, err := balance(ctx)
+	fmt.Println("balance:", r.Status, r.Cents, err)
 	_, err = transfer(ctx)
-	fmt.Println("transfer:", errors.Is(err, breaker.ErrOpen))
+	fmt.Println("transfer refused:", errors.Is(err, breaker.ErrOpen))
 	// Output:
 	// transfer: connection reset
-	// balance: 503 <nil>
-	// transfer: true
+	// balance: 503 0 <nil>
+	// transfer refused: true
 }

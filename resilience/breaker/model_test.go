@@ -192,7 +192,7 @@ func (m *model) shouldTrip() bool {
 // window selects the calls of the window from the full list.
 func (m *model) window() windowStats {
 	var st windowStats
-	in := func(c modelCall) bool { return true }
+	var in func(c modelCall) bool
 	if m.s.countSize > 0 {
 		n := len(m.calls)
 		if n == 0 {

@@ -117,6 +117,9 @@ func (b *Breaker) newPhase(st State, gen uint64, now int64, wait time.Duration) 
 // published: lock-free readers never see it change. b.mu must be held.
 func (b *Breaker) enter(st State, now int64, wait time.Duration, reason string, emit bool) *phase {
 	old := b.cur.Load()
+	// now may have been read before the lock, by a call that waited for
+	// it behind a later transition: phases never start before the last.
+	now = max(now, old.since)
 	b.retire(old)
 	ph := b.newPhase(st, old.gen+1, now, wait)
 	b.cur.Store(ph)
