@@ -1,8 +1,10 @@
 package breaker_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -303,4 +305,39 @@ func TestPermitDoneIsIdempotentAndZeroPermitIsInert(t *testing.T) {
 	s := b.Snapshot()
 	assert.Equal(t, uint64(1), s.Successes)
 	assert.Equal(t, uint64(0), s.Failures)
+}
+
+func TestIgnoredProbeFreesItsSlotAndCopiesReleaseOnce(t *testing.T) {
+	b, clk := newBreaker(t, breaker.Config{ConsecutiveFailures: 1, OpenWait: time.Second, SuccessesToClose: 2})
+	call(b, resilience.Failure)
+	clk.Add(time.Second)
+
+	probe := allow(t, b)
+	_, err := b.Allow()
+	require.ErrorIs(t, err, breaker.ErrHalfOpenFull)
+	probe.Done(resilience.Ignored)
+	assert.Equal(t, 0, b.Snapshot().ProbesInFlight, "an ignored probe frees its slot")
+
+	probe = allow(t, b)
+	copied := probe
+	probe.Done(resilience.Success)
+	copied.Done(resilience.Success) // counted in totals, but releases and closes nothing
+	s := b.Snapshot()
+	assert.Equal(t, breaker.HalfOpen, s.State)
+	assert.Equal(t, 1, s.ProbeSuccesses)
+	assert.Equal(t, 0, s.ProbesInFlight)
+}
+
+func TestSlogListenerLogsTransitionsWithSnapshot(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	b, _ := newBreaker(t, breaker.Config{
+		Name: "bank", ConsecutiveFailures: 1,
+		Listeners: resilience.Listeners{resilience.SlogListener(logger, resilience.SlogOptions{})},
+	})
+	call(b, resilience.Failure)
+	out := buf.String()
+	assert.Contains(t, out, `level=WARN msg="state change" policy=breaker name=bank from=closed to=open`)
+	assert.Contains(t, out, "snapshot.state=open")
+	assert.Contains(t, out, "snapshot.open_wait=5s")
 }
