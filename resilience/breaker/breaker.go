@@ -179,7 +179,7 @@ func (b *Breaker) ForceClosed() { b.manual(Disabled, "forced closed") }
 
 // MetricsOnly makes the breaker admit every call while still judging them:
 // when a trip rule holds it reports the opening it would make instead of
-// opening (see [MetricsOnly]).
+// opening (see the [MetricsOnly] state).
 func (b *Breaker) MetricsOnly() { b.manual(MetricsOnly, "metrics only") }
 
 // Reset closes the breaker with an empty window and restarts the open wait

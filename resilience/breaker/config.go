@@ -30,14 +30,43 @@ const maxWindowSize = 1 << 30
 // that opens after 5 consecutive failures, waits 5s, and closes after one
 // successful probe. A Config is copied by [New]; changing it later has no
 // effect on the breaker.
+//
+// # Trip rules
+//
+// Any combination of ConsecutiveFailures, FailureRate and SlowCallRate may
+// be set; the breaker opens when one of them holds. When none is set,
+// ConsecutiveFailures defaults to 5. Rules are evaluated when a failure or
+// a slow call is recorded: a fast success never opens the breaker.
+//
+// # Window
+//
+// Rates are computed over the last WindowSize calls (count based, the
+// default: 100) or over the last WindowDuration (time based, when set).
+// Either way the window is kept in WindowBuckets buckets and advances a
+// bucket at a time: a count window of 100 calls in 10 buckets holds between
+// 91 and 100 calls, a time window of 10s in 10 buckets covers between 9s and
+// 10s. Memory is O(WindowBuckets) and the cost of a call O(1).
+//
+// # Open wait
+//
+// The first opening waits OpenWait before a probe is admitted. When a
+// half-open breaker opens again, the k-th consecutive re-opening waits
+// OpenBackoff.Delay(k, previous wait) if OpenBackoff is set (jitter, if any,
+// comes from the strategy; a result <= 0 means OpenWait), else OpenWait. A
+// failure whose error carries a Retry-After ([resilience.RetryAfter])
+// lengthens the wait to it, unless IgnoreRetryAfter is set. The result is
+// capped at MaxOpenWait. The sequence restarts when the breaker closes.
+//
+// # Half-open
+//
+// At most MaxProbes calls are admitted at once; the breaker closes after
+// SuccessesToClose successful probes and opens again on a failed one (or a
+// slow one, when the slow-call rule is set). An ignored probe frees its
+// slot. A half-open state lasting MaxHalfOpen without closing opens the
+// breaker again, so probes that never report back cannot wedge it.
 type Config struct {
 	// Name identifies the breaker in rejections, events and a [Registry].
 	Name string
-
-	// Trip rules. Any combination may be set; the breaker opens when one of
-	// them holds. When none is set, ConsecutiveFailures defaults to 5.
-	// Rules are evaluated when a failure or a slow call is recorded: a fast
-	// success never opens the breaker.
 
 	// ConsecutiveFailures opens the breaker after that many failures in a
 	// row (0: rule off, unless no rule is set).
@@ -56,51 +85,36 @@ type Config struct {
 	// rule may open the breaker; default 10.
 	MinimumCalls int
 
-	// Window. Rates are computed over the last WindowSize calls (count
-	// based, the default: 100) or over the last WindowDuration (time based,
-	// when set). Either way the window is kept in WindowBuckets buckets
-	// and advances a bucket at a time: a count window of 100 calls in 10
-	// buckets holds between 91 and 100 calls, a time window of 10s in 10
-	// buckets covers between 9s and 10s. Memory is O(WindowBuckets), the
-	// cost of a call O(1).
-
-	// WindowSize is the length of a count window; it must be a multiple of
-	// WindowBuckets. Set either WindowSize or WindowDuration, not both.
+	// WindowSize is the length of a count window (default 100); it must be
+	// a multiple of WindowBuckets. Set either WindowSize or WindowDuration,
+	// not both.
 	WindowSize int
-	// WindowDuration is the length of a time window.
+	// WindowDuration is the length of a time window; 0 means a count window.
 	WindowDuration time.Duration
 	// WindowBuckets is how many buckets hold the window. Default: 10 for a
 	// time window; for a count window the largest divisor of WindowSize
 	// not above 10.
 	WindowBuckets int
 
-	// Open wait. The first opening waits OpenWait (default 5s) before a
-	// probe is admitted. When a half-open breaker opens again, the k-th
-	// consecutive re-opening waits OpenBackoff.Delay(k, previous wait) if
-	// OpenBackoff is set (jitter, if any, comes from the strategy), else
-	// OpenWait. A failure whose error carries a Retry-After
-	// ([resilience.RetryAfter]) lengthens the wait to it, unless
-	// IgnoreRetryAfter is set. The result is capped at MaxOpenWait
-	// (default: 1 minute, or OpenWait if longer). The sequence restarts
-	// when the breaker closes.
-
-	OpenWait    time.Duration
+	// OpenWait is the wait before the first probe; default 5s.
+	OpenWait time.Duration
+	// OpenBackoff, if set, computes the wait of consecutive re-openings.
+	// It is called under the breaker's lock and must not call back into it.
 	OpenBackoff backoff.Strategy
+	// MaxOpenWait caps every wait, Retry-After included; default 1 minute,
+	// or OpenWait if longer.
 	MaxOpenWait time.Duration
 	// IgnoreRetryAfter stops a failing error's Retry-After from lengthening
 	// the open wait.
 	IgnoreRetryAfter bool
 
-	// Half-open. At most MaxProbes (default 1) calls are admitted at once;
-	// the breaker closes after SuccessesToClose (default 1) successful
-	// probes and opens again on a failed one (or a slow one, when the
-	// slow-call rule is set). An ignored probe frees its slot. A half-open
-	// state lasting MaxHalfOpen (default 1 minute) without closing opens the
-	// breaker again, so probes that never report back cannot wedge it.
-
-	MaxProbes        int
+	// MaxProbes is how many half-open calls may be in flight; default 1.
+	MaxProbes int
+	// SuccessesToClose is how many successful probes close the breaker;
+	// default 1.
 	SuccessesToClose int
-	MaxHalfOpen      time.Duration
+	// MaxHalfOpen is how long half-open may last; default 1 minute.
+	MaxHalfOpen time.Duration
 
 	// Classifier judges the error given to [Permit.DoneErr] and to the
 	// [Policy] adapter; nil, or an answer of [resilience.Unclassified],
