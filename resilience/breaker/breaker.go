@@ -30,6 +30,15 @@ import (
 // Create one with [New]; the zero value is not usable. A Breaker is safe for
 // concurrent use.
 type Breaker struct {
+	// Totals since New. Each outcome is counted exactly once: successes of
+	// a counting phase through phase.calls, all others here. Written by
+	// rejections and by calls in the manual states, so they come first,
+	// away from the fields every call reads (as in phase).
+	succ, fail, ignored, slow, rejected atomic.Uint64
+
+	_ [64]byte
+
+	// Read-only after New, except cur, which transitions replace.
 	name     string
 	set      settings
 	classify resilience.ErrorClassifier
@@ -38,19 +47,14 @@ type Breaker struct {
 	disp     *resilience.Dispatcher
 	stampIn  bool // Allow reads the clock: slow-call rule or listeners
 	stampOut bool // Done reads the clock: time window, slow-call rule or listeners
+	cur      atomic.Pointer[phase]
 
-	cur atomic.Pointer[phase] // read by every call
+	_ [64]byte // keeps the lock, written by failures, off the lines above
 
 	mu         sync.Mutex // protects the fields below and phase fields marked so
 	succFolded uint64     // successes of retired phases (see phase.calls)
 	reopens    int        // consecutive re-openings since the breaker last closed
 	lastWait   time.Duration
-
-	_ [64]byte // keeps the totals, written on other paths, off cur's line
-
-	// Totals since New. Each outcome is counted exactly once: successes of
-	// a counting phase through phase.calls, all others here.
-	succ, fail, ignored, slow, rejected atomic.Uint64
 }
 
 // New returns a closed breaker configured by cfg, or an error naming the

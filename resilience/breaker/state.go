@@ -56,24 +56,6 @@ const sealed = uint64(1) << 63
 // from an earlier generation is recognised by pointer comparison and
 // dropped.
 type phase struct {
-	// Immutable once published.
-	state   State
-	gen     uint64
-	since   int64         // nanoseconds since Breaker.base
-	until   int64         // Open: when a probe may be admitted; HalfOpen: when half-open gives up
-	wait    time.Duration // Open: this opening's wait
-	count   *countWindow  // Closed, MetricsOnly with a count window
-	timed   *timeWindow   // Closed, MetricsOnly with a time window
-	refusal RejectedError // what Allow returns while this phase refuses calls
-	full    RejectedError // HalfOpen: what Allow returns when every probe slot is taken
-
-	// Protected by Breaker.mu.
-	failures  uint64 // failures recorded in this phase (Closed, MetricsOnly)
-	inflight  int    // HalfOpen: probes admitted and not yet reported
-	successes int    // HalfOpen: successful probes
-
-	_ [64]byte // keeps the counters below off the line Allow reads
-
 	// calls counts the successes and failures recorded in this phase
 	// (Closed, MetricsOnly); it is the count window's sequence. Successes
 	// add to it without the lock. Invariant: when the phase is retired,
@@ -90,6 +72,28 @@ type phase struct {
 	// failure's Add and its trip check is ordered after that failure,
 	// which is a valid order of two concurrent calls.
 	consecutive atomic.Int64
+
+	// The counters above are written by every closed call; the fields
+	// below are read by every call. The padding keeps them on different
+	// cache lines, and the counters first keep them off the line of the
+	// next object on the heap, whose tail is as quiet as this one's.
+	_ [64]byte
+
+	// Immutable once published.
+	state   State
+	gen     uint64
+	since   int64         // nanoseconds since Breaker.base
+	until   int64         // Open: when a probe may be admitted; HalfOpen: when half-open gives up
+	wait    time.Duration // Open: this opening's wait
+	count   *countWindow  // Closed, MetricsOnly with a count window
+	timed   *timeWindow   // Closed, MetricsOnly with a time window
+	refusal RejectedError // what Allow returns while this phase refuses calls
+	full    RejectedError // HalfOpen: what Allow returns when every probe slot is taken
+
+	// Protected by Breaker.mu.
+	failures  uint64 // failures recorded in this phase (Closed, MetricsOnly)
+	inflight  int    // HalfOpen: probes admitted and not yet reported
+	successes int    // HalfOpen: successful probes
 }
 
 func (b *Breaker) newPhase(st State, gen uint64, now int64, wait time.Duration) *phase {
