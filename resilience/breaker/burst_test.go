@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -186,7 +187,34 @@ func (bu *burst) checkAccounting(t *rapid.T, before breaker.Snapshot) breaker.Sn
 	if bu.g.entered.Load() != admitted {
 		t.Fatalf("function entered %d times, admitted %d", bu.g.entered.Load(), admitted)
 	}
+	if got := bu.g.entered.Load() + int64(s.Rejected-before.Rejected); got != bu.attempts.Load() {
+		t.Fatalf("entered + rejected = %d, attempts %d", got, bu.attempts.Load())
+	}
 	return s
+}
+
+// Successes racing into one window are all counted: the count window's
+// sequence and the time window's CAS on a bucket lose none.
+func TestBurstWindowCountsEverySuccess(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		cfg := breaker.Config{FailureRate: 0.5}
+		if rapid.Bool().Draw(t, "timeWindow") {
+			cfg.WindowDuration = 10 * time.Second
+		} else {
+			cfg.WindowSize = 4000
+		}
+		bu := drawBurst(t, cfg, []resilience.Outcome{resilience.Success}, false)
+		// Long runs, so that the goroutines overlap for certain.
+		k := rapid.IntRange(100, 400).Draw(t, "callsEach")
+		for i := range bu.calls {
+			bu.calls[i] = slices.Repeat([]resilience.Outcome{resilience.Success}, k)
+		}
+		bu.run()
+		s := bu.checkAccounting(t, breaker.Snapshot{})
+		if s.WindowCalls != uint64(bu.attempts.Load()) {
+			t.Fatalf("window holds %d calls, %d made", s.WindowCalls, bu.attempts.Load())
+		}
+	})
 }
 
 func drawRules(t *rapid.T) breaker.Config {
