@@ -1,0 +1,172 @@
+package breaker_test
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/riprap-go/riprap/resilience"
+	"github.com/riprap-go/riprap/resilience/breaker"
+)
+
+// Run with: go test -run '^$' -bench . -benchmem ./resilience/breaker/
+// Every benchmark uses the real clock, as production does.
+
+func mustNew(b *testing.B, cfg breaker.Config) *breaker.Breaker {
+	b.Helper()
+	br, err := breaker.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return br
+}
+
+// serialAndParallel runs op(i) serially and under RunParallel.
+func serialAndParallel(b *testing.B, op func(i int)) {
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			op(i)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for i := 0; pb.Next(); i++ {
+				op(i)
+			}
+		})
+	})
+}
+
+func call(br *breaker.Breaker, o resilience.Outcome) {
+	p, err := br.Allow()
+	if err == nil {
+		p.Done(o)
+	}
+}
+
+func BenchmarkClosedSuccessCountWindow(b *testing.B) {
+	br := mustNew(b, breaker.Config{FailureRate: 0.5, ConsecutiveFailures: 5, WindowSize: 100})
+	serialAndParallel(b, func(int) { call(br, resilience.Success) })
+}
+
+func BenchmarkClosedSuccessConsecutiveOnly(b *testing.B) {
+	br := mustNew(b, breaker.Config{})
+	serialAndParallel(b, func(int) { call(br, resilience.Success) })
+}
+
+func BenchmarkClosedSuccessPolicy(b *testing.B) {
+	br := mustNew(b, breaker.Config{FailureRate: 0.5, WindowSize: 100})
+	f := breaker.Policy[int](br).Wrap(func(context.Context) (int, error) { return 1, nil })
+	ctx := context.Background()
+	serialAndParallel(b, func(int) { _, _ = f(ctx) })
+}
+
+func BenchmarkOpenRejection(b *testing.B) {
+	br := mustNew(b, breaker.Config{ConsecutiveFailures: 1, OpenWait: time.Hour})
+	call(br, resilience.Failure)
+	if br.State() != breaker.Open {
+		b.Fatal("not open")
+	}
+	serialAndParallel(b, func(int) { _, _ = br.Allow() })
+}
+
+func BenchmarkForcedOpenRejection(b *testing.B) {
+	br := mustNew(b, breaker.Config{})
+	br.ForceOpen()
+	serialAndParallel(b, func(int) { _, _ = br.Allow() })
+}
+
+func BenchmarkQuarterFailuresStayClosed(b *testing.B) {
+	br := mustNew(b, breaker.Config{FailureRate: 0.5, MinimumCalls: 100, WindowSize: 100})
+	serialAndParallel(b, func(i int) {
+		o := resilience.Success
+		if i%4 == 3 {
+			o = resilience.Failure
+		}
+		call(br, o)
+	})
+	if br.State() != breaker.Closed {
+		b.Fatal("breaker opened")
+	}
+}
+
+func BenchmarkClosedSuccessTimeWindow(b *testing.B) {
+	br := mustNew(b, breaker.Config{FailureRate: 0.5, WindowDuration: 10 * time.Second})
+	serialAndParallel(b, func(int) { call(br, resilience.Success) })
+}
+
+func BenchmarkClosedSuccessSlowCallRule(b *testing.B) {
+	br := mustNew(b, breaker.Config{SlowCallRate: 0.5, SlowCallDuration: time.Second, WindowSize: 100})
+	serialAndParallel(b, func(int) { call(br, resilience.Success) })
+}
+
+// BenchmarkSharedAtomicAdd is the floor of any design that counts every
+// success in one word: the closed path does exactly one such add.
+func BenchmarkSharedAtomicAdd(b *testing.B) {
+	var n atomic.Uint64
+	serialAndParallel(b, func(int) { n.Add(1) })
+}
+
+func BenchmarkTimeNow(b *testing.B) {
+	serialAndParallel(b, func(int) { _ = time.Now() })
+}
+
+// heapGrowth returns the live heap bytes build adds, per item.
+func heapGrowth(n int, build func(i int) any) float64 {
+	keep := build(0)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	items := make([]any, n)
+	for i := range items {
+		items[i] = build(i)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(items)
+	runtime.KeepAlive(keep)
+	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+}
+
+// BenchmarkMemory reports live bytes per breaker (a 10-bucket time window,
+// a 100-call count window) and per entry of a 100 000-breaker registry.
+func BenchmarkMemory(b *testing.B) {
+	b.Run("time-window-10-buckets", func(b *testing.B) {
+		cfg := breaker.Config{FailureRate: 0.5, WindowDuration: 10 * time.Second, WindowBuckets: 10}
+		var per float64
+		for b.Loop() {
+			per = heapGrowth(10_000, func(int) any { return mustNew(b, cfg) })
+		}
+		b.ReportMetric(per, "bytes/breaker")
+	})
+	b.Run("count-window-100", func(b *testing.B) {
+		cfg := breaker.Config{FailureRate: 0.5, WindowSize: 100}
+		var per float64
+		for b.Loop() {
+			per = heapGrowth(10_000, func(int) any { return mustNew(b, cfg) })
+		}
+		b.ReportMetric(per, "bytes/breaker")
+	})
+	b.Run("registry-100000", func(b *testing.B) {
+		cfg := breaker.Config{FailureRate: 0.5, WindowDuration: 10 * time.Second}
+		var per float64
+		for b.Loop() {
+			per = heapGrowth(1, func(int) any {
+				reg := &breaker.Registry{}
+				for i := range 100_000 {
+					if _, err := reg.GetOrCreate("dep-"+strconv.Itoa(i), cfg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				return reg
+			})
+		}
+		b.ReportMetric(per/100_000, "bytes/breaker")
+		b.ReportMetric(per/(1<<20), "MiB/registry")
+	})
+}

@@ -1,0 +1,283 @@
+package breaker
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/riprap-go/riprap/resilience"
+	"github.com/riprap-go/riprap/resilience/backoff"
+)
+
+// Defaults applied by [New] to zero fields of a [Config].
+const (
+	DefaultConsecutiveFailures = 5
+	DefaultMinimumCalls        = 10
+	DefaultWindowSize          = 100
+	DefaultWindowBuckets       = 10
+	DefaultSlowCallDuration    = time.Second
+	DefaultOpenWait            = 5 * time.Second
+	DefaultMaxOpenWait         = time.Minute
+	DefaultMaxHalfOpen         = time.Minute
+)
+
+// maxWindowSize keeps a count bucket's counters within 32 bits.
+const maxWindowSize = 1 << 30
+
+// Config describes a [Breaker]. Its zero value is valid: a breaker named ""
+// that opens after 5 consecutive failures, waits 5s, and closes after one
+// successful probe. A Config is copied by [New]; changing it later has no
+// effect on the breaker.
+//
+// # Trip rules
+//
+// Any combination of ConsecutiveFailures, FailureRate and SlowCallRate may
+// be set; the breaker opens when one of them holds. When none is set,
+// ConsecutiveFailures defaults to 5. Rules are evaluated when a failure or
+// a slow call is recorded: a fast success never opens the breaker.
+//
+// # Window
+//
+// Rates are computed over the last WindowSize calls (count based, the
+// default: 100) or over the last WindowDuration (time based, when set).
+// Either way the window is kept in WindowBuckets buckets and advances a
+// bucket at a time: a count window of 100 calls in 10 buckets holds between
+// 91 and 100 calls, a time window of 10s in 10 buckets covers between 9s and
+// 10s. Memory is O(WindowBuckets) and the cost of a call O(1).
+//
+// # Open wait
+//
+// The first opening waits OpenWait before a probe is admitted. When a
+// half-open breaker opens again, the k-th consecutive re-opening waits
+// OpenBackoff.Delay(k, previous wait) if OpenBackoff is set (jitter, if any,
+// comes from the strategy; a result <= 0 means OpenWait), else OpenWait. A
+// failure whose error carries a Retry-After ([resilience.RetryAfter])
+// lengthens the wait to it, unless IgnoreRetryAfter is set. The result is
+// capped at MaxOpenWait. The sequence restarts when the breaker closes.
+//
+// # Half-open
+//
+// At most MaxProbes calls are admitted at once; the breaker closes after
+// SuccessesToClose successful probes and opens again on a failed one (or a
+// slow one, when the slow-call rule is set). An ignored probe frees its
+// slot. A half-open state lasting MaxHalfOpen without closing opens the
+// breaker again, so probes that never report back cannot wedge it.
+type Config struct {
+	// Name identifies the breaker in rejections, events and a [Registry].
+	Name string
+
+	// ConsecutiveFailures opens the breaker after that many failures in a
+	// row (0: rule off, unless no rule is set).
+	ConsecutiveFailures int
+	// FailureRate opens the breaker when failures/calls in the window reach
+	// it, once the window holds MinimumCalls calls. In (0,1]; 0: rule off.
+	FailureRate float64
+	// SlowCallRate opens the breaker when the share of calls that took at
+	// least SlowCallDuration reaches it, once the window holds MinimumCalls
+	// calls. In (0,1]; 0: rule off. A slow failure counts as both.
+	SlowCallRate float64
+	// SlowCallDuration is the latency from which a call is slow; default 1s.
+	// Only used with SlowCallRate.
+	SlowCallDuration time.Duration
+	// MinimumCalls is how many calls the window must hold before a rate
+	// rule may open the breaker; default 10.
+	MinimumCalls int
+
+	// WindowSize is the length of a count window (default 100); it must be
+	// a multiple of WindowBuckets. Set either WindowSize or WindowDuration,
+	// not both.
+	WindowSize int
+	// WindowDuration is the length of a time window; 0 means a count window.
+	WindowDuration time.Duration
+	// WindowBuckets is how many buckets hold the window. Default: 10 for a
+	// time window; for a count window the largest divisor of WindowSize
+	// not above 10.
+	WindowBuckets int
+
+	// OpenWait is the wait before the first probe; default 5s.
+	OpenWait time.Duration
+	// OpenBackoff, if set, computes the wait of consecutive re-openings.
+	// It is called under the breaker's lock and must not call back into it.
+	OpenBackoff backoff.Strategy
+	// MaxOpenWait caps every wait, Retry-After included; default 1 minute,
+	// or OpenWait if longer.
+	MaxOpenWait time.Duration
+	// IgnoreRetryAfter stops a failing error's Retry-After from lengthening
+	// the open wait.
+	IgnoreRetryAfter bool
+
+	// MaxProbes is how many half-open calls may be in flight; default 1.
+	MaxProbes int
+	// SuccessesToClose is how many successful probes close the breaker;
+	// default 1.
+	SuccessesToClose int
+	// MaxHalfOpen is how long half-open may last; default 1 minute.
+	MaxHalfOpen time.Duration
+
+	// Classifier judges the error given to [Permit.DoneErr] and to the
+	// [Policy] adapter; nil, or an answer of [resilience.Unclassified],
+	// means [resilience.DefaultOutcome].
+	Classifier resilience.ErrorClassifier
+	// Clock is the source of time; nil means the real clock.
+	Clock clock.Clock
+	// Listeners receive state changes, rejections and outcomes. With none,
+	// the breaker builds no events.
+	Listeners resilience.Listeners
+}
+
+// settings is a validated Config with defaults applied, in the units the
+// breaker computes with.
+type settings struct {
+	consecutive      int64
+	failureRate      float64
+	slowRate         float64
+	slowDur          int64
+	minCalls         uint64
+	countSize        uint64 // count window length; 0 for a time window
+	perBucket        uint64 // count window: calls per bucket
+	bucketWidth      int64  // time window: nanoseconds per bucket
+	buckets          int
+	openWait         time.Duration
+	maxOpenWait      time.Duration
+	strategy         backoff.Strategy
+	useRetryAfter    bool
+	maxProbes        int
+	successesToClose int
+	maxHalfOpen      int64
+}
+
+func errorf(format string, args ...any) error {
+	return fmt.Errorf("breaker: "+format, args...)
+}
+
+func (c *Config) settings() (settings, error) {
+	s := settings{strategy: c.OpenBackoff, useRetryAfter: !c.IgnoreRetryAfter}
+	if err := c.rules(&s); err != nil {
+		return s, err
+	}
+	if err := c.window(&s); err != nil {
+		return s, err
+	}
+	if err := c.openWait(&s); err != nil {
+		return s, err
+	}
+	return s, c.halfOpen(&s)
+}
+
+func (c *Config) rules(s *settings) error {
+	switch {
+	case c.ConsecutiveFailures < 0:
+		return errorf("ConsecutiveFailures must be >= 0, got %d", c.ConsecutiveFailures)
+	case !rateOK(c.FailureRate):
+		return errorf("FailureRate must be in (0,1], got %v", c.FailureRate)
+	case !rateOK(c.SlowCallRate):
+		return errorf("SlowCallRate must be in (0,1], got %v", c.SlowCallRate)
+	case c.SlowCallDuration < 0:
+		return errorf("SlowCallDuration must be >= 0, got %v", c.SlowCallDuration)
+	case c.MinimumCalls < 0:
+		return errorf("MinimumCalls must be >= 0, got %d", c.MinimumCalls)
+	}
+	s.consecutive = int64(c.ConsecutiveFailures)
+	s.failureRate, s.slowRate = c.FailureRate, c.SlowCallRate
+	if s.consecutive == 0 && s.failureRate == 0 && s.slowRate == 0 {
+		s.consecutive = DefaultConsecutiveFailures
+	}
+	if s.slowRate > 0 {
+		s.slowDur = int64(orDefault(c.SlowCallDuration, DefaultSlowCallDuration))
+	}
+	s.minCalls = uint64(orDefault(c.MinimumCalls, DefaultMinimumCalls))
+	return nil
+}
+
+// rateOK accepts 0 (rule off) or a rate in (0,1]; NaN fails both tests.
+func rateOK(r float64) bool { return r == 0 || (r > 0 && r <= 1) }
+
+func (c *Config) window(s *settings) error {
+	switch {
+	case c.WindowSize < 0:
+		return errorf("WindowSize must be >= 0, got %d", c.WindowSize)
+	case c.WindowSize > maxWindowSize:
+		return errorf("WindowSize must be <= %d, got %d", maxWindowSize, c.WindowSize)
+	case c.WindowDuration < 0:
+		return errorf("WindowDuration must be >= 0, got %v", c.WindowDuration)
+	case c.WindowBuckets < 0:
+		return errorf("WindowBuckets must be >= 0, got %d", c.WindowBuckets)
+	case c.WindowSize > 0 && c.WindowDuration > 0:
+		return errorf("set either WindowSize (%d) or WindowDuration (%v), not both", c.WindowSize, c.WindowDuration)
+	}
+	if c.WindowDuration > 0 {
+		s.buckets = orDefault(c.WindowBuckets, DefaultWindowBuckets)
+		s.bucketWidth = int64(c.WindowDuration) / int64(s.buckets)
+		if s.bucketWidth == 0 {
+			return errorf("WindowDuration (%v) must be at least WindowBuckets (%d) nanoseconds", c.WindowDuration, s.buckets)
+		}
+		return nil
+	}
+	size := orDefault(c.WindowSize, DefaultWindowSize)
+	s.buckets = c.WindowBuckets
+	if s.buckets == 0 {
+		s.buckets = largestDivisor(size, DefaultWindowBuckets)
+	}
+	if size%s.buckets != 0 {
+		return errorf("WindowSize (%d) must be a multiple of WindowBuckets (%d)", size, s.buckets)
+	}
+	if (s.failureRate > 0 || s.slowRate > 0) && s.minCalls > uint64(size) {
+		return errorf("MinimumCalls (%d) must not exceed WindowSize (%d)", s.minCalls, size)
+	}
+	s.countSize, s.perBucket = uint64(size), uint64(size/s.buckets)
+	return nil
+}
+
+func largestDivisor(n, limit int) int {
+	for d := min(n, limit); d > 1; d-- {
+		if n%d == 0 {
+			return d
+		}
+	}
+	return 1
+}
+
+func (c *Config) openWait(s *settings) error {
+	switch {
+	case c.OpenWait < 0:
+		return errorf("OpenWait must be >= 0, got %v", c.OpenWait)
+	case c.MaxOpenWait < 0:
+		return errorf("MaxOpenWait must be >= 0, got %v", c.MaxOpenWait)
+	}
+	s.openWait = orDefault(c.OpenWait, DefaultOpenWait)
+	s.maxOpenWait = orDefault(c.MaxOpenWait, max(DefaultMaxOpenWait, s.openWait))
+	if s.maxOpenWait < s.openWait {
+		return errorf("MaxOpenWait (%v) must not be below OpenWait (%v)", s.maxOpenWait, s.openWait)
+	}
+	// Keeps now+wait far from overflowing int64 nanoseconds.
+	if s.maxOpenWait > math.MaxInt64/4 {
+		return errorf("MaxOpenWait must be <= %v, got %v", time.Duration(math.MaxInt64/4), s.maxOpenWait)
+	}
+	return nil
+}
+
+func (c *Config) halfOpen(s *settings) error {
+	switch {
+	case c.MaxProbes < 0:
+		return errorf("MaxProbes must be >= 0, got %d", c.MaxProbes)
+	case c.SuccessesToClose < 0:
+		return errorf("SuccessesToClose must be >= 0, got %d", c.SuccessesToClose)
+	case c.MaxHalfOpen < 0:
+		return errorf("MaxHalfOpen must be >= 0, got %v", c.MaxHalfOpen)
+	case c.MaxHalfOpen > math.MaxInt64/4:
+		return errorf("MaxHalfOpen must be <= %v, got %v", time.Duration(math.MaxInt64/4), c.MaxHalfOpen)
+	}
+	s.maxProbes = orDefault(c.MaxProbes, 1)
+	s.successesToClose = orDefault(c.SuccessesToClose, 1)
+	s.maxHalfOpen = int64(orDefault(c.MaxHalfOpen, DefaultMaxHalfOpen))
+	return nil
+}
+
+func orDefault[N int | time.Duration](v, def N) N {
+	if v == 0 {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,220 @@
+package breaker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/riprap-go/riprap/resilience"
+)
+
+// Permit is the right to make one call, returned by [Breaker.Allow]. Report
+// the call's outcome with [Permit.Done] or [Permit.DoneErr].
+//
+// A permit reports once: Done clears it, so a second Done on the same
+// Permit is a no-op, and so is Done on the zero Permit. Keep the Permit in
+// one variable: copies of a closed-state permit would each count. A
+// half-open probe's slot is released once even through copies. A permit
+// from an earlier state of the breaker (it opened, closed or was reset
+// since) is counted in the totals but changes nothing else.
+//
+// A Permit is not safe for concurrent use; the breaker it came from is.
+type Permit struct {
+	b     *Breaker
+	ph    *phase
+	start int64  // when admitted, if the breaker stamps calls
+	probe *probe // half-open only
+}
+
+// probe makes a half-open permit release its slot once, copies included.
+type probe struct {
+	done bool // protected by Breaker.mu
+}
+
+// Done reports the outcome of the call. [resilience.Unclassified] counts as
+// Ignored.
+func (p *Permit) Done(o resilience.Outcome) { p.finish(o, nil) }
+
+// DoneErr reports the call's error (nil for success), judged by the
+// breaker's classifier; ctx is the context the call ran under, so the
+// caller's own cancellation counts as Ignored. A Retry-After carried by a
+// failing err may lengthen the open wait (see [Config]).
+func (p *Permit) DoneErr(ctx context.Context, err error) {
+	if p.b == nil {
+		return
+	}
+	p.finish(p.b.judge(ctx, err), err)
+}
+
+func (p *Permit) finish(o resilience.Outcome, err error) {
+	b, ph := p.b, p.ph
+	if b == nil {
+		return
+	}
+	p.b = nil
+	var end int64
+	if b.stampOut || p.probe != nil {
+		end = b.now()
+	}
+	slow := b.set.slowDur > 0 && o != resilience.Ignored && o != resilience.Unclassified &&
+		end-p.start >= b.set.slowDur
+	if b.disp.Active() {
+		b.disp.Emit(resilience.Event{
+			Kind: resilience.EventOutcome, Policy: policyName, Name: b.name, Time: b.at(end),
+			Outcome: o, Duration: time.Duration(end - p.start), Err: err,
+		})
+	}
+	if slow {
+		b.slow.Add(1)
+	}
+	switch {
+	case p.probe != nil:
+		b.finishProbe(ph, p.probe, o, slow, err, end)
+	case o == resilience.Success && !slow:
+		b.success(ph, end)
+	case o == resilience.Success || o == resilience.Failure:
+		b.record(ph, o == resilience.Failure, slow, err, end)
+	default:
+		b.ignored.Add(1)
+	}
+}
+
+// success is the hot path: no lock, no allocation, and no clock read unless
+// a time window needs end.
+func (b *Breaker) success(ph *phase, end int64) {
+	if !ph.state.counts() {
+		b.succ.Add(1)
+		return
+	}
+	if ph.calls.Add(1)&sealed != 0 {
+		b.succ.Add(1) // the phase was retired: see phase.calls
+		return
+	}
+	if ph.consecutive.Load() != 0 {
+		ph.consecutive.Store(0)
+	}
+	if ph.timed != nil {
+		ph.timed.add(end)
+	}
+}
+
+// record counts a failure or a slow success in a counting phase and applies
+// the trip rules.
+func (b *Breaker) record(ph *phase, failed, slow bool, err error, end int64) {
+	if failed {
+		b.fail.Add(1)
+	}
+	if !ph.state.counts() {
+		if !failed {
+			b.succ.Add(1)
+		}
+		return
+	}
+	retryAfter := b.retryAfter(err)
+	b.mu.Lock()
+	n := ph.calls.Add(1)
+	switch {
+	case n&sealed != 0:
+		if !failed {
+			b.succ.Add(1)
+		}
+	case failed:
+		ph.failures++
+		b.observe(ph, n, true, slow, ph.consecutive.Add(1), retryAfter, end)
+	default:
+		ph.consecutive.Store(0)
+		b.observe(ph, n, false, slow, 0, retryAfter, end)
+	}
+	b.mu.Unlock()
+	b.disp.Flush()
+}
+
+// observe puts call n (1-based) of ph into its window and opens the breaker
+// if a rule now holds. b.mu must be held.
+func (b *Breaker) observe(ph *phase, n uint64, failed, slow bool, consecutive int64, retryAfter time.Duration, end int64) {
+	var st windowStats
+	if ph.count != nil {
+		ph.count.record(n-1, failed, slow)
+		st = ph.count.stats(ph.calls.Load() &^ sealed)
+	} else {
+		ph.timed.add(end)
+		ph.timed.record(end, failed, slow)
+		st = ph.timed.stats(end)
+	}
+	if reason := b.tripReason(consecutive, st); reason != "" {
+		if !b.stampOut {
+			end = b.now() // unread so far: only opening needs the time
+		}
+		b.trip(end, false, reason, retryAfter)
+	}
+}
+
+// tripReason returns why a rule holds, or "" when none does.
+func (b *Breaker) tripReason(consecutive int64, st windowStats) string {
+	s := &b.set
+	if s.consecutive > 0 && consecutive >= s.consecutive {
+		return fmt.Sprintf("%d consecutive failures", consecutive)
+	}
+	if st.calls < s.minCalls || st.calls == 0 {
+		return ""
+	}
+	if r := float64(st.failures) / float64(st.calls); s.failureRate > 0 && r >= s.failureRate {
+		return fmt.Sprintf("failure rate %.2f >= %.2f over %d calls", r, s.failureRate, st.calls)
+	}
+	if r := float64(st.slow) / float64(st.calls); s.slowRate > 0 && r >= s.slowRate {
+		return fmt.Sprintf("slow-call rate %.2f >= %.2f over %d calls", r, s.slowRate, st.calls)
+	}
+	return ""
+}
+
+// finishProbe reports a half-open probe: a failure (or a slow call, under
+// the slow-call rule) opens the breaker again, enough successes close it,
+// and any outcome frees the slot.
+func (b *Breaker) finishProbe(ph *phase, pr *probe, o resilience.Outcome, slow bool, err error, end int64) {
+	switch o {
+	case resilience.Success:
+		b.succ.Add(1)
+	case resilience.Failure:
+		b.fail.Add(1)
+	default:
+		b.ignored.Add(1)
+	}
+	retryAfter := b.retryAfter(err)
+	b.mu.Lock()
+	if !pr.done {
+		pr.done = true
+		// A probe reporting after MaxHalfOpen finds the breaker already
+		// re-opened, and so belongs to an earlier generation.
+		if b.advance(end) == ph {
+			ph.inflight--
+			b.judgeProbe(ph, o, slow, retryAfter, end)
+		}
+	}
+	b.mu.Unlock()
+	b.disp.Flush()
+}
+
+func (b *Breaker) judgeProbe(ph *phase, o resilience.Outcome, slow bool, retryAfter time.Duration, end int64) {
+	switch {
+	case o == resilience.Failure:
+		b.trip(end, true, "probe failed", retryAfter)
+	case o != resilience.Success:
+	case slow:
+		b.trip(end, true, "probe was slow", retryAfter)
+	default:
+		ph.successes++
+		if ph.successes >= b.set.successesToClose {
+			b.enter(Closed, end, 0, fmt.Sprintf("%d probes succeeded", ph.successes), false)
+		}
+	}
+}
+
+// retryAfter reads a failing error's Retry-After. It runs outside the lock
+// because it calls methods of the caller's error.
+func (b *Breaker) retryAfter(err error) time.Duration {
+	if err == nil || !b.set.useRetryAfter {
+		return 0
+	}
+	d, _ := resilience.RetryAfter(err)
+	return d
+}
