@@ -197,8 +197,10 @@ func (b *Breaker) Reset() {
 
 func (b *Breaker) manual(st State, reason string) {
 	b.mu.Lock()
-	if b.cur.Load().state != st {
-		b.enter(st, b.now(), 0, reason, false)
+	// A person's command replaces a health hold even in the same state, so
+	// that Release, which only ends holds, cannot undo it.
+	if cur := b.cur.Load(); cur.state != st || cur.held.Load() {
+		b.enter(st, b.now(), 0, reason, cur.held.Load())
 	}
 	b.mu.Unlock()
 	b.disp.Flush()

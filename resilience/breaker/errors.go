@@ -71,13 +71,18 @@ func (e *RejectedError) State() State {
 }
 
 // RetryAfter returns the time left, as of now, until the open breaker
-// admits a probe; zero when not open or when the wait is over. A forced
-// open or a half-open breaker does not know, and returns zero.
+// admits a probe, or until a breaker held open by [Breaker.HoldOpen]
+// expects its release; zero when the wait is over. A breaker forced open by
+// hand or a half-open one does not know, and returns zero.
 func (e *RejectedError) RetryAfter() time.Duration {
-	if e.b == nil || e.ph == nil || e.ph.state != Open {
+	if e.b == nil || e.ph == nil || (e.ph.state != Open && !e.ph.held.Load()) {
 		return 0
 	}
-	if d := e.ph.until - e.b.now(); d > 0 {
+	until := e.ph.until
+	if e.ph.held.Load() {
+		until = e.ph.holdUntil.Load()
+	}
+	if d := until - e.b.now(); d > 0 {
 		return time.Duration(d)
 	}
 	return 0

@@ -8,32 +8,36 @@ import (
 // Snapshot is a breaker's state and counters at one moment, as a status
 // page or a metrics exporter needs them. It is a plain value.
 type Snapshot struct {
-	Name       string
-	State      State
-	Since      time.Time // when the breaker entered State
-	Generation uint64    // incremented by every transition, Reset and metrics-only "would open"
+	Name       string    `json:"name"`
+	State      State     `json:"state"`
+	Since      time.Time `json:"since"`      // when the breaker entered State
+	Generation uint64    `json:"generation"` // incremented by every transition, Reset and metrics-only "would open"
 
 	// Totals since the breaker was created (Reset keeps them). Slow counts
 	// calls that were also counted as a success or a failure.
-	Successes, Failures, Ignored, Rejected, Slow uint64
+	Successes uint64 `json:"successes"`
+	Failures  uint64 `json:"failures"`
+	Ignored   uint64 `json:"ignored"`
+	Rejected  uint64 `json:"rejected"`
+	Slow      uint64 `json:"slow"`
 
 	// The current window (Closed and MetricsOnly; zero otherwise).
-	WindowCalls         uint64
-	FailureRate         float64 // failures / WindowCalls
-	SlowCallRate        float64 // slow calls / WindowCalls
-	ConsecutiveFailures int64
+	WindowCalls         uint64  `json:"window_calls"`
+	FailureRate         float64 `json:"failure_rate"`   // failures / WindowCalls
+	SlowCallRate        float64 `json:"slow_call_rate"` // slow calls / WindowCalls
+	ConsecutiveFailures int64   `json:"consecutive_failures"`
 
 	// OpenWait is the wait of the current opening, or of the last one if
 	// the breaker has not closed since; zero once it has.
-	OpenWait time.Duration
+	OpenWait time.Duration `json:"open_wait"`
 	// UntilHalfOpen is the time left before an open breaker admits a probe.
-	UntilHalfOpen time.Duration
+	UntilHalfOpen time.Duration `json:"until_half_open"`
 	// Reopens counts consecutive re-openings since the breaker last closed.
-	Reopens int
+	Reopens int `json:"reopens"`
 
 	// Half-open only.
-	ProbesInFlight int
-	ProbeSuccesses int
+	ProbesInFlight int `json:"probes_in_flight"`
+	ProbeSuccesses int `json:"probe_successes"`
 }
 
 // Snapshot returns the breaker's state and counters, after any transition

@@ -44,6 +44,9 @@ func (s State) String() string {
 	return "unknown"
 }
 
+// MarshalText encodes the state as its String form, for JSON status pages.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 // counts reports whether the state feeds outcomes to the trip rules.
 func (s State) counts() bool { return s == Closed || s == MetricsOnly }
 
@@ -89,6 +92,14 @@ type phase struct {
 	timed   *timeWindow   // Closed, MetricsOnly with a time window
 	refusal RejectedError // what Allow returns while this phase refuses calls
 	full    RejectedError // HalfOpen: what Allow returns when every probe slot is taken
+	// held marks a ForcedOpen phase entered by HoldOpen rather than by a
+	// person. It is set under Breaker.mu just after the phase is published,
+	// so lock-free readers (a rejection's RetryAfter) load it atomically; a
+	// rejection in between reports no RetryAfter, which is harmless.
+	held atomic.Bool
+	// holdUntil is when a held phase expects to be released (its
+	// RetryAfter); HoldOpen refreshes it, so it is atomic.
+	holdUntil atomic.Int64
 
 	// Protected by Breaker.mu.
 	failures  uint64 // failures recorded in this phase (Closed, MetricsOnly)

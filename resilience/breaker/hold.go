@@ -1,0 +1,55 @@
+package breaker
+
+import "time"
+
+// HoldOpen makes the breaker refuse every call with [ErrOpen] because of an
+// outside signal — typically a health check that found the dependency down
+// (see health.BindBreaker) — until [Breaker.Release], [Breaker.Reset] or a
+// manual state ends the hold. Rejections carry retryAfter, counted from
+// now, as their RetryAfter: the time of the next health probe.
+//
+// The breaker enters [ForcedOpen] with reason as the event's Reason; calling
+// HoldOpen again while held only refreshes the retry-after, without an
+// event. A breaker that a person forced open, closed or into metrics-only
+// mode is left alone: HoldOpen returns false and changes nothing.
+func (b *Breaker) HoldOpen(reason string, retryAfter time.Duration) bool {
+	b.mu.Lock()
+	now := b.now()
+	ph := b.advance(now)
+	switch {
+	case ph.held.Load():
+	case ph.state == ForcedOpen || ph.state == Disabled || ph.state == MetricsOnly:
+		b.mu.Unlock()
+		return false
+	default:
+		ph = b.enter(ForcedOpen, now, 0, reason, false)
+		ph.held.Store(true)
+	}
+	ph.holdUntil.Store(satAdd(now, int64(max(retryAfter, 0))))
+	b.mu.Unlock()
+	b.disp.Flush()
+	return true
+}
+
+// Release lets calls through again after an outside signal says the
+// dependency is back: it ends a hold, and also cuts short an ordinary open
+// wait. The breaker goes half-open, so that real traffic confirms the
+// recovery with SuccessesToClose probes, or closed when closeNow is true.
+// In any other state (closed, half-open, or a manual state) it does nothing.
+// It reports whether it changed the state.
+func (b *Breaker) Release(reason string, closeNow bool) bool {
+	b.mu.Lock()
+	now := b.now()
+	ph := b.advance(now)
+	changed := ph.held.Load() || ph.state == Open
+	if changed {
+		if closeNow {
+			b.enter(Closed, now, 0, reason, false)
+		} else {
+			b.enter(HalfOpen, now, 0, reason, false)
+		}
+	}
+	b.mu.Unlock()
+	b.disp.Flush()
+	return changed
+}
