@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -46,6 +47,17 @@ func (s State) String() string {
 
 // MarshalText encodes the state as its String form, for JSON status pages.
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText decodes a state from its String form.
+func (s *State) UnmarshalText(b []byte) error {
+	for i, name := range stateNames {
+		if name == string(b) {
+			*s = State(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("breaker: unknown state %q", b)
+}
 
 // counts reports whether the state feeds outcomes to the trip rules.
 func (s State) counts() bool { return s == Closed || s == MetricsOnly }

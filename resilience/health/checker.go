@@ -26,6 +26,9 @@ type Checker struct {
 	order   []*target
 	events  *resilience.Dispatcher
 
+	bindMu sync.RWMutex // protects binds
+	binds  map[string][]binding
+
 	mu      sync.Mutex // protects cancel and running; held by Start and Stop
 	cancel  context.CancelFunc
 	running sync.WaitGroup
@@ -38,8 +41,10 @@ func New(cfg Config, targets ...Target) (*Checker, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	c := &Checker{cfg: cfg, targets: make(map[string]*target, len(targets)),
-		events: resilience.NewDispatcher(cfg.Listeners)}
+	c := &Checker{cfg: cfg, targets: make(map[string]*target, len(targets))}
+	// Bound breakers hear of a change before the caller's listeners, so a
+	// listener that reads a breaker sees it already follow the target.
+	c.events = resilience.NewDispatcher(append(resilience.Listeners{c.notifyBindings}, cfg.Listeners...))
 	for _, t := range targets {
 		tt := &target{Target: t, c: c}
 		tt.probeTimeout = resilience.Must(timeout.NewWithConfig[struct{}](timeout.Config{

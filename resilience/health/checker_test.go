@@ -75,7 +75,11 @@ func TestThresholdsAndFasterIntervalWhileUnhealthy(t *testing.T) {
 		var events []resilience.Event
 		c, err := health.New(health.Config{Interval: 10 * time.Second, UnhealthyInterval: 2 * time.Second,
 			FailuresToUnhealthy: 3, SuccessesToHealthy: 2,
-			Listeners: resilience.Listeners{func(e resilience.Event) { events = append(events, e) }}},
+			Listeners: resilience.Listeners{func(e resilience.Event) {
+				if e.Kind == resilience.EventStateChange {
+					events = append(events, e)
+				}
+			}}},
 			health.Target{Name: "bank", Probe: s.probe, Critical: true})
 		require.NoError(t, err)
 		assert.Equal(t, health.Unknown, c.Status("bank"))
@@ -232,8 +236,16 @@ func TestHysteresisModel(t *testing.T) {
 		s := rapid.IntRange(1, 5).Draw(t, "SuccessesToHealthy")
 		var next error
 		var changes []resilience.Event
+		outcomes := 0
 		c, err := health.New(health.Config{Interval: time.Second, FailuresToUnhealthy: f, SuccessesToHealthy: s,
-			Listeners: resilience.Listeners{func(e resilience.Event) { changes = append(changes, e) }}},
+			Listeners: resilience.Listeners{func(e resilience.Event) {
+				switch e.Kind {
+				case resilience.EventStateChange:
+					changes = append(changes, e)
+				case resilience.EventOutcome:
+					outcomes++
+				}
+			}}},
 			health.Target{Name: "x", Probe: func(context.Context) error { return next }})
 		require.NoError(t, err)
 		model, fails, oks, probes := health.Unknown, 0, 0, 0
@@ -272,6 +284,7 @@ func TestHysteresisModel(t *testing.T) {
 				snap := c.Snapshot()[0]
 				require.Equal(t, model, snap.Status)
 				require.Equal(t, uint64(probes), snap.Probes)
+				require.Equal(t, probes, outcomes, "one outcome event per probe")
 				require.Equal(t, fails, snap.ConsecutiveFailures)
 				require.Equal(t, oks, snap.ConsecutiveSuccesses)
 			},
@@ -287,7 +300,11 @@ func TestConcurrentProbesNeverOverlap(t *testing.T) {
 		var inside, maxInside, next atomic.Int32
 		var changes []resilience.Event
 		c, err := health.New(health.Config{Interval: time.Second, FailuresToUnhealthy: 2, SuccessesToHealthy: 2,
-			Listeners: resilience.Listeners{func(e resilience.Event) { changes = append(changes, e) }}},
+			Listeners: resilience.Listeners{func(e resilience.Event) {
+				if e.Kind == resilience.EventStateChange {
+					changes = append(changes, e)
+				}
+			}}},
 			health.Target{Name: "x", Probe: func(context.Context) error {
 				n := inside.Add(1)
 				defer inside.Add(-1)

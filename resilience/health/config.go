@@ -36,6 +36,17 @@ func (s Status) String() string {
 // MarshalText encodes the status as its String form (for JSON).
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText decodes a status from its String form.
+func (s *Status) UnmarshalText(b []byte) error {
+	for _, st := range []Status{Unknown, Healthy, Unhealthy} {
+		if st.String() == string(b) {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("health: unknown status %q", b)
+}
+
 // Target is one dependency to probe.
 type Target struct {
 	// Name identifies the target; names are unique within a Checker.
@@ -77,8 +88,8 @@ type Config struct {
 	// given *rand.Rand is used under a lock.
 	Rand *rand.Rand
 	// Listeners receive an [resilience.EventStateChange] for every status
-	// change (Policy "health", Name the target, Detail its
-	// [TargetSnapshot]).
+	// change and an [resilience.EventOutcome] for every probe (Policy
+	// "health", Name the target, Detail its [TargetSnapshot]).
 	Listeners resilience.Listeners
 }
 

@@ -145,6 +145,7 @@ func (t *target) record(err error, scheduled bool) (wait time.Duration) {
 		s.Since = now
 		t.c.events.Enqueue(t.changeEvent(from, now, err))
 	}
+	t.c.events.Enqueue(t.outcomeEvent(now, err))
 	t.mu.Unlock()
 	t.c.events.Flush()
 	return wait
@@ -161,6 +162,18 @@ func (t *target) changeEvent(from Status, now time.Time, err error) resilience.E
 	}
 	return resilience.Event{Kind: resilience.EventStateChange, Policy: "health", Name: t.Name, Time: now,
 		From: from.String(), To: s.Status.String(), Degraded: s.Status == Unhealthy, Reason: reason, Err: err, Detail: s}
+}
+
+// outcomeEvent reports one probe's result; t.mu is held.
+func (t *target) outcomeEvent(now time.Time, err error) resilience.Event {
+	s := t.state
+	s.Name, s.Critical = t.Name, t.Critical
+	o := resilience.Success
+	if err != nil {
+		o = resilience.Failure
+	}
+	return resilience.Event{Kind: resilience.EventOutcome, Policy: "health", Name: t.Name, Time: now,
+		Outcome: o, Err: err, Detail: s}
 }
 
 func randN(n time.Duration) time.Duration { return time.Duration(rand.Int64N(int64(n))) }
