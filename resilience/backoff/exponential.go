@@ -140,7 +140,7 @@ func (e *exponential) pow(i int) time.Duration {
 
 // base is the capped, unjittered delay of an attempt.
 func (e *exponential) base(attempt int) time.Duration {
-	i := max(attempt-1, 0)
+	i := max(attempt, 1) - 1 // not attempt-1: MinInt-1 wraps
 	switch {
 	case i < len(e.table):
 		return e.table[i]
