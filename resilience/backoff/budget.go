@@ -48,14 +48,17 @@ type BudgetSnapshot struct {
 }
 
 // Budget caps retries across every retry policy that shares it: a retry is
-// granted only while, over the last Window,
+// granted only if, counting it, over the last Window
 //
 //	retries ≤ Ratio × requests + MinPerSecond × Window/1s
 //
 // so that when a dependency fails, clients add at most that share of extra
 // load instead of multiplying it by their attempts. Requests and retries
 // are counted in Buckets slices of the window, aligned on the clock; the
-// oldest slice drops out as time moves, with no background goroutine.
+// oldest slice drops out as time moves, with no background goroutine. The
+// bound holds when each retry is granted; later, requests may leave the
+// window before the retries they allowed, which only makes the budget
+// stricter until those retries leave too.
 //
 // The zero value is a budget with the defaults and the real clock. A Budget
 // must not be copied after first use. It is safe for concurrent use: one
