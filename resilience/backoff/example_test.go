@@ -178,9 +178,9 @@ func ExampleNewExponential_proportional() {
 		fmt.Println(s.Delay(n, 0).Round(time.Millisecond))
 	}
 	// Output:
-	// 963ms
-	// 1.126s
-	// 1.194s
+	// 1.153s
+	// 1.166s
+	// 986ms
 }
 
 // A constant delay.

@@ -155,11 +155,11 @@ func (e *exponential) Delay(attempt int, prev time.Duration) time.Duration {
 	switch e.jitter {
 	case FullJitter:
 		d := e.base(attempt)
-		return time.Duration(e.rnd.uint64n(uint64(d) + 1))
+		return time.Duration(e.rnd.below(uint64(d) + 1))
 	case EqualJitter:
 		d := e.base(attempt)
 		half := d / 2
-		return half + time.Duration(e.rnd.uint64n(uint64(d-half)+1))
+		return half + time.Duration(e.rnd.below(uint64(d-half)+1))
 	case ProportionalJitter:
 		return e.proportional(e.base(attempt))
 	case DecorrelatedJitter:
@@ -169,7 +169,7 @@ func (e *exponential) Delay(attempt int, prev time.Duration) time.Duration {
 }
 
 func (e *exponential) proportional(d time.Duration) time.Duration {
-	f := float64(d) * (1 + e.spread*(2*e.rnd.float64()-1))
+	f := float64(d) * (1 + e.spread*(2*e.rnd.fraction()-1))
 	if !(f < float64(e.max)) {
 		return e.max
 	}
@@ -184,5 +184,5 @@ func (e *exponential) decorrelated(prev time.Duration) time.Duration {
 	if f := float64(max(prev, e.initial)) * e.mult; f < float64(e.max) {
 		hi = max(time.Duration(f), e.initial)
 	}
-	return e.initial + time.Duration(e.rnd.uint64n(uint64(hi-e.initial)+1))
+	return e.initial + time.Duration(e.rnd.below(uint64(hi-e.initial)+1))
 }

@@ -164,18 +164,18 @@ func bounds(cfg backoff.ExponentialConfig, base, prev time.Duration) (lo, hi tim
 	case backoff.ProportionalJitter:
 		// One part in 1e9 of slack for floating-point rounding.
 		lo := float64(base) * (1 - cfg.Spread) * (1 - 1e-9)
-		hi := math.Min(float64(base)*(1+cfg.Spread)*(1+1e-9), float64(cfg.Max))
-		return time.Duration(lo), durationFloor(hi)
+		return time.Duration(lo), capAt(float64(base)*(1+cfg.Spread)*(1+1e-9), cfg.Max)
 	case backoff.DecorrelatedJitter:
-		up := float64(max(prev, cfg.Initial)) * cfg.Multiplier * (1 + 1e-9)
-		return cfg.Initial, durationFloor(math.Min(up, float64(cfg.Max)))
+		return cfg.Initial, capAt(float64(max(prev, cfg.Initial))*cfg.Multiplier*(1+1e-9), cfg.Max)
 	}
 	return cfg.Initial, cfg.Max
 }
 
-func durationFloor(f float64) time.Duration {
-	if f >= math.MaxInt64 {
-		return math.MaxInt64
+// capAt converts f to a duration no greater than limit, comparing in
+// floating point first so that values beyond int64 cannot wrap.
+func capAt(f float64, limit time.Duration) time.Duration {
+	if f >= float64(limit) {
+		return limit
 	}
 	return time.Duration(f)
 }
