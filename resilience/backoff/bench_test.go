@@ -53,6 +53,16 @@ func BenchmarkStrategyDelay(b *testing.B) {
 	}
 }
 
+var sinkUint64 uint64
+
+// The floor under every jittered strategy: one draw from math/rand/v2's
+// top-level generator.
+func BenchmarkRandUint64Baseline(b *testing.B) {
+	for b.Loop() {
+		sinkUint64 += rand.Uint64()
+	}
+}
+
 func succeed(context.Context) (int, error) { return 1, nil }
 
 func BenchmarkRetryFirstAttemptSuccess(b *testing.B) {

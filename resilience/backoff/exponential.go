@@ -138,16 +138,26 @@ func (e *exponential) pow(i int) time.Duration {
 	return max(time.Duration(f), e.initial)
 }
 
-// base is the capped, unjittered delay of an attempt.
+// base is the capped, unjittered delay of an attempt. The unsigned compare
+// sends attempts below 1 (whose index wraps) to beyond as well.
 func (e *exponential) base(attempt int) time.Duration {
-	i := max(attempt, 1) - 1 // not attempt-1: MinInt-1 wraps
-	switch {
-	case i < len(e.table):
+	if i := attempt - 1; uint(i) < uint(len(e.table)) {
 		return e.table[i]
+	}
+	return e.beyond(attempt)
+}
+
+// beyond is base outside the table; kept apart so that base inlines.
+//
+//go:noinline
+func (e *exponential) beyond(attempt int) time.Duration {
+	switch {
+	case attempt < 1:
+		return e.table[0]
 	case e.fixed:
 		return e.table[len(e.table)-1]
 	}
-	return e.pow(i)
+	return e.pow(attempt - 1)
 }
 
 // Delay returns the delay before the given attempt.

@@ -63,6 +63,11 @@ func (g *random) uint64() uint64 {
 	if g == nil {
 		return rand.Uint64()
 	}
+	return g.locked()
+}
+
+// locked draws from the injected source; kept apart so uint64 inlines.
+func (g *random) locked() uint64 {
 	g.mu.Lock()
 	v := g.r.Uint64()
 	g.mu.Unlock()
