@@ -195,9 +195,10 @@ func (r *retry[T]) loop(ctx context.Context, next resilience.Func[T], v T, err e
 	}
 }
 
-// retryable applies RetryIf, or by default the rule that every failure and
-// every rejection may be retried (rejections are filtered by honourHint).
-// Whatever it says, loop stops once the caller's context is done.
+// retryable applies RetryIf, or by default retries every error. With the
+// caller's cancellation ruled out next (loop stops once ctx is done), that
+// default is "DefaultOutcome says Failure, or the error is a rejection";
+// honourHint then filters the rejections.
 func (r *retry[T]) retryable(ctx context.Context, v T, err error) bool {
 	if err != nil && IsPermanent(err) {
 		return false
@@ -205,7 +206,7 @@ func (r *retry[T]) retryable(ctx context.Context, v T, err error) bool {
 	if r.retryIf != nil {
 		return r.retryIf(ctx, v, err)
 	}
-	return resilience.DefaultOutcome(ctx, err) == resilience.Failure || resilience.IsRejected(err)
+	return err != nil
 }
 
 // honourHint lengthens the strategy's delay to a Retry-After hint. A
@@ -215,7 +216,7 @@ func (r *retry[T]) retryable(ctx context.Context, v T, err error) bool {
 // certain to be refused again.
 func (r *retry[T]) honourHint(delay time.Duration, err error) (time.Duration, bool) {
 	hint, ok := resilience.RetryAfter(err)
-	if resilience.IsRejected(err) {
+	if err != nil && resilience.IsRejected(err) {
 		if !ok || hint > r.maxRetryAfter {
 			return 0, false
 		}
