@@ -338,3 +338,25 @@ func TestRetryErrorText(t *testing.T) {
 		}
 	}
 }
+
+// recordingStrategy waits attempt seconds and records what it was asked.
+type recordingStrategy struct{ attempts, prevs []time.Duration }
+
+func (s *recordingStrategy) Delay(attempt int, prev time.Duration) time.Duration {
+	s.attempts = append(s.attempts, time.Duration(attempt))
+	s.prevs = append(s.prevs, prev)
+	return time.Duration(attempt) * time.Second
+}
+
+// The strategy is asked for attempts 1, 2, 3 and gets back its own previous
+// delay as prev, not the wait a Retry-After hint lengthened.
+func TestRetryFeedsStrategyItsOwnDelays(t *testing.T) {
+	h := newHarness()
+	rs := &recordingStrategy{}
+	s := &script[string]{errs: []error{resilience.WithRetryAfter(errBoom, 9*time.Second), errBoom, errBoom, nil}}
+	_, err := h.run(t, backoff.RetryConfig[string]{MaxAttempts: 4, Strategy: rs}, s)
+	require.NoError(t, err)
+	assert.Equal(t, []time.Duration{1, 2, 3}, rs.attempts)
+	assert.Equal(t, []time.Duration{0, time.Second, 2 * time.Second}, rs.prevs)
+	assert.Equal(t, (9+2+3)*time.Second, h.waited())
+}
