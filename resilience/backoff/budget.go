@@ -39,7 +39,8 @@ type BudgetConfig struct {
 	Clock clock.Clock
 }
 
-// BudgetSnapshot reports a budget's counts over its current window.
+// BudgetSnapshot reports a budget's counts over its current window. It is a
+// plain value, free to copy and compare.
 type BudgetSnapshot struct {
 	Requests  int64 // calls counted by [Budget.Request]
 	Retries   int64 // retries granted by [Budget.AllowRetry]

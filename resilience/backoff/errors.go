@@ -22,7 +22,8 @@ var (
 )
 
 // PermanentError marks an error that must not be retried; see [Permanent].
-// It is transparent to errors.Is and errors.As.
+// It is transparent to errors.Is and errors.As. Build it with Permanent: a
+// zero PermanentError wraps nothing.
 type PermanentError struct {
 	Err error
 }
@@ -53,7 +54,9 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 // wraps the last error returned by the function and, when retrying stopped
 // for another reason than that error not being retryable, that reason:
 // [ErrMaxAttempts], [ErrMaxDuration], [ErrDeadline], [ErrBudgetExhausted],
-// or the caller's context error. errors.Is and errors.As see both.
+// or the caller's context error. errors.Is and errors.As see both. It is
+// built by the retry policy and not changed afterwards; a zero RetryError
+// is not meaningful.
 type RetryError struct {
 	// Attempts is how many times the function ran, at least 1.
 	Attempts int

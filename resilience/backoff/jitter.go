@@ -9,7 +9,7 @@ import (
 
 // Jitter chooses how [NewExponential] randomises its delays. Spreading
 // retries of many clients apart keeps them from hitting a recovering
-// dependency in synchronised waves.
+// dependency in synchronised waves. The zero value is NoJitter.
 type Jitter uint8
 
 // The jitter modes. With d the capped exponential delay of an attempt,

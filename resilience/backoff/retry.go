@@ -228,8 +228,8 @@ func (r *retry[T]) honourHint(delay time.Duration, err error) (time.Duration, bo
 	return delay, true
 }
 
-// fits reports why a wait must not start, or nil. It reads the clock only
-// when there is a MaxDuration.
+// fits reports why a wait must not start, or nil. It reads the policy's
+// clock only for a MaxDuration, and the real clock only for a deadline.
 func (r *retry[T]) fits(ctx context.Context, wait time.Duration, start time.Time) error {
 	if r.maxDuration > 0 && r.clock.Since(start) > r.maxDuration-wait {
 		return ErrMaxDuration
