@@ -45,7 +45,12 @@ func IsPermanent(err error) bool {
 }
 
 // Error returns the wrapped error's text unchanged.
-func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Error() string {
+	if e.Err == nil {
+		return "backoff: permanent error"
+	}
+	return e.Err.Error()
+}
 
 // Unwrap returns the wrapped error.
 func (e *PermanentError) Unwrap() error { return e.Err }

@@ -136,6 +136,7 @@ func TestRetryPermanentStopsAtOnce(t *testing.T) {
 func TestPermanentNil(t *testing.T) {
 	assert.NoError(t, backoff.Permanent(nil))
 	assert.False(t, backoff.IsPermanent(errBoom))
+	assert.Equal(t, "backoff: permanent error", (&backoff.PermanentError{}).Error(), "a zero value does not panic")
 }
 
 func TestRetryIfOnResults(t *testing.T) {
