@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -360,4 +361,41 @@ func TestRetryFeedsStrategyItsOwnDelays(t *testing.T) {
 	assert.Equal(t, []time.Duration{1, 2, 3}, rs.attempts)
 	assert.Equal(t, []time.Duration{0, time.Second, 2 * time.Second}, rs.prevs)
 	assert.Equal(t, (9+2+3)*time.Second, h.waited())
+}
+
+// One wrapped function serves many goroutines at once; each call keeps its
+// own attempt count and events (the race detector checks the sharing).
+func TestRetryConcurrentUse(t *testing.T) {
+	var mu sync.Mutex
+	attempts := map[int]int{}
+	p, err := backoff.NewRetry(backoff.RetryConfig[int]{
+		MaxAttempts: 3, Strategy: mustConstant(0),
+		Listeners: resilience.Listeners{func(e resilience.Event) {
+			mu.Lock()
+			attempts[e.Attempt]++
+			mu.Unlock()
+		}},
+	})
+	require.NoError(t, err)
+	type key struct{}
+	f := p.Wrap(func(ctx context.Context) (int, error) {
+		n := ctx.Value(key{}).(*int)
+		*n++
+		if *n < 3 {
+			return 0, errBoom
+		}
+		return *n, nil
+	})
+	const goroutines = 8
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			n := 0
+			v, err := f(context.WithValue(context.Background(), key{}, &n))
+			assert.NoError(t, err)
+			assert.Equal(t, 3, v)
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, map[int]int{2: goroutines, 3: goroutines}, attempts)
 }
