@@ -55,12 +55,17 @@ type exponential struct {
 	jitter       Jitter
 	rnd          *random
 
-	// table[i] is the unjittered delay of attempt i+1. When fixed, its last
-	// entry repeats forever (the cap was reached, or the multiplier is 1),
-	// so no attempt past it needs computing.
-	table []time.Duration
+	// table[i] is the range attempt i+1 draws from, jitter applied, so a
+	// call costs a lookup and at most one random draw. When fixed, the
+	// last entry repeats forever (the cap was reached, or the multiplier
+	// is 1), so no attempt past the table needs computing.
+	table []span
 	fixed bool
 }
+
+// span is a range of delays: a delay is drawn uniformly from
+// [lo, lo+width], or is lo when width is 0.
+type span struct{ lo, width time.Duration }
 
 // NewExponential returns a strategy whose unjittered delay for attempt n is
 // Initial × Multiplier^(n-1), capped at Max, then randomised by Jitter. Any
@@ -119,7 +124,7 @@ func (cfg ExponentialConfig) withDefaults() (ExponentialConfig, error) {
 func (e *exponential) buildTable() {
 	for i := 0; i < tableSize; i++ {
 		d := e.pow(i)
-		e.table = append(e.table, d)
+		e.table = append(e.table, e.span(d))
 		if d == e.max || e.mult == 1 {
 			e.fixed = true
 			return
@@ -138,52 +143,56 @@ func (e *exponential) pow(i int) time.Duration {
 	return max(time.Duration(f), e.initial)
 }
 
-// base is the capped, unjittered delay of an attempt. The unsigned compare
-// sends attempts below 1 (whose index wraps) to beyond as well.
-func (e *exponential) base(attempt int) time.Duration {
-	if i := attempt - 1; uint(i) < uint(len(e.table)) {
-		return e.table[i]
+// span applies the jitter mode to an unjittered delay d ≤ max.
+func (e *exponential) span(d time.Duration) span {
+	switch e.jitter {
+	case FullJitter:
+		return span{0, d}
+	case EqualJitter:
+		return span{d / 2, d - d/2}
+	case ProportionalJitter:
+		// Both ends are compared in floating point before converting, so
+		// that rounding near 2^63ns cannot wrap.
+		lo := d
+		if f := float64(d) * (1 - e.spread); f < float64(d) {
+			lo = time.Duration(f)
+		}
+		hi := e.max
+		if f := float64(d) * (1 + e.spread); f < float64(e.max) {
+			hi = max(time.Duration(f), d)
+		}
+		return span{lo, hi - lo}
 	}
-	return e.beyond(attempt)
+	return span{d, 0}
 }
 
-// beyond is base outside the table; kept apart so that base inlines.
-//
-//go:noinline
-func (e *exponential) beyond(attempt int) time.Duration {
+// Delay returns the delay before the given attempt. The unsigned compare
+// sends attempts below 1 (whose index wraps) to beyond as well.
+func (e *exponential) Delay(attempt int, prev time.Duration) time.Duration {
+	if e.jitter == DecorrelatedJitter {
+		return e.decorrelated(prev)
+	}
+	var s span
+	if i := attempt - 1; uint(i) < uint(len(e.table)) {
+		s = e.table[i]
+	} else {
+		s = e.beyond(attempt)
+	}
+	if s.width == 0 {
+		return s.lo
+	}
+	return s.lo + time.Duration(e.rnd.below(uint64(s.width)+1))
+}
+
+// beyond is the span of an attempt outside the table.
+func (e *exponential) beyond(attempt int) span {
 	switch {
 	case attempt < 1:
 		return e.table[0]
 	case e.fixed:
 		return e.table[len(e.table)-1]
 	}
-	return e.pow(attempt - 1)
-}
-
-// Delay returns the delay before the given attempt.
-func (e *exponential) Delay(attempt int, prev time.Duration) time.Duration {
-	switch e.jitter {
-	case FullJitter:
-		d := e.base(attempt)
-		return time.Duration(e.rnd.below(uint64(d) + 1))
-	case EqualJitter:
-		d := e.base(attempt)
-		half := d / 2
-		return half + time.Duration(e.rnd.below(uint64(d-half)+1))
-	case ProportionalJitter:
-		return e.proportional(e.base(attempt))
-	case DecorrelatedJitter:
-		return e.decorrelated(prev)
-	}
-	return e.base(attempt)
-}
-
-func (e *exponential) proportional(d time.Duration) time.Duration {
-	f := float64(d) * (1 + e.spread*(2*e.rnd.fraction()-1))
-	if !(f < float64(e.max)) {
-		return e.max
-	}
-	return time.Duration(max(f, 0))
+	return e.span(e.pow(attempt - 1))
 }
 
 // decorrelated draws from [initial, min(max, prev×mult)]; a prev below

@@ -82,8 +82,3 @@ func (g *random) below(n uint64) uint64 {
 	hi, _ := bits.Mul64(g.uint64(), n)
 	return hi
 }
-
-// fraction returns a uniform number in [0, 1) from the top 53 bits.
-func (g *random) fraction() float64 {
-	return float64(g.uint64()>>11) * 0x1p-53
-}

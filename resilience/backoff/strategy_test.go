@@ -118,7 +118,7 @@ func drawExponential(t *rapid.T, jitter backoff.Jitter) backoff.ExponentialConfi
 		Max:        maxD,
 		Multiplier: rapid.Float64Range(1, 10).Draw(t, "multiplier"),
 		Jitter:     jitter,
-		Spread:     rapid.Float64Range(0.001, 1).Draw(t, "spread"),
+		Spread:     rapid.OneOf(rapid.Float64Range(1e-18, 1e-9), rapid.Float64Range(0.001, 1)).Draw(t, "spread"),
 		Source:     rand.NewPCG(rapid.Uint64().Draw(t, "seed1"), rapid.Uint64().Draw(t, "seed2")),
 	}
 }
@@ -239,5 +239,29 @@ func TestJitterString(t *testing.T) {
 		backoff.Jitter(42): "Jitter(42)",
 	} {
 		assert.Equal(t, want, j.String())
+	}
+}
+
+// At the edge of the duration range, float64 rounds up to 2^63, which no
+// conversion back may wrap.
+func TestDelayAtDurationLimit(t *testing.T) {
+	for _, j := range jitters {
+		for _, spread := range []float64{1e-18, 0.2, 1} {
+			s, err := backoff.NewExponential(backoff.ExponentialConfig{
+				Initial: math.MaxInt64 - 1, Max: math.MaxInt64, Multiplier: 1.5, Jitter: j, Spread: spread,
+			})
+			require.NoError(t, err)
+			for _, n := range []int{math.MinInt, 1, 2, math.MaxInt} {
+				d := s.Delay(n, math.MaxInt64)
+				lo := time.Duration(0)
+				switch j {
+				case backoff.NoJitter, backoff.DecorrelatedJitter:
+					lo = math.MaxInt64 - 1
+				case backoff.EqualJitter:
+					lo = math.MaxInt64 / 2
+				}
+				assert.GreaterOrEqual(t, d, lo, "%v spread %v attempt %d", j, spread, n)
+			}
+		}
 	}
 }
