@@ -76,7 +76,9 @@ func BenchmarkRetryFirstAttemptSuccess(b *testing.B) {
 		"budget":      {Budget: budget},
 	}
 	for name, cfg := range configs {
-		f := resilience.Must(backoff.NewRetry(cfg)).Wrap(succeed)
+		// Wrapped once, through a pipeline as an application would.
+		p := resilience.Must(resilience.NewPipeline(resilience.Must(backoff.NewRetry(cfg))))
+		f := p.Wrap(succeed)
 		ctx := context.Background()
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
