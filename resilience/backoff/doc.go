@@ -20,11 +20,15 @@
 //
 // Decisions:
 //
-//   - The retry policy's successful first attempt reads no clock and
-//     allocates nothing. The clock is read before the first attempt only
-//     when MaxDuration is set (the duration counts from the start of the
-//     call, attempts included) or a Budget is set (to count the request);
-//     otherwise only once a retry is considered.
+//   - A successful first attempt allocates nothing and reads no clock,
+//     unless MaxDuration is set (it counts from the start of the call, first
+//     attempt included) or a Budget is (it counts the request). Otherwise
+//     the clock is read only once a retry is considered.
+//   - The final error is always a *RetryError, even when the caller's
+//     context ended the retries: errors.Is still finds context.Canceled,
+//     so outer policies judge the call as the caller's cancellation.
+//   - A Budget counts first attempts as requests and each retry once; a
+//     ratio of exactly zero cannot be configured (zero means the default).
 //   - A Retry-After hint on a failure lengthens the next wait up to
 //     MaxRetryAfter; a rejection (an inner breaker or limiter refusing) is
 //     retried only when it carries a hint no longer than MaxRetryAfter that

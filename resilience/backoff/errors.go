@@ -28,8 +28,9 @@ type PermanentError struct {
 	Err error
 }
 
-// Permanent wraps err so that retry policies stop at once and return it. A
-// nil err stays nil.
+// Permanent wraps err so that retry policies stop at once; the error they
+// return still matches err with errors.Is and errors.As. A nil err stays
+// nil.
 func Permanent(err error) error {
 	if err == nil {
 		return nil
