@@ -118,3 +118,22 @@ func TestSynctestMaxDurationIncludesAttempts(t *testing.T) {
 		assert.Equal(t, 14*time.Second, time.Since(start))
 	})
 }
+
+// The zero config: three attempts, full jitter from 100ms doubling.
+func TestSynctestDefaultSchedule(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, err := backoff.NewRetry(backoff.RetryConfig[int]{})
+		require.NoError(t, err)
+		var starts []time.Time
+		_, err = p.Wrap(func(context.Context) (int, error) {
+			starts = append(starts, time.Now())
+			return 0, errBoom
+		})(context.Background())
+		assert.ErrorIs(t, err, backoff.ErrMaxAttempts)
+		require.Len(t, starts, backoff.DefaultMaxAttempts)
+		for i, limit := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond} {
+			w := starts[i+1].Sub(starts[i])
+			assert.True(t, w >= 0 && w <= limit, "wait %d: %v outside [0, %v]", i+1, w, limit)
+		}
+	})
+}

@@ -93,6 +93,7 @@ func TestRetryUntilSuccess(t *testing.T) {
 		assert.Equal(t, i+2, e.Attempt, "event %d", i)
 		assert.Equal(t, time.Second, e.Delay)
 		assert.Equal(t, errBoom, e.Err)
+		assert.Equal(t, time.Unix(int64(i), 0), e.Time, "event %d comes before its wait", i)
 	}
 }
 
