@@ -1,6 +1,9 @@
 package backoff
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Strategy computes delays: before a retry, or before a breaker that opened
 // again may try half-open. It is non-generic so one schedule serves calls
@@ -13,4 +16,26 @@ import "time"
 // keep no per-sequence state of their own.
 type Strategy interface {
 	Delay(attempt int, prev time.Duration) time.Duration
+}
+
+// constant waits the same time before every attempt.
+type constant time.Duration
+
+// Constant returns a strategy that waits d before every attempt. A zero d
+// retries at once; a negative d is refused. For a constant delay with
+// jitter, use [NewExponential] with a Multiplier of 1.
+func Constant(d time.Duration) (Strategy, error) {
+	if d < 0 {
+		return nil, fieldError("Constant", "≥ 0", d)
+	}
+	return constant(d), nil
+}
+
+// Delay returns the constant delay.
+func (c constant) Delay(int, time.Duration) time.Duration { return time.Duration(c) }
+
+// fieldError reports a configuration field that breaks a rule, in the form
+// every riprap constructor uses.
+func fieldError(field, rule string, got any) error {
+	return fmt.Errorf("backoff: %s must be %s, got %v", field, rule, got)
 }

@@ -1,0 +1,210 @@
+package backoff_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/riprap-go/riprap/resilience"
+	"github.com/riprap-go/riprap/resilience/backoff"
+)
+
+// skipClock is a mock clock whose timers fire as soon as they are made,
+// moving its time forward by their duration: waits take no real time, and
+// the clock tells how long the policy would have waited.
+type skipClock struct{ *clock.Mock }
+
+func (c skipClock) Timer(d time.Duration) *clock.Timer {
+	t := c.Mock.Timer(d)
+	c.Mock.Add(d)
+	return t
+}
+
+var errUnavailable = errors.New("bank: 503 service unavailable")
+
+// A retry with exponential backoff and full jitter. The seeded source and
+// the skipping clock make the output reproducible; in production leave
+// both nil.
+func ExampleNewRetry() {
+	strategy := resilience.Must(backoff.NewExponential(backoff.ExponentialConfig{
+		Initial: 100 * time.Millisecond,
+		Max:     2 * time.Second,
+		Jitter:  backoff.FullJitter,
+		Source:  rand.NewPCG(1, 2),
+	}))
+	clk := skipClock{clock.NewMock()}
+	retry := resilience.Must(backoff.NewRetry(backoff.RetryConfig[string]{
+		Name:        "bank",
+		MaxAttempts: 4,
+		Strategy:    strategy,
+		Clock:       clk,
+		Listeners: resilience.Listeners{func(e resilience.Event) {
+			fmt.Printf("attempt %d after %v (%v)\n", e.Attempt, e.Delay.Round(time.Millisecond), e.Err)
+		}},
+	}))
+
+	calls := 0
+	transfer := retry.Wrap(func(context.Context) (string, error) {
+		calls++
+		if calls < 3 {
+			return "", errUnavailable
+		}
+		return "receipt-42", nil
+	})
+	receipt, err := transfer(context.Background())
+	fmt.Println(receipt, err, "waited", clk.Now().Sub(time.Unix(0, 0)).Round(time.Millisecond))
+	// Output:
+	// attempt 2 after 77ms (bank: 503 service unavailable)
+	// attempt 3 after 123ms (bank: 503 service unavailable)
+	// receipt-42 <nil> waited 200ms
+}
+
+// A function stops the retries at once by marking its error permanent;
+// errors.Is still sees the error inside.
+func ExamplePermanent() {
+	errDeclined := errors.New("bank: card declined")
+	retry := resilience.Must(backoff.NewRetry(backoff.RetryConfig[string]{MaxAttempts: 5}))
+
+	calls := 0
+	charge := retry.Wrap(func(context.Context) (string, error) {
+		calls++
+		return "", backoff.Permanent(errDeclined)
+	})
+	_, err := charge(context.Background())
+
+	var re *backoff.RetryError
+	fmt.Println(calls, errors.Is(err, errDeclined), errors.As(err, &re), re.Attempts)
+	fmt.Println(err)
+	// Output:
+	// 1 true true 1
+	// backoff: 1 attempt: bank: card declined
+}
+
+// One budget shared by retry policies of different result types, called
+// from many goroutines: once its floor of 5 retries in the window is spent
+// (and its ratio, tiny here, adds none), failing calls return at once.
+func ExampleBudget() {
+	budget := resilience.Must(backoff.NewBudget(backoff.BudgetConfig{
+		Ratio:        1e-9,
+		MinPerSecond: 0.5, // × the 10s window: 5 retries
+		Clock:        clock.NewMock(),
+	}))
+	noWait := resilience.Must(backoff.Constant(0))
+	balances := resilience.Must(backoff.NewRetry(backoff.RetryConfig[int]{
+		MaxAttempts: 2, Strategy: noWait, Budget: budget,
+	})).Wrap(func(context.Context) (int, error) { return 0, errUnavailable })
+	receipts := resilience.Must(backoff.NewRetry(backoff.RetryConfig[string]{
+		MaxAttempts: 2, Strategy: noWait, Budget: budget,
+	})).Wrap(func(context.Context) (string, error) { return "", errUnavailable })
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	refused := 0
+	for i := range 20 {
+		wg.Go(func() {
+			var err error
+			if i%2 == 0 {
+				_, err = balances(context.Background())
+			} else {
+				_, err = receipts(context.Background())
+			}
+			if errors.Is(err, backoff.ErrBudgetExhausted) {
+				mu.Lock()
+				refused++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	s := budget.Snapshot()
+	fmt.Printf("requests %d, retries %d, refusals %d, refused calls %d\n", s.Requests, s.Retries, s.Refusals, refused)
+	// Output:
+	// requests 20, retries 5, refusals 15, refused calls 15
+}
+
+// The capped exponential schedule without jitter.
+func ExampleNewExponential() {
+	s := resilience.Must(backoff.NewExponential(backoff.ExponentialConfig{
+		Initial:    time.Second,
+		Multiplier: 1.5,
+		Max:        5 * time.Second,
+	}))
+	for n := 1; n <= 6; n++ {
+		fmt.Print(s.Delay(n, 0), " ")
+	}
+	fmt.Println()
+	// Output:
+	// 1s 1.5s 2.25s 3.375s 5s 5s
+}
+
+// Decorrelated jitter feeds each delay back as prev; every delay stays in
+// [Initial, Max].
+func ExampleNewExponential_decorrelated() {
+	s := resilience.Must(backoff.NewExponential(backoff.ExponentialConfig{
+		Initial: time.Second,
+		Max:     20 * time.Second,
+		Jitter:  backoff.DecorrelatedJitter,
+		Source:  rand.NewPCG(7, 7),
+	}))
+	var prev time.Duration
+	for n := 1; n <= 5; n++ {
+		prev = s.Delay(n, prev)
+		fmt.Println(prev.Round(time.Millisecond))
+	}
+	// Output:
+	// 2.92s
+	// 1.151s
+	// 2.862s
+	// 2.133s
+	// 2.273s
+}
+
+// Proportional jitter spreads each delay ±Spread around the schedule, as
+// gRPC does with 0.2; a Multiplier of 1 makes the schedule constant.
+func ExampleNewExponential_proportional() {
+	s := resilience.Must(backoff.NewExponential(backoff.ExponentialConfig{
+		Initial:    time.Second,
+		Multiplier: 1,
+		Jitter:     backoff.ProportionalJitter,
+		Spread:     0.2,
+		Source:     rand.NewPCG(3, 4),
+	}))
+	for n := 1; n <= 3; n++ {
+		fmt.Println(s.Delay(n, 0).Round(time.Millisecond))
+	}
+	// Output:
+	// 1.153s
+	// 1.166s
+	// 986ms
+}
+
+// A constant delay.
+func ExampleConstant() {
+	s := resilience.Must(backoff.Constant(250 * time.Millisecond))
+	fmt.Println(s.Delay(1, 0), s.Delay(1000, 0))
+	// Output:
+	// 250ms 250ms
+}
+
+// The final error tells how many attempts ran and why retrying stopped.
+func ExampleRetryError() {
+	retry := resilience.Must(backoff.NewRetry(backoff.RetryConfig[int]{
+		MaxAttempts: 3,
+		Strategy:    resilience.Must(backoff.Constant(0)),
+	}))
+	_, err := retry.Wrap(func(context.Context) (int, error) { return 0, errUnavailable })(context.Background())
+
+	var re *backoff.RetryError
+	if errors.As(err, &re) {
+		fmt.Println(re.Attempts, errors.Is(err, errUnavailable), errors.Is(err, backoff.ErrMaxAttempts))
+	}
+	fmt.Println(err)
+	// Output:
+	// 3 true true
+	// backoff: 3 attempts, attempts exhausted: bank: 503 service unavailable
+}
