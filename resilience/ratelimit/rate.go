@@ -2,7 +2,7 @@ package ratelimit
 
 import (
 	"fmt"
-		"time"
+	"time"
 )
 
 // Rate is how many events a limiter admits per unit of time, held as
