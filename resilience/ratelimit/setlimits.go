@@ -56,20 +56,24 @@ func (l *Limiter) setLimits(next func(*gcra) (Rate, int)) error {
 }
 
 // carryTAT translates the TAT of generation old into generation g so that
-// the tokens available now are min(tokens before, new burst). In
-// nanoseconds of the old interval the debt (TAT − now) becomes
-// max(debt − (oldBurst − newBurst)×oldInterval, 0) when the burst shrinks,
-// and is then scaled by newInterval/oldInterval, rounding up so that
-// rounding can only take tokens away. Inf has no debt either way.
+// the tokens available now become min(tokens before, new burst), exactly
+// up to rounding. In nanoseconds of the new interval the debt (TAT − now)
+// becomes debt×newInterval/oldInterval + (newBurst − oldBurst)×newInterval,
+// at least 0, rounded up so that rounding can only take tokens away. The
+// terms are ordered so that no product can overflow. Inf has no debt.
 func carryTAT(old, g *gcra, tat, now int64) int64 {
 	if old.interval == 0 || g.interval == 0 {
 		return now
 	}
-	debt := max(tat-now, 0)
-	if g.burst < old.burst {
-		debt = max(debt-(old.burst-g.burst)*old.interval, 0)
+	scaled := scaleUp(max(tat-now, 0), g.interval, old.interval) // ≤ 2×maxSpan
+	if shrink := old.burst - g.burst; shrink >= 0 {
+		if shrink > scaled/g.interval {
+			return now
+		}
+		return now + max(scaled-shrink*g.interval, 0)
 	}
-	return now + scaleUp(debt, g.interval, old.interval)
+	// (new − old burst)×newInterval ≤ newBurst×newInterval ≤ maxSpan.
+	return now + min(scaled+(g.burst-old.burst)*g.interval, 2*maxSpan)
 }
 
 // scaleUp returns ⌈a×num/den⌉ for non-negative a, num and positive den,
