@@ -67,9 +67,10 @@ func (r *Reservation) DelayFrom(t time.Time) time.Duration {
 // cancelled too) and the limits have not changed since. Otherwise the later
 // admissions were computed after this one and cannot be moved, so Cancel
 // does nothing; the tokens then return with time, as usual. Calling Cancel
-// again, or on a reservation that is not OK, does nothing.
+// again, or on a reservation that is not OK or made at rate Inf, does
+// nothing.
 func (r *Reservation) Cancel() bool {
-	if !r.ok || r.g == nil || !r.done.CompareAndSwap(false, true) {
+	if !r.ok || r.g == nil || r.g.interval == 0 || !r.done.CompareAndSwap(false, true) {
 		return false
 	}
 	// Restoring base rather than the exact old TAT is equivalent: when they

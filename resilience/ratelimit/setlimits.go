@@ -10,7 +10,8 @@ import (
 // SetRate changes the sustained rate from now on. The tokens available are
 // kept (rounded down to the nanosecond), so a change never hands out a burst
 // that did not exist before it. Reservations already granted keep their
-// times. It emits [resilience.EventLimitChange].
+// times; the new rate applies from the last of them on. It emits
+// [resilience.EventLimitChange].
 func (l *Limiter) SetRate(r Rate) error {
 	return l.setLimits(func(g *gcra) (Rate, int) { return r, int(g.burst) })
 }
@@ -55,25 +56,43 @@ func (l *Limiter) setLimits(next func(*gcra) (Rate, int)) error {
 	return nil
 }
 
-// carryTAT translates the TAT of generation old into generation g so that
-// the tokens available now become min(tokens before, new burst), exactly
-// up to rounding. In nanoseconds of the new interval the debt (TAT − now)
-// becomes debt×newInterval/oldInterval + (newBurst − oldBurst)×newInterval,
-// at least 0, rounded up so that rounding can only take tokens away. The
-// terms are ordered so that no product can overflow. Inf has no debt.
+// carryTAT translates the TAT of generation old into generation g.
+//
+// Without reservations waiting ahead, the tokens available now become
+// min(tokens before, new burst), exactly up to rounding: in nanoseconds of
+// the new interval the debt (TAT − now) becomes
+// debt×newInterval/oldInterval + (newBurst − oldBurst)×newInterval, at least
+// 0, rounded up so that rounding can only take tokens away.
+//
+// With reservations waiting ahead (TAT − burst×interval > now is the act
+// time of the latest one, when the bucket will be empty), those keep their
+// times and the new limits start from an empty bucket at that instant: the
+// new TAT is lastAct + newBurst×newInterval. Scaling the debt instead would
+// let a faster rate schedule new events before the old ones, bunching them.
+//
+// The terms are ordered so that no product can overflow, and the result is
+// at most now + 2×maxSpan. Inf has no debt either way.
 func carryTAT(old, g *gcra, tat, now int64) int64 {
 	if old.interval == 0 || g.interval == 0 {
 		return now
 	}
-	scaled := scaleUp(max(tat-now, 0), g.interval, old.interval) // ≤ 2×maxSpan
+	if lastAct := tat - old.tau; lastAct > now {
+		return min(lastAct+g.tau, now+2*maxSpan)
+	}
+	return now + tokenDebt(old, g, max(tat-now, 0))
+}
+
+// tokenDebt converts debt from old's units to g's, keeping the tokens.
+func tokenDebt(old, g *gcra, debt int64) int64 {
+	scaled := scaleUp(debt, g.interval, old.interval) // ≤ 2×maxSpan
 	if shrink := old.burst - g.burst; shrink >= 0 {
 		if shrink > scaled/g.interval {
-			return now
+			return 0
 		}
-		return now + max(scaled-shrink*g.interval, 0)
+		return scaled - shrink*g.interval
 	}
 	// (new − old burst)×newInterval ≤ newBurst×newInterval ≤ maxSpan.
-	return now + min(scaled+(g.burst-old.burst)*g.interval, 2*maxSpan)
+	return scaled + (g.burst-old.burst)*g.interval
 }
 
 // scaleUp returns ⌈a×num/den⌉ for non-negative a, num and positive den,
