@@ -156,7 +156,9 @@ func TestBulkheadModel(t *testing.T) {
 				if len(queue) > 0 {
 					j, err := firstResult(queue)
 					if j != 0 || err != nil {
-						t.Fatalf("release granted waiter %d of %d (err %v), want the oldest", j, len(queue), err)
+						n := len(queue)
+						queue = append(queue[:j], queue[j+1:]...) // returned: not to be awaited again
+						t.Fatalf("release granted waiter %d of %d (err %v), want the oldest", j, n, err)
 					}
 					held = append(held, queue[0].permit)
 					queue = queue[1:]
