@@ -12,11 +12,11 @@ import (
 func (k *Keyed) lookup(sh *keyShard, key string, now int64) (*keyEntry, error) {
 	if e := sh.keys[key]; e != nil {
 		sh.moveToFront(e)
-		k.evictIdle(sh, now, 1)
+		k.evictIdle(sh, now, 1, e)
 		return e, nil
 	}
-	k.evictIdle(sh, now, 1)
-	if len(sh.keys) >= sh.maxKeys && !k.evictIdle(sh, now, 8) {
+	k.evictIdle(sh, now, 1, nil)
+	if len(sh.keys) >= sh.maxKeys && !k.evictIdle(sh, now, 8, nil) {
 		if k.atCap == ShareOverflow {
 			return nil, nil
 		}
@@ -33,10 +33,11 @@ func (k *Keyed) lookup(sh *keyShard, key string, now int64) (*keyEntry, error) {
 }
 
 // evictIdle looks at up to scan of the least recently used keys and drops
-// the first idle one, reporting whether it dropped one.
-func (k *Keyed) evictIdle(sh *keyShard, now int64, scan int) bool {
+// the first idle one other than keep (the key being served), reporting
+// whether it dropped one.
+func (k *Keyed) evictIdle(sh *keyShard, now int64, scan int, keep *keyEntry) bool {
 	for e := sh.oldest; e != nil && scan > 0; e, scan = e.newer, scan-1 {
-		if e.tat <= now {
+		if e.tat <= now && e != keep {
 			sh.unlink(e)
 			delete(sh.keys, e.key)
 			k.evicted.Add(1)
@@ -44,6 +45,31 @@ func (k *Keyed) evictIdle(sh *keyShard, now int64, scan int) bool {
 		}
 	}
 	return false
+}
+
+// Sweep evicts every idle key now and returns how many it evicted. Calls
+// evict lazily within the shard they touch, so a shard nobody uses keeps
+// its idle keys (within MaxKeys); a program that wants that memory back
+// can call Sweep from time to time. It locks one shard at a time.
+func (k *Keyed) Sweep() int {
+	now := min(max(int64(k.clk.Now().Sub(k.epoch)), -maxSpan), maxSpan)
+	total := 0
+	for i := range k.shards {
+		sh := &k.shards[i]
+		sh.mu.Lock()
+		for e := sh.oldest; e != nil; {
+			next := e.newer
+			if e.tat <= now {
+				sh.unlink(e)
+				delete(sh.keys, e.key)
+				total++
+			}
+			e = next
+		}
+		sh.mu.Unlock()
+	}
+	k.evicted.Add(uint64(total))
+	return total
 }
 
 func (sh *keyShard) pushFront(e *keyEntry) {
