@@ -1,7 +1,9 @@
 package ratelimit_test
 
 import (
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,5 +210,57 @@ func TestKeyedModel(t *testing.T) {
 				}
 			},
 		})
+	})
+}
+
+// TestKeyedConcurrentBurst: goroutines drawn by rapid hit a few keys at one
+// instant of the mock clock. No key gets more than its burst, the key cap
+// holds, and a refusal for capacity only happens with MaxKeys keys busy.
+func TestKeyedConcurrentBurst(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		burst := rapid.IntRange(1, 4).Draw(t, "burst")
+		maxKeys := rapid.IntRange(1, 4).Draw(t, "maxKeys")
+		plans := rapid.SliceOfN(rapid.SliceOfN(rapid.IntRange(0, 5), 1, 8), 2, 8).Draw(t, "keysPerGoroutine")
+		k, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Second), Burst: burst,
+			MaxKeys: maxKeys, Clock: clock.NewMock()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		admitted := map[int]int{}
+		capRefusals := 0
+		var wg sync.WaitGroup
+		gate := make(chan struct{})
+		for _, plan := range plans {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-gate
+				for _, key := range plan {
+					d, err := k.Take(fmt.Sprint(key), 1)
+					mu.Lock()
+					if d.Allowed {
+						admitted[key]++
+					}
+					if errors.Is(err, ratelimit.ErrTooManyKeys) {
+						capRefusals++
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		close(gate)
+		wg.Wait()
+		for key, n := range admitted {
+			if n > burst {
+				t.Fatalf("key %d admitted %d times at one instant, burst %d", key, n, burst)
+			}
+		}
+		if capRefusals > 0 && len(admitted) < maxKeys {
+			t.Fatalf("%d capacity refusals with only %d keys ever admitted, MaxKeys %d", capRefusals, len(admitted), maxKeys)
+		}
+		if s := k.Snapshot(); s.Keys > maxKeys || s.Keys != len(admitted) {
+			t.Fatalf("%d keys tracked, %d keys admitted, MaxKeys %d", s.Keys, len(admitted), maxKeys)
+		}
 	})
 }
