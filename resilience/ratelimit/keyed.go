@@ -57,8 +57,10 @@ type KeyedConfig struct {
 // idle the [AtCapacity] policy decides. No background goroutine runs.
 //
 // Keys are spread over shards, each a mutex, a map and an LRU list, so
-// unrelated keys rarely contend. MaxKeys is divided among the shards; the
-// total never exceeds it.
+// unrelated keys rarely contend; a shared counter caps the total at
+// MaxKeys exactly. At the cap a new key looks for an idle key to replace
+// among the oldest of its own shard only; [Keyed.Sweep] frees idle keys
+// everywhere.
 //
 // The zero value is not usable; build one with [NewKeyed]. It is safe for
 // concurrent use.
@@ -67,24 +69,26 @@ type Keyed struct {
 	maxKeys              int
 	atCap                AtCapacity
 	name                 string
-	clk                  clock.Clock
-	epoch                time.Time
+	tb                   timebase
 	seed                 maphash.Seed
 	shards               []keyShard
 
 	overflowMu  sync.Mutex // protects overflowTAT
 	overflowTAT int64
 
+	// count is the number of keys tracked over all shards. It changes only
+	// on insertion (by CAS, never past maxKeys) and eviction, so a hit
+	// touches nothing shared between shards.
+	count                        atomic.Int64
 	evicted, refused, overflowed atomic.Uint64
 }
 
 type keyShard struct {
-	mu      sync.Mutex // protects keys and the list, oldest at tail
-	keys    map[string]*keyEntry
-	newest  *keyEntry
-	oldest  *keyEntry
-	maxKeys int
-	_       [64]byte // keep neighbouring shards' locks off one cache line
+	mu     sync.Mutex // protects keys and the list, oldest at tail
+	keys   map[string]*keyEntry
+	newest *keyEntry
+	oldest *keyEntry
+	_      [64]byte // keep neighbouring shards' locks off one cache line
 }
 
 type keyEntry struct {
@@ -109,19 +113,16 @@ func NewKeyed(cfg KeyedConfig) (*Keyed, error) {
 	case cfg.AtCapacity > ShareOverflow:
 		return nil, fmt.Errorf("ratelimit: unknown AtCapacity policy %d", cfg.AtCapacity)
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.New()
-	}
 	k := &Keyed{
 		burst: int64(cfg.Burst), maxKeys: cfg.MaxKeys, atCap: cfg.AtCapacity, name: cfg.Name,
-		clk: cfg.Clock, epoch: cfg.Clock.Now(), seed: maphash.MakeSeed(), overflowTAT: -maxSpan,
+		tb: newTimebase(cfg.Clock), seed: maphash.MakeSeed(), overflowTAT: -maxSpan,
 	}
 	if !cfg.Rate.inf {
 		k.interval = int64(cfg.Rate.Interval())
 		k.tau = k.burst * k.interval
 	}
-	// About 256 keys per shard at least, so a small cap stays exact enough
-	// for LRU to mean something; at most 32 shards.
+	// Small caps get one shard, so that at the cap a new key can find
+	// any idle key; larger ones up to 32 shards.
 	n := 1
 	for n < 32 && cfg.MaxKeys/(2*n) >= 256 {
 		n *= 2
@@ -129,7 +130,6 @@ func NewKeyed(cfg KeyedConfig) (*Keyed, error) {
 	k.shards = make([]keyShard, n)
 	for i := range k.shards {
 		k.shards[i].keys = make(map[string]*keyEntry)
-		k.shards[i].maxKeys = cfg.MaxKeys / n
 	}
 	return k, nil
 }
@@ -154,12 +154,12 @@ func (k *Keyed) Allow(key string) bool { return k.AllowN(key, 1) }
 // AllowN reports whether key may have n events now, and consumes them if
 // so. It is false whenever [Keyed.Take] would not allow or would fail.
 func (k *Keyed) AllowN(key string, n int) bool {
-	d, err := k.TakeAt(k.clk.Now(), key, n)
+	d, err := k.take(k.tb.now(), key, n)
 	return err == nil && d.Allowed
 }
 
 // Take decides whether key may have n events now; see [Keyed.TakeAt].
-func (k *Keyed) Take(key string, n int) (Decision, error) { return k.TakeAt(k.clk.Now(), key, n) }
+func (k *Keyed) Take(key string, n int) (Decision, error) { return k.take(k.tb.now(), key, n) }
 
 // TakeAt decides whether key may have n events at time t, consuming them
 // if allowed. The error is non-nil, and the decision not allowed, when n
@@ -167,6 +167,10 @@ func (k *Keyed) Take(key string, n int) (Decision, error) { return k.TakeAt(k.cl
 // limiter is at capacity under RejectNewKeys (a rejection matching
 // [ErrTooManyKeys]). n ≤ 0 is allowed without consuming anything.
 func (k *Keyed) TakeAt(t time.Time, key string, n int) (Decision, error) {
+	return k.take(k.tb.at(t), key, n)
+}
+
+func (k *Keyed) take(now int64, key string, n int) (Decision, error) {
 	d := Decision{Limit: int(k.burst), Remaining: int(k.burst)}
 	switch {
 	case int64(n) > k.burst:
@@ -175,7 +179,6 @@ func (k *Keyed) TakeAt(t time.Time, key string, n int) (Decision, error) {
 		d.Allowed = true
 		return d, nil
 	}
-	now := min(max(int64(t.Sub(k.epoch)), -maxSpan), maxSpan)
 	sh := &k.shards[maphash.String(k.seed, key)%uint64(len(k.shards))]
 	sh.mu.Lock()
 	e, err := k.lookup(sh, key, now)

@@ -16,7 +16,7 @@ func (k *Keyed) lookup(sh *keyShard, key string, now int64) (*keyEntry, error) {
 		return e, nil
 	}
 	k.evictIdle(sh, now, 1, nil)
-	if len(sh.keys) >= sh.maxKeys && !k.evictIdle(sh, now, 8, nil) {
+	if !k.claimSlot() && !(k.evictIdle(sh, now, 8, nil) && k.claimSlot()) {
 		if k.atCap == ShareOverflow {
 			return nil, nil
 		}
@@ -32,6 +32,19 @@ func (k *Keyed) lookup(sh *keyShard, key string, now int64) (*keyEntry, error) {
 	return e, nil
 }
 
+// claimSlot counts one more key unless MaxKeys are tracked.
+func (k *Keyed) claimSlot() bool {
+	for {
+		c := k.count.Load()
+		if c >= int64(k.maxKeys) {
+			return false
+		}
+		if k.count.CompareAndSwap(c, c+1) {
+			return true
+		}
+	}
+}
+
 // evictIdle looks at up to scan of the least recently used keys and drops
 // the first idle one other than keep (the key being served), reporting
 // whether it dropped one.
@@ -40,6 +53,7 @@ func (k *Keyed) evictIdle(sh *keyShard, now int64, scan int, keep *keyEntry) boo
 		if e.tat <= now && e != keep {
 			sh.unlink(e)
 			delete(sh.keys, e.key)
+			k.count.Add(-1)
 			k.evicted.Add(1)
 			return true
 		}
@@ -52,7 +66,7 @@ func (k *Keyed) evictIdle(sh *keyShard, now int64, scan int, keep *keyEntry) boo
 // its idle keys (within MaxKeys); a program that wants that memory back
 // can call Sweep from time to time. It locks one shard at a time.
 func (k *Keyed) Sweep() int {
-	now := min(max(int64(k.clk.Now().Sub(k.epoch)), -maxSpan), maxSpan)
+	now := k.tb.now()
 	total := 0
 	for i := range k.shards {
 		sh := &k.shards[i]
@@ -68,6 +82,7 @@ func (k *Keyed) Sweep() int {
 		}
 		sh.mu.Unlock()
 	}
+	k.count.Add(-int64(total))
 	k.evicted.Add(uint64(total))
 	return total
 }
@@ -114,15 +129,8 @@ type KeyedSnapshot struct {
 	Evicted, Refused, Overflowed uint64
 }
 
-// Snapshot returns the limiter's counters. It locks each shard in turn.
+// Snapshot returns the limiter's counters; it takes no lock.
 func (k *Keyed) Snapshot() KeyedSnapshot {
-	s := KeyedSnapshot{Name: k.name, MaxKeys: k.maxKeys,
+	return KeyedSnapshot{Name: k.name, Keys: int(k.count.Load()), MaxKeys: k.maxKeys,
 		Evicted: k.evicted.Load(), Refused: k.refused.Load(), Overflowed: k.overflowed.Load()}
-	for i := range k.shards {
-		sh := &k.shards[i]
-		sh.mu.Lock()
-		s.Keys += len(sh.keys)
-		sh.mu.Unlock()
-	}
-	return s
 }

@@ -57,8 +57,8 @@ type Limiter struct {
 	// and SetBurst replace it; the hot path only loads it.
 	cur atomic.Pointer[gcra]
 
-	clk    clock.Clock
-	epoch  time.Time
+	tb     timebase
+	clk    clock.Clock // tb.clk
 	name   string
 	events *resilience.Dispatcher
 
@@ -97,12 +97,10 @@ func NewWithConfig(cfg Config) (*Limiter, error) {
 	if err := validateLimits(cfg.Rate, cfg.Burst); err != nil {
 		return nil, err
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.New()
-	}
+	tb := newTimebase(cfg.Clock)
 	l := &Limiter{
-		clk:    cfg.Clock,
-		epoch:  cfg.Clock.Now(),
+		tb:     tb,
+		clk:    tb.clk,
 		name:   cfg.Name,
 		events: resilience.NewDispatcher(cfg.Listeners),
 	}
@@ -124,12 +122,17 @@ func newGCRA(r Rate, burst int, tat int64) *gcra {
 func (l *Limiter) Name() string { return l.name }
 
 // Allow reports whether one event may happen now, and consumes it if so.
-func (l *Limiter) Allow() bool { return l.AllowNAt(l.clk.Now(), 1) }
+func (l *Limiter) Allow() bool { return l.take(l.tb.now(), 1, 0).ok }
 
 // AllowN reports whether n events may happen now, and consumes them if so.
 // It returns false for n greater than the burst (never admissible) and true
 // for n ≤ 0.
-func (l *Limiter) AllowN(n int) bool { return l.AllowNAt(l.clk.Now(), n) }
+func (l *Limiter) AllowN(n int) bool {
+	if n <= 0 {
+		return true
+	}
+	return l.take(l.tb.now(), int64(n), 0).ok
+}
 
 // AllowNAt is AllowN at time t instead of the clock's now. Times before the
 // previous call's are accepted and simply refill nothing.
@@ -137,14 +140,7 @@ func (l *Limiter) AllowNAt(t time.Time, n int) bool {
 	if n <= 0 {
 		return true
 	}
-	d := l.take(l.since(t), int64(n), 0)
-	return d.ok
-}
-
-// since converts t to the limiter's time base, clamped to ±maxSpan so that
-// no later sum can overflow.
-func (l *Limiter) since(t time.Time) int64 {
-	return min(max(int64(t.Sub(l.epoch)), -maxSpan), maxSpan)
+	return l.take(l.tb.at(t), int64(n), 0).ok
 }
 
 // decision is the result of take.
@@ -220,7 +216,7 @@ func (l *Limiter) Snapshot() Snapshot { return l.SnapshotAt(l.clk.Now()) }
 
 // SnapshotAt returns the limiter's state at time t.
 func (l *Limiter) SnapshotAt(t time.Time) Snapshot {
-	now := l.since(t)
+	now := l.tb.at(t)
 	for {
 		g := l.cur.Load()
 		s := Snapshot{Name: l.name, Rate: g.rate, Burst: int(g.burst), Tokens: int(g.burst)}

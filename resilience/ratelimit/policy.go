@@ -48,8 +48,7 @@ func NewPolicy[T any](l *Limiter, maxWait time.Duration) (resilience.Policy[T], 
 func (l *Limiter) admit(ctx context.Context, maxWait time.Duration) error {
 	var err error
 	if maxWait == 0 {
-		t := l.clk.Now()
-		d := l.take(l.since(t), 1, 0)
+		d := l.take(l.tb.now(), 1, 0)
 		if d.ok {
 			return nil
 		}

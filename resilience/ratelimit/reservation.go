@@ -38,7 +38,7 @@ func (l *Limiter) ReserveNAt(t time.Time, n int) *Reservation {
 		r.ok = true
 		return r
 	}
-	d := l.take(l.since(t), int64(n), maxSpan)
+	d := l.take(l.tb.at(t), int64(n), maxSpan)
 	r.g, r.ok, r.base, r.after = d.g, d.ok, d.base, d.after
 	r.at = t.Add(time.Duration(d.delay))
 	return r
@@ -111,7 +111,7 @@ func (l *Limiter) waitN(ctx context.Context, n int, maxWait time.Duration) error
 	if dl, ok := ctx.Deadline(); ok && int64(dl.Sub(t))-1 < limit {
 		limit, byDeadline = max(int64(dl.Sub(t))-1, 0), true
 	}
-	d := l.take(l.since(t), int64(n), limit)
+	d := l.take(l.tb.at(t), int64(n), limit)
 	switch {
 	case d.tooBig:
 		return fmt.Errorf("%w: WaitN(n=%d) with burst %d", ErrExceedsBurst, n, d.g.burst)

@@ -36,7 +36,7 @@ func (l *Limiter) setLimits(next func(*gcra) (Rate, int)) error {
 		return err
 	}
 	t := l.clk.Now()
-	now := l.since(t)
+	now := l.tb.at(t)
 	var tat int64
 	for {
 		tat = old.tat.Load()
