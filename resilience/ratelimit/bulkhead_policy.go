@@ -15,7 +15,7 @@ type BulkheadSnapshot struct {
 	MaxQueue      int
 	InFlight      int // slots held now
 	Queued        int // callers waiting now
-	Admitted      uint64
+	Waited        uint64 // callers that had to queue
 	Rejected      uint64 // refused at once: no slot and no room in the queue
 	TimedOut      uint64 // left the queue after MaxWait
 	Abandoned     uint64 // left the queue because their context ended
@@ -27,7 +27,7 @@ func (b *Bulkhead) Snapshot() BulkheadSnapshot {
 	return BulkheadSnapshot{
 		Name: b.name, MaxConcurrent: int(b.max), MaxQueue: int(b.maxQueue),
 		InFlight: int(uint32(s)), Queued: int(s >> 32),
-		Admitted: b.admitted.Load(), Rejected: b.rejected.Load(),
+		Waited: b.queued.Load(), Rejected: b.rejected.Load(),
 		TimedOut: b.timedOut.Load(), Abandoned: b.abandoned.Load(),
 	}
 }

@@ -89,11 +89,11 @@ func ExampleBulkhead() {
 	a.Release()
 	b.Release()
 	s := bh.Snapshot()
-	fmt.Printf("in flight %d, admitted %d, rejected %d\n", s.InFlight, s.Admitted, s.Rejected)
+	fmt.Printf("in flight %d, rejected %d\n", s.InFlight, s.Rejected)
 	// Output:
 	// third admitted: false
 	// ratelimit: bulkhead full (name "ledger") | rejected: true
-	// in flight 0, admitted 2, rejected 2
+	// in flight 0, rejected 2
 }
 
 func ExampleMiddleware() {
