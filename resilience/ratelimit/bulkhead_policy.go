@@ -13,8 +13,8 @@ type BulkheadSnapshot struct {
 	Name          string
 	MaxConcurrent int
 	MaxQueue      int
-	InFlight      int // slots held now
-	Queued        int // callers waiting now
+	InFlight      int    // slots held now
+	Queued        int    // callers waiting now
 	Waited        uint64 // callers that had to queue
 	Rejected      uint64 // refused at once: no slot and no room in the queue
 	TimedOut      uint64 // left the queue after MaxWait
