@@ -18,7 +18,8 @@ import (
 // free and the queue was full, absent, or waited on for too long.
 var ErrBulkheadFull = errors.New("ratelimit: bulkhead full")
 
-// BulkheadConfig configures a [Bulkhead].
+// BulkheadConfig configures a [Bulkhead]. It is a plain value; only
+// MaxConcurrent has no default.
 type BulkheadConfig struct {
 	// MaxConcurrent is how many holders may be in flight at once; required,
 	// between 1 and 2^31−1.

@@ -15,7 +15,12 @@
 //   - A reservation's Cancel returns its tokens only while it is still the
 //     latest admission; see [Reservation.Cancel].
 //   - A key is idle once its bucket is full, which makes evicting it
-//     invisible to the key; at capacity a new key is refused or shares an
-//     overflow bucket ([AtCapacity]), never admitted freely.
-//   - Nothing runs in the background; time comes from a clock.Clock.
+//     invisible to the key. Idle keys go lazily, least recently used first,
+//     shard by shard, or all at once with [Keyed.Sweep]. At capacity a new
+//     key is refused or shares an overflow bucket ([AtCapacity]), never
+//     admitted freely. A tracked key costs about 100 bytes.
+//   - The bulkhead's fast path is one CAS per acquire and per release while
+//     nobody queues; queued callers are served strictly FIFO.
+//   - Nothing runs in the background; time comes from a clock.Clock. With
+//     the default (nil) clock the hot path reads only the monotonic clock.
 package ratelimit

@@ -30,7 +30,8 @@ const (
 	ShareOverflow
 )
 
-// KeyedConfig configures a [Keyed] limiter.
+// KeyedConfig configures a [Keyed] limiter. It is a plain value; only Rate
+// has no default.
 type KeyedConfig struct {
 	// Rate and Burst apply to each key separately; Rate is required, Burst
 	// zero means 1.
@@ -135,7 +136,7 @@ func NewKeyed(cfg KeyedConfig) (*Keyed, error) {
 }
 
 // Decision is the outcome of one [Keyed.Take], with what a client should be
-// told about it.
+// told about it; a plain value.
 type Decision struct {
 	Allowed bool
 	// Limit is the burst: the most requests a key may make at once.

@@ -21,7 +21,8 @@ var ErrLimited = errors.New("ratelimit: rate limited")
 // the burst: it can never be admitted, however long the caller waits.
 var ErrExceedsBurst = errors.New("ratelimit: n exceeds burst")
 
-// Config configures a [Limiter] built by [NewWithConfig].
+// Config configures a [Limiter] built by [NewWithConfig]. It is a plain
+// value; its zero value is incomplete only in Rate, which is required.
 type Config struct {
 	// Rate is the sustained rate; required (the zero Rate is refused).
 	Rate Rate
@@ -199,7 +200,7 @@ func (l *Limiter) awaitWriter() {
 	l.mu.Unlock()
 }
 
-// Snapshot is a point-in-time view of a [Limiter].
+// Snapshot is a point-in-time view of a [Limiter], a plain value.
 type Snapshot struct {
 	Name  string
 	Rate  Rate

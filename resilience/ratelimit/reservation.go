@@ -10,7 +10,8 @@ import (
 )
 
 // Reservation is a promise of n events at a time that may lie in the
-// future. It is safe for concurrent use.
+// future. Get one from [Limiter.ReserveN]; the zero value is not usable.
+// It is safe for concurrent use.
 type Reservation struct {
 	l           *Limiter
 	g           *gcra
