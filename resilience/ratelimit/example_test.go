@@ -116,3 +116,17 @@ func ExampleMiddleware() {
 	// 200 limit=1 remaining=0 reset=30 retry-after=""
 	// 429 limit=1 remaining=0 reset=30 retry-after="30"
 }
+
+func ExampleAdaptive() {
+	limit := resilience.Must(ratelimit.NewAdaptive(ratelimit.AdaptiveConfig{Initial: 8, BackoffPercent: 50, Name: "bank"}))
+	policy := resilience.Must(ratelimit.NewAdaptivePolicy[string](limit, nil))
+	transfer := policy.Wrap(func(context.Context) (string, error) { return "", errors.New("bank: 502") })
+	for i := 0; i < 3; i++ {
+		_, _ = transfer(context.Background())
+		fmt.Println("limit after failure", i+1, "=", limit.Snapshot().Limit)
+	}
+	// Output:
+	// limit after failure 1 = 4
+	// limit after failure 2 = 2
+	// limit after failure 3 = 1
+}
