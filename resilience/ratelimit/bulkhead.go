@@ -149,7 +149,11 @@ func (b *Bulkhead) Acquire(ctx context.Context) (Permit, error) {
 	if b.tryFast() {
 		return Permit{b}, nil
 	}
-	w, ok := b.enqueue()
+	var w *waiter
+	ok := false
+	if b.maxQueue > 0 { // without a queue, a failed fast path means full
+		w, ok = b.enqueue()
+	}
 	if w == nil {
 		if ok {
 			return Permit{b}, nil

@@ -126,8 +126,8 @@ func (l *Limiter) Name() string { return l.name }
 func (l *Limiter) Allow() bool { return l.take(l.tb.now(), 1, 0).ok }
 
 // AllowN reports whether n events may happen now, and consumes them if so.
-// It returns false for n greater than the burst (never admissible) and true
-// for n ≤ 0.
+// It returns false for n greater than the burst (never admissible, except
+// at rate Inf) and true for n ≤ 0.
 func (l *Limiter) AllowN(n int) bool {
 	if n <= 0 {
 		return true

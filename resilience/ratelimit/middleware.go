@@ -13,7 +13,8 @@ import (
 // client IP and answers refusals with a short plain-text body.
 type MiddlewareConfig struct {
 	// Key derives the key of a request; nil means [ClientIP]. Requests for
-	// which it returns "" share one bucket.
+	// which it returns "" share one bucket. Each tracked key keeps a copy
+	// of its string, so derive short keys (hash long ones).
 	Key func(*http.Request) string
 	// Limited writes the body of a refusal after the middleware has set the
 	// status line's headers; nil writes "rate limited\n". It must not call
