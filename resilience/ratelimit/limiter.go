@@ -47,8 +47,9 @@ type Config struct {
 // now)) / interval.
 //
 // Time is an int64 count of nanoseconds since the limiter's creation and the
-// rate an integer interval, so there is no float and no drift. There is no
-// background goroutine: everything is computed from the clock when asked.
+// rate an integer interval, so there is no float and no drift; times more
+// than about 36 years from the creation are clamped. There is no background
+// goroutine: everything is computed from the clock when asked.
 //
 // A Limiter must be built with [New] or [NewWithConfig]; the zero value is
 // not usable. It is safe for concurrent use; Allow, Reserve and Wait are
@@ -105,7 +106,7 @@ func NewWithConfig(cfg Config) (*Limiter, error) {
 		name:   cfg.Name,
 		events: resilience.NewDispatcher(cfg.Listeners),
 	}
-	l.cur.Store(newGCRA(cfg.Rate, cfg.Burst, math.MinInt64/2))
+	l.cur.Store(newGCRA(cfg.Rate, cfg.Burst, -maxSpan)) // full: TAT ≤ any now
 	return l, nil
 }
 
