@@ -172,3 +172,75 @@ func TestConcurrentBurstAtOneInstant(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentReserveCancelAccounting: at one instant, goroutines race
+// AllowN, ReserveN and Cancel (of any earlier reservation of their own, so
+// often not the latest). Nothing refills, so the tokens left must be
+// exactly the burst minus every admission whose tokens were not given back;
+// and by act time no window may hold more than the bound, which a Cancel
+// returning tokens that a later reservation was scheduled from would break.
+func TestConcurrentReserveCancelAccounting(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		burst := rapid.IntRange(1, 8).Draw(t, "burst")
+		l, err := ratelimit.NewWithConfig(ratelimit.Config{Rate: ratelimit.Every(time.Second), Burst: burst, Clock: clock.NewMock()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		type op struct{ kind, n, idx int } // kind 0 AllowN, 1 ReserveN, 2 Cancel reservation idx
+		plans := rapid.SliceOfN(rapid.SliceOfN(rapid.Custom(func(t *rapid.T) op {
+			return op{rapid.IntRange(0, 2).Draw(t, "kind"), rapid.IntRange(1, 3).Draw(t, "n"), rapid.IntRange(0, 5).Draw(t, "idx")}
+		}), 1, 8), 1, 6).Draw(t, "plans")
+		var (
+			mu       sync.Mutex
+			consumed int
+			live     = map[*ratelimit.Reservation]admitted{} // not given back
+			allowed  []admitted
+			wg       sync.WaitGroup
+			gate     = make(chan struct{})
+		)
+		for _, plan := range plans {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-gate
+				var mine []*ratelimit.Reservation
+				for _, o := range plan {
+					switch {
+					case o.kind == 0 && l.AllowN(o.n):
+						mu.Lock()
+						consumed += o.n
+						allowed = append(allowed, admitted{0, o.n})
+						mu.Unlock()
+					case o.kind == 1:
+						if r := l.ReserveN(o.n); r.OK() {
+							mine = append(mine, r)
+							mu.Lock()
+							consumed += o.n
+							live[r] = admitted{r.Delay(), o.n}
+							mu.Unlock()
+						}
+					case o.kind == 2 && len(mine) > 0:
+						r := mine[o.idx%len(mine)]
+						if r.Cancel() {
+							mu.Lock()
+							consumed -= live[r].n
+							delete(live, r)
+							mu.Unlock()
+						}
+					}
+				}
+			}()
+		}
+		close(gate)
+		wg.Wait()
+		if got, want := l.Snapshot().Tokens, burst-consumed; got != want {
+			t.Fatalf("tokens left %d, want burst %d − consumed %d = %d", got, burst, consumed, want)
+		}
+		for _, a := range live {
+			allowed = append(allowed, a)
+		}
+		if msg := overAdmission(allowed, burst, time.Second); msg != "" {
+			t.Fatalf("over-admission by act time: %s", msg)
+		}
+	})
+}

@@ -199,3 +199,23 @@ func TestErrorsAreDistinct(t *testing.T) {
 	assert.False(t, errors.Is(ratelimit.ErrLimited, ratelimit.ErrBulkheadFull))
 	assert.False(t, errors.Is(ratelimit.ErrTooManyKeys, ratelimit.ErrLimited))
 }
+
+func TestListenerMayCallBackIntoTheLimiter(t *testing.T) {
+	var l *ratelimit.Limiter
+	var seen []string
+	l, err := ratelimit.NewWithConfig(ratelimit.Config{
+		Rate: ratelimit.Every(time.Second), Burst: 2, Clock: clock.NewMock(),
+		Listeners: resilience.Listeners{func(e resilience.Event) {
+			seen = append(seen, e.Reason)
+			if l.Snapshot().Burst == 2 { // re-enter: no lock may be held here
+				require.NoError(t, l.SetBurst(3))
+			}
+			l.Allow()
+		}},
+	})
+	require.NoError(t, err)
+	require.NoError(t, l.SetRate(ratelimit.Every(time.Minute)))
+	assert.Equal(t, []string{"rate 1/1s → 1/1m0s, burst 2 → 2", "rate 1/1m0s → 1/1m0s, burst 2 → 3"}, seen,
+		"events arrive in order, the nested one after the first returns")
+	assert.Equal(t, 3, l.Snapshot().Burst)
+}
