@@ -1,8 +1,9 @@
 // Package ratelimit limits how fast and how many calls reach a dependency:
 // a lock-free rate [Limiter] (GCRA), a per-key [Keyed] limiter with bounded
-// memory, a [Bulkhead] bounding concurrency, [resilience.Policy] adapters
-// for both ([NewPolicy], [NewBulkheadPolicy]) and net/http [Middleware]
-// answering 429 with RateLimit headers.
+// memory, a [Bulkhead] bounding concurrency, an AIMD [Adaptive]
+// concurrency limit, [resilience.Policy] adapters for each ([NewPolicy],
+// [NewKeyedPolicy], [NewBulkheadPolicy], [NewAdaptivePolicy]) and net/http
+// [Middleware] answering 429 with RateLimit headers.
 //
 // # Decisions
 //
