@@ -64,3 +64,34 @@ func (l *Limiter) admit(ctx context.Context, maxWait time.Duration) error {
 	}
 	return err
 }
+
+// NewKeyedPolicy returns a [resilience.Policy] that admits each call through
+// k under the key that key derives from the call's context (the merchant of
+// a payment, say). A call over its key's limit is refused at once with a
+// [resilience.Rejection] matching [ErrLimited] whose RetryAfter says when
+// the key may call again; a new key refused at capacity gets k's
+// [ErrTooManyKeys] rejection.
+func NewKeyedPolicy[T any](k *Keyed, key func(context.Context) string) (resilience.Policy[T], error) {
+	if k == nil {
+		return nil, ErrNilLimiter
+	}
+	if key == nil {
+		return nil, errors.New("ratelimit: NewKeyedPolicy needs a key function")
+	}
+	return resilience.PolicyFunc[T](func(next resilience.Func[T]) resilience.Func[T] {
+		if next == nil {
+			next = func(context.Context) (T, error) { var z T; return z, resilience.ErrNilFunc }
+		}
+		return func(ctx context.Context) (T, error) {
+			d, err := k.Take(key(ctx), 1)
+			if err == nil && !d.Allowed {
+				err = resilience.Reject("ratelimit", k.name, ErrLimited, d.RetryAfter)
+			}
+			if err != nil {
+				var zero T
+				return zero, err
+			}
+			return next(ctx)
+		}
+	}), nil
+}

@@ -94,3 +94,37 @@ func TestNewPolicyRejectsBadArguments(t *testing.T) {
 	_, err = ratelimit.NewPolicy[int](l, -time.Second)
 	assert.EqualError(t, err, "ratelimit: MaxWait must not be negative, got -1s")
 }
+
+type merchantKey struct{}
+
+func TestKeyedPolicy(t *testing.T) {
+	mock := clock.NewMock()
+	k, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Minute), Burst: 1, MaxKeys: 2, Name: "per-merchant", Clock: mock})
+	require.NoError(t, err)
+	p, err := ratelimit.NewKeyedPolicy[string](k, func(ctx context.Context) string {
+		m, _ := ctx.Value(merchantKey{}).(string)
+		return m
+	})
+	require.NoError(t, err)
+	charge := p.Wrap(func(ctx context.Context) (string, error) { return "charged " + ctx.Value(merchantKey{}).(string), nil })
+	as := func(m string) context.Context { return context.WithValue(context.Background(), merchantKey{}, m) }
+
+	v, err := charge(as("acme"))
+	require.NoError(t, err)
+	assert.Equal(t, "charged acme", v)
+	_, err = charge(as("acme"))
+	assert.ErrorIs(t, err, ratelimit.ErrLimited)
+	rej, ok := resilience.AsRejection(err)
+	require.True(t, ok)
+	assert.Equal(t, resilience.Rejection{Policy: "ratelimit", Name: "per-merchant", Reason: ratelimit.ErrLimited, RetryAfter: time.Minute}, rej)
+	_, err = charge(as("globex"))
+	require.NoError(t, err, "another merchant has its own limit")
+	_, err = charge(as("initech"))
+	assert.ErrorIs(t, err, ratelimit.ErrTooManyKeys)
+	assert.True(t, resilience.IsRejected(err))
+
+	_, err = ratelimit.NewKeyedPolicy[string](nil, func(context.Context) string { return "" })
+	assert.ErrorIs(t, err, ratelimit.ErrNilLimiter)
+	_, err = ratelimit.NewKeyedPolicy[string](k, nil)
+	assert.EqualError(t, err, "ratelimit: NewKeyedPolicy needs a key function")
+}
