@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"testing"
 
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/gateway"
@@ -118,7 +117,10 @@ const (
 
 // newWorld builds a gateway over in-process fakes on the real clock (fake
 // inside a synctest bubble). tweak may adjust the config.
-func newWorld(t testing.TB, tweak func(*gateway.Config)) *world {
+func newWorld(t interface {
+	require.TestingT
+	Helper()
+}, tweak func(*gateway.Config)) *world {
 	t.Helper()
 	w := &world{bank: &flakyBank{Bank: sim.NewBank(sim.BankConfig{})},
 		fx: &flakyFX{FX: sim.NewFX(sim.FXConfig{})}, log: &flakyLog{Log: sim.NewLog()}}
