@@ -7,20 +7,24 @@
 //
 // # The pieces
 //
-//   - [github.com/riprap-go/riprap/resilience]: the core. [resilience.Func],
-//     [resilience.Policy], [resilience.Pipeline], the three-way outcome of a
+//   - [github.com/riprap-go/riprap/resilience]: the core. [github.com/riprap-go/riprap/resilience.Func],
+//     [github.com/riprap-go/riprap/resilience.Policy], [github.com/riprap-go/riprap/resilience.Pipeline], the three-way outcome of a
 //     call (success, failure, ignored), rejection errors, panics, events and
 //     a log/slog listener.
 //   - [github.com/riprap-go/riprap/resilience/timeout]: bounds one call.
-//   - resilience/breaker: a circuit breaker (closed, open, half-open) whose
-//     state is shared by calls of any result type, with a registry.
-//   - resilience/backoff: delay strategies, the retry policy and a retry
-//     budget against retry storms.
-//   - resilience/ratelimit: a lock-free rate limiter, keyed limits, a
-//     bulkhead and HTTP 429 middleware.
-//   - resilience/health and resilience/fallback: proactive health checks
-//     that drive breakers, and fallbacks for when all else fails.
-//   - payments: the payment gateway riprap exists for, and its demo in
+//   - [github.com/riprap-go/riprap/resilience/breaker]: a circuit breaker
+//     (closed, open, half-open) whose state is shared by calls of any result
+//     type, with a registry.
+//   - [github.com/riprap-go/riprap/resilience/backoff]: delay strategies, the
+//     retry policy and a retry budget against retry storms.
+//   - [github.com/riprap-go/riprap/resilience/ratelimit]: a lock-free rate
+//     limiter, keyed limits, a bulkhead and HTTP 429 middleware.
+//   - [github.com/riprap-go/riprap/resilience/health] and
+//     [github.com/riprap-go/riprap/resilience/fallback]: proactive health
+//     checks that drive breakers, and fallbacks for when all else fails.
+//   - [github.com/riprap-go/riprap/payments/gateway]: the payment gateway
+//     riprap exists for, over the money and service types of
+//     [github.com/riprap-go/riprap/payments]; its live demo is
 //     examples/gateway (go run ./examples/gateway).
 //
 // # Composing policies
@@ -28,8 +32,8 @@
 // A pipeline is built once and called from any number of goroutines. The
 // first policy is the outermost:
 //
-//	bank := resilience.Must(resilience.NewPipeline(limit, br, retry, deadline))
-//	transfer := bank.Wrap(client.Transfer)
+//	fx := resilience.Must(resilience.NewPipeline(limit, br, retry, deadline))
+//	getQuote := fx.Wrap(fetchQuote) // a func(context.Context) (Quote, error)
 //
 // The order matters, and the recommended one, from the outside in, is:
 //
@@ -48,8 +52,8 @@
 // # Rejections and failures
 //
 // A call refused before it reached the dependency returns an error for which
-// [resilience.IsRejected] is true; for a payment that means "not attempted,
-// safe to retry later", and [resilience.RetryAfter] says when. Any other
+// [github.com/riprap-go/riprap/resilience.IsRejected] is true; for a payment that means "not attempted,
+// safe to retry later", and [github.com/riprap-go/riprap/resilience.RetryAfter] says when. Any other
 // error is a failure, whose effect on the dependency may be unknown.
 //
 // # Time
