@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/riprap-go/riprap/payments"
@@ -192,11 +191,6 @@ func entryFor(rec *record, r Result) payments.Entry {
 		e.Credited = r.Settled
 	}
 	return e
-}
-
-func (g *Gateway) String() string {
-	counts, pending := g.ledger.snapshot()
-	return fmt.Sprintf("gateway(%v, %d pending)", counts, pending)
 }
 
 // Lookup returns the current result of the payment with the given
