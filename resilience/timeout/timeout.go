@@ -123,10 +123,17 @@ func (p *policy[T]) cooperate(ctx context.Context, next resilience.Func[T]) (T, 
 	}
 	defer cancel()
 	v, err := next(tctx)
-	if err != nil && ctx.Err() == nil && tctx.Err() != nil {
+	if err != nil && ctx.Err() == nil && p.ownDeadline(tctx) {
 		return v, p.fired(err)
 	}
 	return v, err
+}
+
+// ownDeadline reports whether tctx ended because the policy's deadline
+// fired — not because the caller gave up, nor because the call was
+// released after finishing.
+func (p *policy[T]) ownDeadline(tctx context.Context) bool {
+	return tctx.Err() != nil && context.Cause(tctx) == error(p.cause)
 }
 
 type result[T any] struct {
@@ -195,7 +202,7 @@ func (p *policy[T]) settle(ctx, tctx context.Context, mine bool, r result[T]) (T
 	if r.pan != nil {
 		panic(r.pan)
 	}
-	if r.err != nil && mine && ctx.Err() == nil && tctx.Err() != nil {
+	if r.err != nil && mine && ctx.Err() == nil && p.ownDeadline(tctx) {
 		return r.v, p.fired(r.err)
 	}
 	return r.v, r.err

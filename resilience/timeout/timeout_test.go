@@ -267,3 +267,22 @@ func TestErrorWithoutName(t *testing.T) {
 	assert.ErrorIs(t, e, context.DeadlineExceeded)
 	assert.ErrorIs(t, e, e.Err, "the function's own error stays visible")
 }
+
+// A function that fails at once in abandon mode returns its own error: the
+// goroutine releasing the call's context afterwards must not make it look
+// like a timeout (the regression: most fast failures came back as
+// *timeout.Error).
+func TestAbandonFastFailureIsNotATimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var fired int
+		p, _ := timeout.NewWithConfig[int](timeout.Config{Timeout: time.Hour, Mode: timeout.Abandon,
+			Listeners: resilience.Listeners{func(resilience.Event) { fired++ }}})
+		boom := errors.New("bank: 500")
+		call := p.Wrap(func(context.Context) (int, error) { return 0, boom })
+		for range 500 {
+			_, err := call(context.Background())
+			require.Same(t, boom, err)
+		}
+		assert.Zero(t, fired, "no timeout event")
+	})
+}
