@@ -210,3 +210,41 @@ func TestStatusTextRoundTrip(t *testing.T) {
 	assert.Equal(t, breaker.HalfOpen, bs)
 	assert.EqualError(t, bs.UnmarshalText([]byte("ajar")), `breaker: unknown state "ajar"`)
 }
+
+// Regression: a probe refused by a policy it goes through (a rejection)
+// used to be ignored, and the loop probed again at once, forever.
+func TestRejectedProbeIsAFailureAndKeepsTheSchedule(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		probes := 0
+		c, _ := health.New(health.Config{Interval: time.Second, FailuresToUnhealthy: 2},
+			health.Target{Name: "bank", Probe: func(context.Context) error {
+				probes++
+				return resilience.Reject("ratelimit", "bank", nil, time.Second)
+			}})
+		require.NoError(t, c.Start())
+		time.Sleep(10*time.Second + time.Millisecond)
+		c.Stop()
+		assert.Equal(t, 11, probes, "one probe per interval, at 0s…10s")
+		assert.Equal(t, health.Unhealthy, c.Status("bank"))
+	})
+}
+
+// Regression: a breaker held open by a checker stayed open for good after
+// the checker stopped, since only a probe could release it.
+func TestStopReleasesHeldBreakers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, _ := health.New(health.Config{Interval: time.Second, FailuresToUnhealthy: 1},
+			health.Target{Name: "log", Probe: func(context.Context) error { return errDown }})
+		b, _ := breaker.New(breaker.Config{})
+		manual, _ := breaker.New(breaker.Config{})
+		require.NoError(t, health.BindBreaker(c, "log", b, health.BindOptions{}))
+		require.NoError(t, health.BindBreaker(c, "log", manual, health.BindOptions{}))
+		manual.ForceOpen()
+		require.NoError(t, c.Start())
+		time.Sleep(time.Millisecond)
+		require.Equal(t, breaker.ForcedOpen, b.State())
+		c.Stop()
+		assert.Equal(t, breaker.HalfOpen, b.State())
+		assert.Equal(t, breaker.ForcedOpen, manual.State(), "a person's force stays")
+	})
+}

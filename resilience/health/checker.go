@@ -27,7 +27,7 @@ type Checker struct {
 	events  *resilience.Dispatcher
 
 	bindMu sync.RWMutex // protects binds
-	binds  map[string][]binding
+	binds  map[string][]*binding
 
 	mu      sync.Mutex // protects cancel and running; held by Start and Stop
 	cancel  context.CancelFunc
@@ -73,17 +73,22 @@ func (c *Checker) Start() error {
 }
 
 // Stop ends the probe loops, cancelling probes in flight, and waits for
-// them to return. It is a no-op on a checker that is not running; a stopped
-// checker can be started again.
+// them to return. Breakers bound with [BindBreaker] and held open are
+// released to half-open, since nothing would release them any more. It is
+// a no-op on a checker that is not running; a stopped checker can be
+// started again. Stop waits for the loops, so it must not be called from a
+// listener, which runs on a loop's goroutine.
 func (c *Checker) Stop() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.cancel == nil {
+		c.mu.Unlock()
 		return
 	}
 	c.cancel()
 	c.running.Wait()
 	c.cancel = nil
+	c.mu.Unlock()
+	c.releaseHolds() // outside c.mu: it runs the breakers' listeners
 }
 
 // Probe runs one probe of the named target now, outside the schedule (it

@@ -53,7 +53,9 @@ type Target struct {
 	Name string
 	// Probe checks the dependency once. It must honour ctx: the checker
 	// waits for it to return, and cancels ctx at the probe timeout and at
-	// Stop. A nil error means healthy.
+	// Stop. A nil error means healthy; any error, a rejection by a policy
+	// the probe goes through included, counts as a failure. A probe cut
+	// short by Stop (or by the caller of [Checker.Probe]) is not counted.
 	Probe func(ctx context.Context) error
 	// Critical targets decide readiness: the [Handler] answers 503 unless
 	// every critical target is Healthy.

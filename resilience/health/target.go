@@ -105,8 +105,11 @@ func (t *target) probe(ctx context.Context, scheduled bool) time.Duration {
 	_, err := t.probeTimeout.Wrap(func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, t.Probe(ctx)
 	})(ctx)
-	if resilience.DefaultOutcome(ctx, err) == resilience.Ignored {
-		return 0
+	if ctx.Err() != nil {
+		// Stopped, or the caller gave up: the result says nothing about
+		// the dependency. (A probe refused by some policy, on the other
+		// hand, could not confirm health: that is a failure.)
+		return t.nextWait(t.snapshot().Status)
 	}
 	return t.record(err, scheduled)
 }
