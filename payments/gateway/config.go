@@ -26,7 +26,9 @@ type Config struct {
 	// that survives a crash.
 	Outbox outbox.Outbox
 	// Registry receives the breakers "bank", "fx" and "log"; nil means a
-	// registry of the gateway's own (see [Gateway.Registry]).
+	// registry of the gateway's own (see [Gateway.Registry]). A breaker
+	// already registered under one of those names is used as it is: its
+	// configuration wins over the policies below.
 	Registry *breaker.Registry
 	// Clock supplies time to every policy; nil means the real clock.
 	Clock clock.Clock
@@ -90,10 +92,11 @@ type FXPolicy struct {
 type LogPolicy struct {
 	// Breaker configures the log's breaker (its Name is set to "log").
 	Breaker breaker.Config
-	// Timeout bounds one append (default 1s).
+	// Timeout bounds one append (default 1s). Appends run in the
+	// replayer, never in Pay.
 	Timeout time.Duration
-	// ReplayInterval is how often the outbox is replayed besides when the
-	// log's breaker closes (default 1s).
+	// ReplayInterval is how often the outbox is replayed besides when a
+	// payment queues an entry and when the log's breaker closes (default 1s).
 	ReplayInterval time.Duration
 }
 

@@ -10,9 +10,11 @@
 //   - FX: fallback to the last good quote for the pair within a staleness
 //     bound → breaker → timeout (the fallback is outermost so that it also
 //     answers when the breaker refuses);
-//   - log: breaker → timeout; a failed or refused append goes to an outbox
-//     that is replayed, in order and idempotently, when the log's breaker
-//     closes, so the log never blocks or fails a payment.
+//   - log: breaker → timeout, behind an outbox: a payment only queues its
+//     entry (the transactional-outbox pattern), and a single replayer
+//     appends entries to the log in order and idempotently — at once when
+//     woken, when the log's breaker closes, and on a timer — so the log
+//     never blocks or fails a payment.
 //
 // Health checks probe every dependency whose client has a Health method and
 // hold its breaker open while it is down.

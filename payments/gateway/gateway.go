@@ -110,16 +110,47 @@ func (g *Gateway) pay(ctx context.Context, req payments.PaymentRequest) Result {
 	if answer != nil {
 		return *answer
 	}
-	r := g.settle(ctx, rec)
+	var (
+		started bool // the transfer was handed to the bank's pipeline
+		r       Result
+	)
+	defer func() {
+		if r.State == "" { // settle panicked: record what is known, then let the panic go on
+			g.ledger.finish(rec, panicked(rec, started))
+		}
+	}()
+	r = g.settle(ctx, rec, &started)
+	g.complete(rec, r)
+	return r
+}
+
+// complete stores a call's outcome; a success owes the log an entry, which
+// is counted before the payment leaves the pending set so that Drain never
+// sees a moment with neither.
+func (g *Gateway) complete(rec *record, r Result) {
+	if r.State != Succeeded {
+		g.ledger.finish(rec, r)
+		return
+	}
+	g.log.owe()
 	g.ledger.finish(rec, r)
-	if r.State == Succeeded {
-		g.log.record(ctx, entryFor(rec, r))
+	g.log.record(entryFor(rec, r))
+}
+
+// panicked is the outcome recorded when a client panicked mid-payment: once
+// the transfer had started its effect is unknown (pending: the reconciler
+// will find out); before, nothing was sent (rejected).
+func panicked(rec *record, started bool) Result {
+	r := Result{PaymentID: rec.req.IdempotencyKey, State: Rejected, Settled: rec.settled,
+		Reason: "not attempted: the gateway panicked before calling the bank"}
+	if started {
+		r.State, r.Reason = Pending, "the gateway panicked while calling the bank; the reconciler will resolve the payment"
 	}
 	return r
 }
 
 // settle quotes (when needed) and transfers; it runs with rec claimed.
-func (g *Gateway) settle(ctx context.Context, rec *record) Result {
+func (g *Gateway) settle(ctx context.Context, rec *record, started *bool) Result {
 	req := rec.req
 	r := Result{PaymentID: req.IdempotencyKey}
 	settled, quote, ok := g.ledger.settlement(rec)
@@ -134,6 +165,7 @@ func (g *Gateway) settle(ctx context.Context, rec *record) Result {
 	}
 	r.Settled, r.Quote = settled, quote
 	tr := payments.TransferRequest{IdempotencyKey: req.IdempotencyKey, From: req.Payer, To: req.Payee, Amount: settled}
+	*started = true
 	receipt, reached, err := g.bank.transfer(ctx, tr)
 	return g.judgeTransfer(r, receipt, reached, err)
 }
@@ -164,11 +196,13 @@ func (g *Gateway) judgeTransfer(r Result, receipt payments.Receipt, reached bool
 		r.State, r.Reason = Declined, "declined by the bank: "+declineReason(err)
 	case errors.Is(err, payments.ErrIdempotencyConflict):
 		r.State, r.Reason = Declined, "the bank holds a different transfer under this idempotency key"
+	case payments.IsPermanent(err):
+		// Before the not-attempted case: a request the bank refuses as
+		// invalid will be refused again, so "retry later" would be a lie.
+		r.State, r.Reason = Declined, "refused by the bank: "+err.Error()
 	case !reached:
 		r.State, r.RetryAfter = Rejected, retryAfter(err)
 		r.Reason = "not attempted: " + err.Error()
-	case payments.IsPermanent(err):
-		r.State, r.Reason = Declined, "refused by the bank: "+err.Error()
 	default:
 		r.State = Pending
 		r.Reason = "outcome unknown (" + err.Error() + "); the reconciler will resolve it with the bank"

@@ -34,6 +34,7 @@ func TestPaySucceedsOnceAndReplays(t *testing.T) {
 		assert.Equal(t, 1, w.bank.entered, "the replay never reached the bank")
 		bal, _ := w.bank.Balance(bob)
 		assert.Equal(t, payments.MustParseMoney("12.34 USD"), bal)
+		synctest.Wait() // the replayer appends in the background
 		require.Len(t, w.log.Entries(), 1)
 		assert.Equal(t, "order-1", w.log.Entries()[0].PaymentID)
 	})

@@ -9,8 +9,8 @@ import (
 	"github.com/riprap-go/riprap/payments"
 )
 
-// errInFlight is the cause of a rejection when the same payment is already
-// being processed by another call.
+// errInFlight explains a pending answer to a payment submitted again while
+// another call (or the reconciler) is processing it.
 var errInFlight = errors.New("gateway: the same payment is being processed")
 
 // record is the gateway's memory of one payment, keyed by idempotency key.
@@ -59,8 +59,9 @@ func (l *ledger) begin(req payments.PaymentRequest) (*record, *Result) {
 			Err:    fmt.Errorf("gateway: %w", payments.ErrIdempotencyConflict)}
 	}
 	if rec.running {
-		return nil, &Result{PaymentID: req.IdempotencyKey, State: Rejected,
-			Reason: "the same payment is being processed; ask again shortly", Err: errInFlight, RetryAfter: time.Second}
+		// Not Rejected: the call in flight may already have moved the money.
+		return nil, &Result{PaymentID: req.IdempotencyKey, State: Pending,
+			Reason: "the same payment is being processed; its outcome is not known yet (see Lookup)", Err: errInFlight}
 	}
 	if rec.result.State != Rejected {
 		r := rec.result

@@ -75,6 +75,12 @@ func (g *Gateway) reconcile(ctx context.Context, all bool) {
 // bank never saw is sent again under the same idempotency key, which can
 // move the money at most once whatever an earlier attempt still does.
 func (g *Gateway) resolve(ctx context.Context, rec *record) {
+	settled := false
+	defer func() {
+		if !settled { // a client panicked: keep the payment pending for the next round
+			g.ledger.release(rec, g.cfg.Clock.Now(), 0)
+		}
+	}()
 	r := rec.result
 	st, err := g.bank.lookup(ctx, rec.req.IdempotencyKey)
 	switch {
@@ -89,19 +95,19 @@ func (g *Gateway) resolve(ctx context.Context, rec *record) {
 		receipt, reached, terr := g.bank.transfer(ctx, tr)
 		next := g.judgeTransfer(r, receipt, reached, terr)
 		if next.State != Succeeded && next.State != Declined {
+			settled = true
 			g.backoff(rec)
 			return
 		}
 		r = next
 		r.Reason = "resolved by reconciliation: " + r.Reason
 	default:
+		settled = true
 		g.backoff(rec)
 		return
 	}
-	g.ledger.finish(rec, r)
-	if r.State == Succeeded {
-		g.log.record(ctx, entryFor(rec, r))
-	}
+	settled = true
+	g.complete(rec, r)
 }
 
 // backoff schedules the next check of a payment still pending, further

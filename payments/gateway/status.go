@@ -19,17 +19,19 @@ type Status struct {
 	Pending int `json:"pending"`
 	// LogQueued is the number of log entries waiting in the outbox (or in
 	// memory while the outbox is full).
-	LogQueued int                     `json:"log_queued"`
-	Breakers  []breaker.Snapshot      `json:"breakers"`
-	Health    []health.TargetSnapshot `json:"health"`
-	BankLimit ratelimit.Snapshot      `json:"bank_limit"`
+	LogQueued int `json:"log_queued"`
+	// LogRefused lists entries the log refused for good (see RefusedEntry).
+	LogRefused []RefusedEntry          `json:"log_refused,omitempty"`
+	Breakers   []breaker.Snapshot      `json:"breakers"`
+	Health     []health.TargetSnapshot `json:"health"`
+	BankLimit  ratelimit.Snapshot      `json:"bank_limit"`
 }
 
 // Status returns a snapshot of the gateway.
 func (g *Gateway) Status() Status {
 	counts, pending := g.ledger.snapshot()
 	s := Status{Payments: counts, Pending: pending, LogQueued: g.log.depth(),
-		Breakers: g.cfg.Registry.Snapshots(), BankLimit: g.bank.limiter.Snapshot()}
+		LogRefused: g.log.refusedEntries(), Breakers: g.cfg.Registry.Snapshots(), BankLimit: g.bank.limiter.Snapshot()}
 	if g.checker != nil {
 		s.Health = g.checker.Snapshot()
 	}

@@ -2,8 +2,8 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/outbox"
@@ -12,19 +12,32 @@ import (
 	"github.com/riprap-go/riprap/resilience/timeout"
 )
 
-// logPath appends settled payments to the transaction log without ever
-// blocking or failing a payment: an entry that cannot be appended now goes
-// to the outbox, which the replayer delivers in order once the log is back.
+// logPath delivers settled payments to the transaction log without ever
+// blocking or failing a payment: Pay only puts the entry in the outbox (the
+// transactional-outbox pattern; with a file outbox that is one fsync'd
+// append), and the replayer — one drainer at a time — appends entries to the
+// log in order, when woken and on a timer, stopping at the first failure.
 type logPath struct {
 	breaker *breaker.Breaker
 	append  resilience.Func[struct{}]
 	outbox  outbox.Outbox
 	kick    chan struct{} // buffered: a request to replay soon
+	owed    atomic.Int64  // entries promised by settled payments, not yet queued
 
 	draining sync.Mutex // one Drain at a time (outbox.Drain requires it)
 
-	mu       sync.Mutex // protects overflow
+	mu       sync.Mutex // protects overflow and refused
 	overflow []payments.Entry
+	refused  []RefusedEntry
+}
+
+// RefusedEntry is a log entry the transaction log refused for good (a
+// different entry already stands under its payment ID, or it is invalid).
+// It is set aside rather than retried, so it cannot hold up the entries
+// queued behind it; [Status] counts them for an operator to look at.
+type RefusedEntry struct {
+	Entry payments.Entry `json:"entry"`
+	Err   string         `json:"error"`
 }
 
 type entryKey struct{}
@@ -75,37 +88,53 @@ func (lp *logPath) send(ctx context.Context, e payments.Entry) error {
 	return err
 }
 
-// record appends e now if nothing is queued before it, else queues it.
-// The payment's own cancellation does not stop the append: the money has
-// moved, so the entry is owed to the log either way.
-func (lp *logPath) record(ctx context.Context, e payments.Entry) {
-	if lp.depth() == 0 && lp.send(context.WithoutCancel(ctx), e) == nil {
-		return
-	}
+// owe counts an entry that a payment about to be settled will queue.
+func (lp *logPath) owe() { lp.owed.Add(1) }
+
+// record queues e (owed before) and wakes the replayer.
+func (lp *logPath) record(e payments.Entry) {
 	lp.enqueue(e)
+	lp.owed.Add(-1)
 	lp.wake()
 }
 
-// enqueue puts e in the outbox, or in memory while the outbox is full, so
-// that nothing is lost; the overflow moves to the outbox as it drains.
+// enqueue puts e in the outbox. When the outbox cannot take it (full, or an
+// I/O error of a file outbox), e waits in memory and moves in as the outbox
+// drains: an entry is never dropped.
 func (lp *logPath) enqueue(e payments.Entry) {
 	lp.mu.Lock()
 	defer lp.mu.Unlock()
-	if len(lp.overflow) == 0 {
-		err := lp.outbox.Put(e)
-		if err == nil || !errors.Is(err, outbox.ErrFull) {
-			return // a Put error other than full means an invalid entry: nothing to retry
-		}
+	if len(lp.overflow) == 0 && lp.outbox.Put(e) == nil {
+		return
 	}
 	lp.overflow = append(lp.overflow, e)
 }
 
-// depth is how many entries wait for the log.
+// depth is how many entries the log is still owed.
 func (lp *logPath) depth() int {
 	lp.mu.Lock()
 	n := len(lp.overflow)
 	lp.mu.Unlock()
-	return lp.outbox.Len() + n
+	return lp.outbox.Len() + n + int(lp.owed.Load())
+}
+
+// deliver is the outbox's send: an append the log refuses for good is set
+// aside (and acknowledged), so it does not stop the queue behind it.
+func (lp *logPath) deliver(ctx context.Context, e payments.Entry) error {
+	err := lp.send(ctx, e)
+	if err != nil && payments.IsPermanent(err) && !resilience.IsRejected(err) {
+		lp.mu.Lock()
+		lp.refused = append(lp.refused, RefusedEntry{Entry: e, Err: err.Error()})
+		lp.mu.Unlock()
+		return nil
+	}
+	return err
+}
+
+func (lp *logPath) refusedEntries() []RefusedEntry {
+	lp.mu.Lock()
+	defer lp.mu.Unlock()
+	return append([]RefusedEntry(nil), lp.refused...)
 }
 
 // drain replays the outbox in order, then moves overflowed entries in. It
@@ -116,7 +145,7 @@ func (lp *logPath) drain(ctx context.Context) error {
 	}
 	defer lp.draining.Unlock()
 	for {
-		if _, err := outbox.Drain(ctx, lp.outbox, lp.send); err != nil {
+		if _, err := outbox.Drain(ctx, lp.outbox, lp.deliver); err != nil {
 			return err
 		}
 		if !lp.refill() {
