@@ -72,7 +72,9 @@ type Event struct {
 // lock, so a listener may call back into the policy (read its State or
 // Snapshot). A listener must be safe for concurrent use: calls from
 // different goroutines can arrive at once. Keep listeners fast; a slow one
-// slows the calls it observes.
+// slows the calls it observes. A listener must not panic: its panic is
+// raised in whichever goroutine delivers the event, which may be a policy's
+// background goroutine (a health probe loop), where nothing recovers it.
 type Listener func(Event)
 
 // Listeners is a list of listeners, as held in a policy's configuration.
