@@ -79,7 +79,7 @@ func (bp *bankPath) transferPipeline(cfg *Config) (func(context.Context, payment
 		}
 	}
 	retry, err := backoff.NewRetry(backoff.RetryConfig[payments.Receipt]{Name: "bank", MaxAttempts: cfg.BankPolicy.Attempts,
-		Strategy: strategy, Budget: budget, Clock: cfg.Clock, Listeners: cfg.Listeners,
+		Strategy: strategy, Budget: budget, MaxRetryAfter: cfg.BankPolicy.MaxRetryAfter, Clock: cfg.Clock, Listeners: cfg.Listeners,
 		RetryIf: func(_ context.Context, _ payments.Receipt, err error) bool {
 			return err != nil && !payments.IsPermanent(err)
 		}})

@@ -72,6 +72,11 @@ type BankPolicy struct {
 	Attempts int
 	Backoff  backoff.Strategy
 	Budget   *backoff.Budget
+	// MaxRetryAfter caps how long a retry waits for a bank's Retry-After
+	// hint (default 500ms): a customer is waiting, so an overloaded bank
+	// turns into a quick rejection that carries the hint rather than a
+	// long wait inside Pay.
+	MaxRetryAfter time.Duration
 	// Timeout bounds one attempt (default 2s).
 	Timeout time.Duration
 }
@@ -132,6 +137,7 @@ func (c *Config) validate() error {
 		v    time.Duration
 	}{
 		{"BankPolicy.MaxWait", c.BankPolicy.MaxWait}, {"BankPolicy.Timeout", c.BankPolicy.Timeout},
+		{"BankPolicy.MaxRetryAfter", c.BankPolicy.MaxRetryAfter},
 		{"FXPolicy.Timeout", c.FXPolicy.Timeout}, {"FXPolicy.MaxStaleness", c.FXPolicy.MaxStaleness},
 		{"LogPolicy.Timeout", c.LogPolicy.Timeout}, {"LogPolicy.ReplayInterval", c.LogPolicy.ReplayInterval},
 		{"ReconcileInterval", c.ReconcileInterval}, {"ReconcileMaxInterval", c.ReconcileMaxInterval},
@@ -155,6 +161,7 @@ func (c *Config) setDefaults() {
 	}
 	c.BankPolicy.Attempts = or(c.BankPolicy.Attempts, 3)
 	c.BankPolicy.Timeout = or(c.BankPolicy.Timeout, 2*time.Second)
+	c.BankPolicy.MaxRetryAfter = or(c.BankPolicy.MaxRetryAfter, 500*time.Millisecond)
 	c.FXPolicy.Timeout = or(c.FXPolicy.Timeout, time.Second)
 	c.FXPolicy.MaxStaleness = or(c.FXPolicy.MaxStaleness, 10*time.Minute)
 	c.LogPolicy.Timeout = or(c.LogPolicy.Timeout, time.Second)
