@@ -1,0 +1,159 @@
+package gateway_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/riprap-go/riprap/payments"
+	"github.com/riprap-go/riprap/payments/gateway"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+)
+
+// checkLedgerAgainstBank is the invariant that makes a gateway safe to
+// build a business on: a payment is Succeeded exactly when the bank moved
+// its money, Declined and Rejected ones moved nothing, only Pending ones
+// may go either way, no payment is debited twice, and the log holds only
+// succeeded payments, each once.
+func checkLedgerAgainstBank(t require.TestingT, w *world, keys []string) {
+	committed := 0
+	for _, k := range keys {
+		st, err := w.bank.Bank.Status(context.Background(), k)
+		moved := err == nil && st.State == payments.TransferCompleted
+		if moved {
+			committed++
+		}
+		r, ok := w.gw.Lookup(k)
+		if !ok {
+			require.False(t, moved, "%s: money moved for a payment the gateway has no result for", k)
+			continue
+		}
+		switch r.State {
+		case gateway.Succeeded:
+			require.True(t, moved, "%s: succeeded but the bank has no transfer", k)
+		case gateway.Declined, gateway.Rejected:
+			require.False(t, moved, "%s: %s but the bank moved the money", k, r.State)
+		case gateway.Pending:
+		default:
+			require.Fail(t, "indefinite state", "%s: %q", k, r.State)
+		}
+	}
+	require.Equal(t, committed, w.bank.Stats().DebitsApplied, "one debit per moved payment, never two")
+	seen := map[string]bool{}
+	for _, e := range w.log.Entries() {
+		require.False(t, seen[e.PaymentID], "%s logged twice", e.PaymentID)
+		seen[e.PaymentID] = true
+		r, _ := w.gw.Lookup(e.PaymentID)
+		require.Equal(t, gateway.Succeeded, r.State, "%s logged but not succeeded", e.PaymentID)
+	}
+}
+
+// Each property run happens in its own synctest bubble (rapid.SyncTest), so
+// retries, timeouts and the reconciler run on fake time, and every gateway
+// goroutine must be gone when the run ends.
+func TestGatewayModel(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		rapid.SyncTest(rt, func(rt *rapid.T) {
+			w := newWorld(rt, nil)
+			defer w.gw.Close()
+			var keys []string
+			amounts := map[string]string{}
+			t := rt
+			t.Repeat(map[string]func(*rapid.T){
+				"pay new": func(t *rapid.T) {
+					k := fmt.Sprintf("order-%d", len(keys)+1)
+					amt := fmt.Sprintf("%d.%02d USD", rapid.IntRange(0, 300).Draw(t, "units"), rapid.IntRange(1, 99).Draw(t, "cents"))
+					keys, amounts[k] = append(keys, k), amt
+					r := w.gw.Pay(context.Background(), pay(k, amt))
+					require.NotEmpty(t, r.Reason)
+				},
+				"pay again": func(t *rapid.T) {
+					if len(keys) == 0 {
+						t.Skip("no payment yet")
+					}
+					k := rapid.SampledFrom(keys).Draw(t, "key")
+					before, _ := w.gw.Lookup(k)
+					r := w.gw.Pay(context.Background(), pay(k, amounts[k]))
+					if before.State == gateway.Succeeded || before.State == gateway.Declined {
+						require.Equal(t, before.State, r.State, "a settled payment is answered from the ledger")
+						require.True(t, r.Replayed)
+					}
+				},
+				"pay conflicting": func(t *rapid.T) {
+					if len(keys) == 0 {
+						t.Skip("no payment yet")
+					}
+					k := rapid.SampledFrom(keys).Draw(t, "key")
+					r := w.gw.Pay(context.Background(), pay(k, "999.99 USD"))
+					if amounts[k] != "999.99 USD" {
+						require.Equal(t, gateway.Declined, r.State)
+					}
+				},
+				"bank mode": func(t *rapid.T) {
+					w.bank.set(rapid.SampledFrom([]fault{pass, refuse, lose}).Draw(t, "mode"))
+				},
+				"log down": func(t *rapid.T) { w.log.setDown(rapid.Bool().Draw(t, "down")) },
+				"time passes": func(t *rapid.T) {
+					time.Sleep(time.Duration(rapid.IntRange(1, 5000).Draw(t, "ms")) * time.Millisecond)
+					synctest.Wait()
+				},
+				"": func(t *rapid.T) { checkLedgerAgainstBank(t, w, keys) },
+			})
+			// After the faults clear, every payment settles and is logged.
+			w.bank.set(pass)
+			w.log.setDown(false)
+			require.NoError(rt, w.gw.Drain(context.Background()))
+			checkLedgerAgainstBank(rt, w, keys)
+			succeeded := 0
+			for _, k := range keys {
+				if r, _ := w.gw.Lookup(k); r.State == gateway.Succeeded {
+					succeeded++
+				}
+				r, _ := w.gw.Lookup(k)
+				require.NotEqual(rt, gateway.Pending, r.State)
+			}
+			require.Len(rt, w.log.Entries(), succeeded, "every succeeded payment logged once the outbox drains")
+		})
+	})
+}
+
+// Payments drawn on the test goroutine, many sent twice, race through the
+// gateway while the bank loses replies; afterwards the invariants hold.
+func TestGatewayConcurrentBurst(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		rapid.SyncTest(rt, func(rt *rapid.T) {
+			n := rapid.IntRange(1, 40).Draw(rt, "payments")
+			copies := rapid.SliceOfN(rapid.IntRange(1, 3), n, n).Draw(rt, "copies")
+			mode := rapid.SampledFrom([]fault{pass, lose, refuse}).Draw(rt, "bank mode")
+			w := newWorld(rt, nil)
+			defer w.gw.Close()
+			w.bank.set(mode)
+			var keys []string
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				k := fmt.Sprintf("burst-%d", i)
+				keys = append(keys, k)
+				for range copies[i] {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-start
+						r := w.gw.Pay(context.Background(), pay(k, "1.00 USD"))
+						require.NotEmpty(rt, r.State)
+					}()
+				}
+			}
+			close(start)
+			wg.Wait()
+			checkLedgerAgainstBank(rt, w, keys)
+			w.bank.set(pass)
+			require.NoError(rt, w.gw.Drain(context.Background()))
+			checkLedgerAgainstBank(rt, w, keys)
+		})
+	})
+}

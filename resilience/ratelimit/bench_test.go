@@ -1,0 +1,187 @@
+package ratelimit_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/riprap-go/riprap/resilience/ratelimit"
+)
+
+// Run: go test -run '^$' -bench . -benchmem ./resilience/ratelimit/
+
+var sinkTime time.Time
+
+// BenchmarkTimeNow is the baseline: every Allow reads the clock once.
+func BenchmarkTimeNow(b *testing.B) {
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			sinkTime = time.Now()
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			var t time.Time
+			for pb.Next() {
+				t = time.Now()
+			}
+			_ = t
+		})
+	})
+	// What the limiter reads with the default clock: the monotonic clock
+	// alone.
+	b.Run("since/serial", func(b *testing.B) {
+		epoch := time.Now()
+		var d time.Duration
+		for b.Loop() {
+			d += time.Since(epoch)
+		}
+		sinkTime = epoch.Add(d)
+	})
+}
+
+func mustLimiter(b *testing.B, r ratelimit.Rate, burst int) *ratelimit.Limiter {
+	l, err := ratelimit.New(r, burst)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l
+}
+
+// BenchmarkAllow measures Allow admitting (a rate no loop can exhaust) and
+// refusing (an exhausted bucket: no CAS).
+func BenchmarkAllow(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		rate  ratelimit.Rate
+		burst int
+	}{
+		{"admit", ratelimit.PerSecond(1_000_000_000), 1_000_000},
+		{"refuse", ratelimit.Every(time.Hour), 1},
+	} {
+		b.Run(c.name+"/serial", func(b *testing.B) {
+			l := mustLimiter(b, c.rate, c.burst)
+			for b.Loop() {
+				l.Allow()
+			}
+		})
+		b.Run(c.name+"/parallel", func(b *testing.B) {
+			l := mustLimiter(b, c.rate, c.burst)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					l.Allow()
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkAllowN(b *testing.B) {
+	b.Run("serial", func(b *testing.B) {
+		l := mustLimiter(b, ratelimit.PerSecond(1_000_000_000), 1_000_000)
+		for b.Loop() {
+			l.AllowN(5)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		l := mustLimiter(b, ratelimit.PerSecond(1_000_000_000), 1_000_000)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				l.AllowN(5)
+			}
+		})
+	})
+}
+
+func BenchmarkBulkheadAcquireRelease(b *testing.B) {
+	b.Run("TryAcquire/serial", func(b *testing.B) {
+		bh, _ := ratelimit.NewBulkhead(64)
+		for b.Loop() {
+			p, _ := bh.TryAcquire()
+			p.Release()
+		}
+	})
+	b.Run("Acquire/serial", func(b *testing.B) {
+		bh, _ := ratelimit.NewBulkhead(64)
+		ctx := context.Background()
+		for b.Loop() {
+			p, _ := bh.Acquire(ctx)
+			p.Release()
+		}
+	})
+	b.Run("TryAcquire/parallel", func(b *testing.B) {
+		bh, _ := ratelimit.NewBulkhead(1 << 20)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				p, _ := bh.TryAcquire()
+				p.Release()
+			}
+		})
+	})
+}
+
+func BenchmarkKeyedAllow(b *testing.B) {
+	keys := make([]string, 1024)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("198.51.%d.%d", i/256, i%256)
+	}
+	newKeyed := func(b *testing.B) *ratelimit.Keyed {
+		// Keys stay busy (1ms of debt per call), so this is the hit path.
+		k, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Millisecond), Burst: 1_000_000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return k
+	}
+	b.Run("serial", func(b *testing.B) {
+		k := newKeyed(b)
+		i := 0
+		for b.Loop() {
+			k.Allow(keys[i&1023])
+			i++
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		k := newKeyed(b)
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				k.Allow(keys[i&1023])
+				i += 7
+			}
+		})
+	})
+}
+
+// BenchmarkKeyedMemoryPerKey reports the heap held per tracked key (entry,
+// map slot and the key's own copy of a 13-byte IP string) as B/key.
+func BenchmarkKeyedMemoryPerKey(b *testing.B) {
+	const n = 100_000
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&255, i&255)
+	}
+	var perKey float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		k, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Hour), Burst: 1, MaxKeys: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, key := range keys {
+			k.Allow(key)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if s := k.Snapshot(); s.Keys != n {
+			b.Fatalf("%d keys tracked, want %d", s.Keys, n)
+		}
+		perKey = float64(after.HeapAlloc-before.HeapAlloc) / n
+		runtime.KeepAlive(k)
+	}
+	b.ReportMetric(perKey, "B/key")
+}

@@ -1,0 +1,247 @@
+package ratelimit
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/riprap-go/riprap/resilience"
+)
+
+// ErrLimited is the sentinel every rate-limit rejection matches with
+// errors.Is.
+var ErrLimited = errors.New("ratelimit: rate limited")
+
+// ErrExceedsBurst is matched by the error of a request for more tokens than
+// the burst: it can never be admitted, however long the caller waits.
+var ErrExceedsBurst = errors.New("ratelimit: n exceeds burst")
+
+// Config configures a [Limiter] built by [NewWithConfig]. It is a plain
+// value; its zero value is incomplete only in Rate, which is required.
+type Config struct {
+	// Rate is the sustained rate; required (the zero Rate is refused).
+	Rate Rate
+	// Burst is how many events may be admitted at once from a full bucket.
+	// Zero means 1; negative values are refused.
+	Burst int
+	// Name identifies the limiter in rejections, events and snapshots.
+	Name string
+	// Clock supplies time; nil means the real clock.
+	Clock clock.Clock
+	// Listeners receive EventLimitChange from SetRate and SetBurst, and the
+	// rejections of the [NewPolicy] adapter.
+	Listeners resilience.Listeners
+}
+
+// Limiter admits events at a sustained rate with bursts, by the generic cell
+// rate algorithm (GCRA): the whole state is one "theoretical arrival time"
+// (TAT), the instant at which the bucket would be full again. Admitting n
+// events at now moves TAT to max(TAT, now) + n×interval, and is allowed when
+// the result is at most now + burst×interval. It is a token bucket in
+// disguise: the tokens available are (now + burst×interval − max(TAT,
+// now)) / interval.
+//
+// Time is an int64 count of nanoseconds since the limiter's creation and the
+// rate an integer interval, so there is no float and no drift; times more
+// than about 36 years from the creation are clamped. There is no background
+// goroutine: everything is computed from the clock when asked.
+//
+// A Limiter must be built with [New] or [NewWithConfig]; the zero value is
+// not usable. It is safe for concurrent use; Allow, Reserve and Wait are
+// lock-free.
+type Limiter struct {
+	// cur holds the parameters and TAT of the current generation. SetRate
+	// and SetBurst replace it; the hot path only loads it.
+	cur atomic.Pointer[gcra]
+
+	tb     timebase
+	clk    clock.Clock // tb.clk
+	name   string
+	events *resilience.Dispatcher
+
+	mu sync.Mutex // serialises SetRate and SetBurst (writers of cur)
+}
+
+// gcra is one generation of a limiter: immutable parameters plus the TAT
+// they apply to. Keeping both behind one pointer means a decision can never
+// combine the parameters of one generation with the TAT of another.
+type gcra struct {
+	tat      atomic.Int64 // ns since epoch; frozen once retired
+	rate     Rate
+	burst    int64
+	interval int64 // 0 when rate is Inf
+	tau      int64 // burst × interval
+}
+
+// frozen marks the TAT of a retired generation. A retired TAT never changes
+// again, so a CAS against it fails for good and the caller reloads cur.
+const frozen = math.MinInt64
+
+// New returns a limiter admitting rate events per unit of time with bursts
+// of up to burst, starting full. It refuses an invalid rate or burst < 1.
+func New(rate Rate, burst int) (*Limiter, error) {
+	if burst < 1 {
+		return nil, fmt.Errorf("ratelimit: Burst must be at least 1, got %d", burst)
+	}
+	return NewWithConfig(Config{Rate: rate, Burst: burst})
+}
+
+// NewWithConfig returns a limiter configured by cfg, starting full.
+func NewWithConfig(cfg Config) (*Limiter, error) {
+	if cfg.Burst == 0 {
+		cfg.Burst = 1
+	}
+	if err := validateLimits(cfg.Rate, cfg.Burst); err != nil {
+		return nil, err
+	}
+	tb := newTimebase(cfg.Clock)
+	l := &Limiter{
+		tb:     tb,
+		clk:    tb.clk,
+		name:   cfg.Name,
+		events: resilience.NewDispatcher(cfg.Listeners),
+	}
+	l.cur.Store(newGCRA(cfg.Rate, cfg.Burst, -maxSpan)) // full: TAT ≤ any now
+	return l, nil
+}
+
+func newGCRA(r Rate, burst int, tat int64) *gcra {
+	g := &gcra{rate: r, burst: int64(burst)}
+	if !r.inf {
+		g.interval = int64(r.Interval())
+		g.tau = g.burst * g.interval
+	}
+	g.tat.Store(tat)
+	return g
+}
+
+// Name returns the limiter's name.
+func (l *Limiter) Name() string { return l.name }
+
+// Allow reports whether one event may happen now, and consumes it if so.
+func (l *Limiter) Allow() bool { return l.take(l.tb.now(), 1, 0).ok }
+
+// AllowN reports whether n events may happen now, and consumes them if so.
+// It returns false for n greater than the burst (never admissible, except
+// at rate Inf) and true for n ≤ 0.
+func (l *Limiter) AllowN(n int) bool {
+	if n <= 0 {
+		return true
+	}
+	return l.take(l.tb.now(), int64(n), 0).ok
+}
+
+// AllowNAt is AllowN at time t instead of the clock's now. Times before the
+// previous call's are accepted and simply refill nothing.
+func (l *Limiter) AllowNAt(t time.Time, n int) bool {
+	if n <= 0 {
+		return true
+	}
+	return l.take(l.tb.at(t), int64(n), 0).ok
+}
+
+// decision is the result of take.
+type decision struct {
+	g           *gcra
+	ok          bool  // admitted (possibly after delay)
+	tooBig      bool  // n exceeds the burst
+	delay       int64 // ns from now until the events may happen
+	base, after int64 // TAT ranges over [base, after) for this admission
+}
+
+// take admits n events at now if they can happen within maxDelay ns, and
+// reports the delay either way.
+//
+// Why the lock-free update is correct: a decision is a pure function of
+// (g's parameters, the TAT value old it read, now). The CAS publishes the new
+// TAT only if the TAT still holds old, so every successful CAS is exactly the
+// sequential GCRA step applied to the current state, in CAS order; a failed
+// CAS means someone else's step came first, and the loop recomputes from the
+// fresh value. No admission is ever granted from a stale TAT, hence the
+// limiter never admits more than the sequential algorithm would for the same
+// order of calls. Parameters cannot change under a decision: g is immutable
+// apart from its TAT, and a generation retired by SetRate has its TAT frozen
+// first, so a late CAS on it fails and retries on the new generation.
+func (l *Limiter) take(now, n, maxDelay int64) decision {
+	for {
+		g := l.cur.Load()
+		if g.interval == 0 {
+			return decision{g: g, ok: true}
+		}
+		if n > g.burst {
+			return decision{g: g, tooBig: true}
+		}
+		old := g.tat.Load()
+		if old == frozen {
+			l.awaitWriter()
+			continue
+		}
+		base := max(old, now)
+		after := base + n*g.interval
+		delay := max(after-g.tau-now, 0)
+		if delay > maxDelay {
+			return decision{g: g, delay: delay}
+		}
+		if g.tat.CompareAndSwap(old, after) {
+			return decision{g: g, ok: true, delay: delay, base: base, after: after}
+		}
+	}
+}
+
+// awaitWriter blocks until the SetRate or SetBurst that froze the current
+// generation has published the next one (it holds mu throughout).
+func (l *Limiter) awaitWriter() {
+	l.mu.Lock()
+	//lint:ignore SA2001 the empty critical section is the wait itself
+	l.mu.Unlock()
+}
+
+// Snapshot is a point-in-time view of a [Limiter], a plain value.
+type Snapshot struct {
+	Name  string
+	Rate  Rate
+	Burst int
+	// Tokens is how many events could be admitted now. It is negative when
+	// reservations have borrowed ahead; for Inf it equals Burst.
+	Tokens int
+	// FullIn is how long until the bucket is full again (zero if it is).
+	FullIn time.Duration
+}
+
+// Snapshot returns the limiter's state now.
+func (l *Limiter) Snapshot() Snapshot { return l.SnapshotAt(l.clk.Now()) }
+
+// SnapshotAt returns the limiter's state at time t.
+func (l *Limiter) SnapshotAt(t time.Time) Snapshot {
+	now := l.tb.at(t)
+	for {
+		g := l.cur.Load()
+		s := Snapshot{Name: l.name, Rate: g.rate, Burst: int(g.burst), Tokens: int(g.burst)}
+		if g.interval == 0 {
+			return s
+		}
+		tat := g.tat.Load()
+		if tat == frozen {
+			l.awaitWriter()
+			continue
+		}
+		debt := max(tat-now, 0)
+		s.Tokens = int(floorDiv(g.tau-debt, g.interval))
+		s.FullIn = time.Duration(debt)
+		return s
+	}
+}
+
+// floorDiv returns ⌊a/b⌋ for b > 0 and any sign of a.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}

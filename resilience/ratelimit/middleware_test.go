@@ -1,0 +1,216 @@
+package ratelimit_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/riprap-go/riprap/resilience/ratelimit"
+)
+
+// hello is the real handler behind the middleware in these tests.
+func hello(calls *int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		*calls++
+		_, _ = io.WriteString(w, "hello\n")
+	})
+}
+
+func newMiddleware(t *testing.T, cfg ratelimit.KeyedConfig, mcfg ratelimit.MiddlewareConfig) (func(http.Handler) http.Handler, *clock.Mock) {
+	t.Helper()
+	mock := clock.NewMock()
+	cfg.Clock = mock
+	k, err := ratelimit.NewKeyed(cfg)
+	require.NoError(t, err)
+	mw, err := ratelimit.Middleware(k, mcfg)
+	require.NoError(t, err)
+	return mw, mock
+}
+
+func serve(h http.Handler, remoteAddr string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, "/pay", nil)
+	r.RemoteAddr = remoteAddr
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestMiddlewareHeadersAnd429(t *testing.T) {
+	mw, mock := newMiddleware(t, ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Minute), Burst: 2}, ratelimit.MiddlewareConfig{})
+	calls := 0
+	h := mw(hello(&calls))
+	steps := []struct {
+		status                     int
+		remaining, reset, retryHdr string
+	}{
+		{http.StatusOK, "1", "60", ""},
+		{http.StatusOK, "0", "120", ""},
+		{http.StatusTooManyRequests, "0", "120", "60"},
+	}
+	for i, s := range steps {
+		w := serve(h, "203.0.113.7:4711")
+		assert.Equal(t, s.status, w.Code, "step %d", i)
+		assert.Equal(t, "2", w.Header().Get("RateLimit-Limit"), "step %d", i)
+		assert.Equal(t, s.remaining, w.Header().Get("RateLimit-Remaining"), "step %d", i)
+		assert.Equal(t, s.reset, w.Header().Get("RateLimit-Reset"), "step %d", i)
+		assert.Equal(t, s.retryHdr, w.Header().Get("Retry-After"), "step %d", i)
+	}
+	assert.Equal(t, 2, calls, "a refused request must not reach the handler")
+	assert.Equal(t, "rate limited\n", serve(h, "203.0.113.7:1").Body.String())
+
+	assert.Equal(t, http.StatusOK, serve(h, "198.51.100.1:80").Code, "another client has its own bucket")
+	mock.Add(90 * time.Second)
+	w := serve(h, "203.0.113.7:4711")
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, "0", w.Header().Get("RateLimit-Remaining"))
+	assert.Equal(t, "90", w.Header().Get("RateLimit-Reset"))
+}
+
+func TestMiddlewareRetryAfterRoundsUpToWholeSeconds(t *testing.T) {
+	mw, _ := newMiddleware(t, ratelimit.KeyedConfig{Rate: ratelimit.Every(300 * time.Millisecond), Burst: 1}, ratelimit.MiddlewareConfig{})
+	calls := 0
+	h := mw(hello(&calls))
+	require.Equal(t, http.StatusOK, serve(h, "192.0.2.1:1").Code)
+	w := serve(h, "192.0.2.1:1")
+	assert.Equal(t, http.StatusTooManyRequests, w.Code)
+	assert.Equal(t, "1", w.Header().Get("Retry-After"), "never 0: clients would retry at once")
+	assert.Equal(t, "1", w.Header().Get("RateLimit-Reset"))
+}
+
+func TestMiddlewareCustomKeyAndBody(t *testing.T) {
+	mw, _ := newMiddleware(t, ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Hour), Burst: 1}, ratelimit.MiddlewareConfig{
+		Key: func(r *http.Request) string { return r.Header.Get("X-Merchant") },
+		Limited: func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, `{"error":"slow down, `+r.Header.Get("X-Merchant")+`"}`)
+		},
+	})
+	calls := 0
+	h := mw(hello(&calls))
+	req := func(merchant string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/pay", nil)
+		r.Header.Set("X-Merchant", merchant)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	assert.Equal(t, http.StatusOK, req("m1").Code)
+	assert.Equal(t, http.StatusOK, req("m2").Code)
+	w := req("m1")
+	assert.Equal(t, http.StatusTooManyRequests, w.Code)
+	assert.Equal(t, `{"error":"slow down, m1"}`, w.Body.String())
+}
+
+func TestMiddlewareAtCapacityAnswers503(t *testing.T) {
+	mw, _ := newMiddleware(t, ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Hour), Burst: 1, MaxKeys: 1}, ratelimit.MiddlewareConfig{})
+	calls := 0
+	h := mw(hello(&calls))
+	require.Equal(t, http.StatusOK, serve(h, "192.0.2.1:1").Code)
+	w := serve(h, "192.0.2.2:1")
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	assert.Equal(t, "1", w.Header().Get("Retry-After"))
+	assert.Equal(t, 1, calls)
+}
+
+func TestMiddlewareRejectsNilLimiter(t *testing.T) {
+	_, err := ratelimit.Middleware(nil, ratelimit.MiddlewareConfig{})
+	assert.ErrorIs(t, err, ratelimit.ErrNilLimiter)
+}
+
+func TestMiddlewareOverARealServer(t *testing.T) {
+	k, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Hour), Burst: 2})
+	require.NoError(t, err)
+	mw, err := ratelimit.Middleware(k, ratelimit.MiddlewareConfig{})
+	require.NoError(t, err)
+	calls := 0
+	srv := httptest.NewServer(mw(hello(&calls)))
+	defer srv.Close()
+	var codes []int
+	for range 3 {
+		resp, err := srv.Client().Get(srv.URL + "/pay")
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		require.NoError(t, resp.Body.Close())
+		codes = append(codes, resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			ra, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+			require.NoError(t, err)
+			assert.InDelta(t, 3600, ra, 1)
+		}
+	}
+	assert.Equal(t, []int{200, 200, 429}, codes)
+	assert.Equal(t, 2, calls)
+	assert.Equal(t, 1, k.Snapshot().Keys, "one client, 127.0.0.1")
+}
+
+var clientIPCases = []struct{ remoteAddr, want string }{
+	{"203.0.113.7:4711", "203.0.113.7"},
+	{"203.0.113.7", "203.0.113.7"},
+	{"[::ffff:203.0.113.7]:80", "203.0.113.7"},
+	{"[2001:db8:1:2:3:4:5:6]:443", "2001:db8:1:2::/64"},
+	{"[fe80::1%eth0]:80", "fe80::/64"},
+	{"", "invalid"},
+	{":80", "invalid"},
+	{"not an address", "invalid"},
+	{"[::1", "invalid"},
+	{"999.1.1.1:80", "invalid"},
+}
+
+func TestClientIP(t *testing.T) {
+	for _, tt := range clientIPCases {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = tt.remoteAddr
+		assert.Equal(t, tt.want, ratelimit.ClientIP(r), "ClientIP(%q)", tt.remoteAddr)
+	}
+}
+
+// FuzzMiddleware feeds arbitrary RemoteAddr values and request counts to
+// the middleware: it must never panic, must key every request by a short
+// key, and must always send well-formed headers.
+func FuzzMiddleware(f *testing.F) {
+	for _, c := range clientIPCases {
+		f.Add(c.remoteAddr, uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, remoteAddr string, n uint8) {
+		mock := clock.NewMock()
+		k, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Second), Burst: 2, MaxKeys: 4, Clock: mock})
+		require.NoError(t, err)
+		mw, err := ratelimit.Middleware(k, ratelimit.MiddlewareConfig{})
+		require.NoError(t, err)
+		calls := 0
+		h := mw(hello(&calls))
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = remoteAddr
+		key := ratelimit.ClientIP(r)
+		if key == "" || len(key) > len("ffff:ffff:ffff:ffff::/64") {
+			t.Fatalf("ClientIP(%q) = %q", remoteAddr, key)
+		}
+		for i := range int(n % 8) {
+			w := serve(h, remoteAddr)
+			want := http.StatusOK
+			if i >= 2 {
+				want = http.StatusTooManyRequests
+			}
+			if w.Code != want {
+				t.Fatalf("request %d from %q: status %d, want %d", i, remoteAddr, w.Code, want)
+			}
+			for _, name := range []string{"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} {
+				if v, err := strconv.Atoi(w.Header().Get(name)); err != nil || v < 0 {
+					t.Fatalf("request %d: %s = %q", i, name, w.Header().Get(name))
+				}
+			}
+			if want == http.StatusTooManyRequests && w.Header().Get("Retry-After") != "1" {
+				t.Fatalf("request %d: Retry-After %q", i, w.Header().Get("Retry-After"))
+			}
+		}
+		if calls != min(int(n%8), 2) {
+			t.Fatalf("handler called %d times for %d requests", calls, n%8)
+		}
+	})
+}
