@@ -9,6 +9,7 @@ import (
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/backoff"
 	"github.com/riprap-go/riprap/resilience/breaker"
+	"github.com/riprap-go/riprap/resilience/ratelimit"
 	"github.com/riprap-go/riprap/resilience/timeout"
 )
 
@@ -163,5 +164,15 @@ func riprapRetryBreakerTimeout(b *testing.B) {
 	b.Run("lib=riprap", func(b *testing.B) {
 		f := wrap(b, okCtx, newRiprapRetry(b), breaker.Policy[int](newRiprapBreaker(b)), newRiprapTimeout(b))
 		both(b, func() { _, _ = f(ctx) })
+	})
+}
+
+func riprapLimiterAllow(b *testing.B) {
+	b.Run("lib=riprap", func(b *testing.B) {
+		l, err := ratelimit.New(ratelimit.PerSecond(1_000_000_000), 1_000_000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		both(b, func() { _ = l.Allow() })
 	})
 }

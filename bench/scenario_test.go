@@ -9,6 +9,7 @@ import (
 
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/breaker"
+	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
 // These tests check that each benchmark measures the state it is named
@@ -120,6 +121,21 @@ func TestPipelinesSucceed(t *testing.T) {
 	} {
 		if v, err := f(ctx); v != 1 || err != nil {
 			t.Errorf("%s: got (%d, %v), want (1, nil)", name, v, err)
+		}
+	}
+}
+
+// TestLimitersAdmit checks that both limiters of the Allow scenario have
+// room for far more calls than a benchmark run makes in its first instant.
+func TestLimitersAdmit(t *testing.T) {
+	l, err := ratelimit.New(ratelimit.PerSecond(1_000_000_000), 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := newXRate()
+	for i := range 100_000 {
+		if !l.Allow() || !x.Allow() {
+			t.Fatalf("call %d refused (riprap %v)", i, l.Snapshot())
 		}
 	}
 }
