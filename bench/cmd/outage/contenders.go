@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/failsafe-go/failsafe-go"
 	fscb "github.com/failsafe-go/failsafe-go/circuitbreaker"
@@ -21,16 +20,19 @@ const (
 	halfOpenProbes = 3
 )
 
-// The health checker bound to riprap's breaker in "riprap+health": probe
-// every 100ms while healthy and every 50ms while unhealthy, 25ms per probe;
-// two failed probes in a row make the target unhealthy, one success
-// healthy again.
-var healthConfig = health.Config{
-	Interval:            100 * time.Millisecond,
-	UnhealthyInterval:   50 * time.Millisecond,
-	Timeout:             25 * time.Millisecond,
-	FailuresToUnhealthy: 2,
-	SuccessesToHealthy:  1,
+// healthConfig is the checker bound to riprap's breaker in
+// "riprap+health": two failed probes in a row make the target unhealthy,
+// one success healthy again; the intervals and the probe timeout come from
+// the flags (by default a probe every 100ms, every 50ms while unhealthy,
+// 25ms each).
+func healthConfig(cfg config) health.Config {
+	return health.Config{
+		Interval:            cfg.probeEvery,
+		UnhealthyInterval:   cfg.probeEveryUnhealthy,
+		Timeout:             cfg.probeTimeout,
+		FailuresToUnhealthy: 2,
+		SuccessesToHealthy:  1,
+	}
 }
 
 // guarded is one contender set up against one dependency: call makes one
@@ -121,7 +123,7 @@ func buildRiprapHealth(cfg config, dep *dependency, attempt func() error, rec *r
 	if err != nil {
 		return guarded{}, err
 	}
-	hc, err := health.New(healthConfig, health.Target{Name: "dep", Probe: dep.Probe})
+	hc, err := health.New(healthConfig(cfg), health.Target{Name: "dep", Probe: dep.Probe})
 	if err != nil {
 		return guarded{}, err
 	}

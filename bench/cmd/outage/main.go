@@ -15,6 +15,12 @@
 // Usage:
 //
 //	outage [-outage 5s] [-callers 64] [-timeout 50ms] [-phases 5] [-seed 1] [-quick]
+//
+// Further flags set the warm-up and tail, the service time and pause, the
+// breakers' open wait and riprap+health's probe intervals and timeout; see
+// -help. The health probes reach the dependency too, and are reported in a
+// column of their own: how often to probe trades those probes against how
+// soon a recovery is noticed.
 package main
 
 import (
@@ -40,6 +46,9 @@ func main() {
 	flag.DurationVar(&cfg.service, "service", time.Millisecond, "a healthy call's duration")
 	flag.DurationVar(&cfg.think, "think", 2*time.Millisecond, "mean pause between a caller's calls")
 	flag.DurationVar(&cfg.openWait, "openwait", 500*time.Millisecond, "every breaker's open wait")
+	flag.DurationVar(&cfg.probeEvery, "probe-every", 100*time.Millisecond, "riprap+health: probe interval")
+	flag.DurationVar(&cfg.probeEveryUnhealthy, "probe-every-unhealthy", 50*time.Millisecond, "riprap+health: probe interval while unhealthy")
+	flag.DurationVar(&cfg.probeTimeout, "probe-timeout", 25*time.Millisecond, "riprap+health: probe timeout")
 	quick := flag.Bool("quick", false, "a short run: 1s outage, 0.5s warm-up, 1s tail, 2 phases")
 	flag.Parse()
 	if *quick {

@@ -13,7 +13,7 @@ func printSettings(w io.Writer, cfg config) {
 		cfg.callers, cfg.timeout, cfg.service, cfg.think, cfg.think/2, cfg.seed)
 	fmt.Fprintf(w, "breakers: open after %d consecutive failures, open wait %v, %d half-open probes, close after %d successes\n",
 		tripAfter, cfg.openWait, halfOpenProbes, halfOpenProbes)
-	h := healthConfig
+	h := healthConfig(cfg)
 	fmt.Fprintf(w, "riprap+health: probe every %v (%v while unhealthy), probe timeout %v, unhealthy after %d failures, healthy after %d success\n\n",
 		h.Interval, h.UnhealthyInterval, h.Timeout, h.FailuresToUnhealthy, h.SuccessesToHealthy)
 }

@@ -15,7 +15,8 @@ import (
 // machine.
 func TestRunInFakeTime(t *testing.T) {
 	cfg := config{outage: 2 * time.Second, warmup: ms(500), tail: time.Second, callers: 8,
-		timeout: ms(50), service: ms(1), think: ms(2), openWait: ms(500), phases: 2, seed: 1}
+		timeout: ms(50), service: ms(1), think: ms(2), openWait: ms(500), phases: 2, seed: 1,
+		probeEvery: ms(100), probeEveryUnhealthy: ms(50), probeTimeout: ms(25)}
 	synctest.Test(t, func(t *testing.T) {
 		var out bytes.Buffer
 		all, err := run(&out, cfg)
@@ -74,7 +75,7 @@ func checkPhase(t *testing.T, cfg config, k int, rs []result) {
 	if health.probes == 0 {
 		t.Errorf("phase %d: riprap+health: no health probe counted during the outage", k)
 	}
-	limit := healthConfig.UnhealthyInterval + healthConfig.Timeout + cfg.service + cfg.think*3
+	limit := cfg.probeEveryUnhealthy + cfg.probeTimeout + cfg.service + cfg.think*3
 	if health.recovery.delay > limit {
 		t.Errorf("phase %d: riprap+health: closed %v after recovery, want at most %v", k, health.recovery.delay, limit)
 	}

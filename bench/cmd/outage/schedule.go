@@ -15,8 +15,11 @@ type config struct {
 	service  time.Duration // a healthy call's duration
 	think    time.Duration // mean pause between a caller's calls
 	openWait time.Duration // every breaker's open wait
-	phases   int
-	seed     uint64
+
+	// The health checker of riprap+health.
+	probeEvery, probeEveryUnhealthy, probeTimeout time.Duration
+	phases                                        int
+	seed                                          uint64
 }
 
 // cycle is how long a tripped peer breaker takes to try again and learn
@@ -37,7 +40,11 @@ func (c config) validate() error {
 	case c.warmup < 0 || c.tail < 0 || c.service < 0 || c.think < 0:
 		return fmt.Errorf("durations must not be negative")
 	case c.openWait <= 0:
-		return fmt.Errorf("open wait must be positive, got %v", c.openWait)
+		return fmt.Errorf("-openwait must be positive, got %v", c.openWait)
+	case c.probeEvery <= 0 || c.probeEveryUnhealthy <= 0 || c.probeEveryUnhealthy > c.probeEvery:
+		return fmt.Errorf("-probe-every-unhealthy must be in (0, -probe-every]")
+	case c.probeTimeout <= 0 || c.probeTimeout >= c.probeEveryUnhealthy:
+		return fmt.Errorf("-probe-timeout must be in (0, -probe-every-unhealthy)")
 	}
 	return nil
 }

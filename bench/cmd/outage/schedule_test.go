@@ -7,7 +7,8 @@ import (
 
 func defaultConfig() config {
 	return config{outage: 5 * time.Second, warmup: 2 * time.Second, tail: 3 * time.Second, callers: 64,
-		timeout: ms(50), service: ms(1), think: ms(2), openWait: ms(500), phases: 5, seed: 1}
+		timeout: ms(50), service: ms(1), think: ms(2), openWait: ms(500), phases: 5, seed: 1,
+		probeEvery: ms(100), probeEveryUnhealthy: ms(50), probeTimeout: ms(25)}
 }
 
 func TestScheduleForShiftsStartAndEnd(t *testing.T) {
@@ -59,12 +60,14 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("default: %v", err)
 	}
 	for name, edit := range map[string]func(*config){
-		"outage":   func(c *config) { c.outage = 0 },
-		"callers":  func(c *config) { c.callers = 0 },
-		"timeout":  func(c *config) { c.timeout = -1 },
-		"phases":   func(c *config) { c.phases = 0 },
-		"think":    func(c *config) { c.think = -1 },
-		"openWait": func(c *config) { c.openWait = 0 },
+		"outage":          func(c *config) { c.outage = 0 },
+		"callers":         func(c *config) { c.callers = 0 },
+		"timeout":         func(c *config) { c.timeout = -1 },
+		"phases":          func(c *config) { c.phases = 0 },
+		"think":           func(c *config) { c.think = -1 },
+		"openWait":        func(c *config) { c.openWait = 0 },
+		"probe intervals": func(c *config) { c.probeEveryUnhealthy = ms(200) },
+		"probe timeout":   func(c *config) { c.probeTimeout = ms(50) },
 	} {
 		c := defaultConfig()
 		edit(&c)
