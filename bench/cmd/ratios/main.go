@@ -1,6 +1,6 @@
 // Command ratios reads the raw output of `go test -bench` for the bench
-// module and prints, per scenario and mode, the median ns/op and allocs/op
-// of each library and the ratio riprap / library of the medians (below 1:
+// module and prints, per scenario and mode, the median ns/op, B/op and
+// allocs/op of each library and the ratio riprap / library of the medians (below 1:
 // riprap is faster). The median is the centre benchstat reports too.
 //
 // Usage:

@@ -10,9 +10,9 @@ import (
 
 // sample is one line of benchmark output.
 type sample struct {
-	scenario, lib, mode string
-	nsPerOp, allocs     float64
-	hasAllocs           bool
+	scenario, lib, mode    string
+	nsPerOp, bytes, allocs float64
+	hasMem                 bool // -benchmem: B/op and allocs/op
 }
 
 // parse reads `go test -bench` output and returns the lines that name a
@@ -57,8 +57,10 @@ func parseLine(line string) (s sample, ok bool, err error) {
 		switch f[i+1] {
 		case "ns/op":
 			s.nsPerOp, seenNs = v, true
+		case "B/op":
+			s.bytes = v
 		case "allocs/op":
-			s.allocs, s.hasAllocs = v, true
+			s.allocs, s.hasMem = v, true
 		}
 	}
 	if !seenNs {

@@ -15,9 +15,9 @@ func TestParseLine(t *testing.T) {
 		want sample
 	}{
 		{"full", "BenchmarkBreakerOpen/lib=riprap/mode=serial-2  \t 1000 \t 9.5 ns/op \t 0 B/op \t 0 allocs/op", true,
-			sample{scenario: "BreakerOpen", lib: "riprap", mode: "serial", nsPerOp: 9.5, hasAllocs: true}},
-		{"no procs suffix", "BenchmarkX/mode=parallel/lib=go-breaker 5 120 ns/op 3 allocs/op", true,
-			sample{scenario: "X", lib: "go-breaker", mode: "parallel", nsPerOp: 120, allocs: 3, hasAllocs: true}},
+			sample{scenario: "BreakerOpen", lib: "riprap", mode: "serial", nsPerOp: 9.5, bytes: 0, hasMem: true}},
+		{"no procs suffix", "BenchmarkX/mode=parallel/lib=go-breaker 5 120 ns/op 48 B/op 3 allocs/op", true,
+			sample{scenario: "X", lib: "go-breaker", mode: "parallel", nsPerOp: 120, bytes: 48, allocs: 3, hasMem: true}},
 		{"no benchmem", "BenchmarkX/lib=a/mode=serial-8 5 7 ns/op", true,
 			sample{scenario: "X", lib: "a", mode: "serial", nsPerOp: 7}},
 		{"no lib", "BenchmarkX/mode=serial-2 5 7 ns/op", false, sample{}},
@@ -67,11 +67,11 @@ const sampleOutput = `goos: linux
 BenchmarkBaseline/lib=call/mode=serial-2   100 1.0 ns/op 0 B/op 0 allocs/op
 BenchmarkOpen/lib=riprap/mode=serial-2     100 10 ns/op 0 B/op 0 allocs/op
 BenchmarkOpen/lib=riprap/mode=parallel-2   100 5 ns/op 0 B/op 0 allocs/op
-BenchmarkOpen/lib=peer/mode=serial-2       100 40 ns/op 0 B/op 2 allocs/op
+BenchmarkOpen/lib=peer/mode=serial-2       100 40 ns/op 64 B/op 2 allocs/op
 BenchmarkOpen/lib=peer/mode=parallel-2     100 50 ns/op 0 B/op 2 allocs/op
 BenchmarkOpen/lib=riprap/mode=serial-2     100 12 ns/op 0 B/op 0 allocs/op
 BenchmarkOpen/lib=riprap/mode=parallel-2   100 5 ns/op 0 B/op 0 allocs/op
-BenchmarkOpen/lib=peer/mode=serial-2       100 44 ns/op 0 B/op 2 allocs/op
+BenchmarkOpen/lib=peer/mode=serial-2       100 44 ns/op 32 B/op 2 allocs/op
 BenchmarkOpen/lib=peer/mode=parallel-2     100 50 ns/op 0 B/op 2 allocs/op
 PASS
 `
@@ -83,11 +83,11 @@ func TestSummariseGroupsByScenarioThenMode(t *testing.T) {
 	}
 	rows := summarise(samples)
 	want := []row{
-		{scenario: "Baseline", mode: "serial", lib: "call", ns: 1, hasAllocs: true, runs: 1},
-		{scenario: "Open", mode: "serial", lib: "riprap", ns: 11, hasAllocs: true, runs: 2},
-		{scenario: "Open", mode: "serial", lib: "peer", ns: 42, allocs: 2, hasAllocs: true, runs: 2},
-		{scenario: "Open", mode: "parallel", lib: "riprap", ns: 5, hasAllocs: true, runs: 2},
-		{scenario: "Open", mode: "parallel", lib: "peer", ns: 50, allocs: 2, hasAllocs: true, runs: 2},
+		{scenario: "Baseline", mode: "serial", lib: "call", ns: 1, hasMem: true, runs: 1},
+		{scenario: "Open", mode: "serial", lib: "riprap", ns: 11, hasMem: true, runs: 2},
+		{scenario: "Open", mode: "serial", lib: "peer", ns: 42, bytes: 48, allocs: 2, hasMem: true, runs: 2},
+		{scenario: "Open", mode: "parallel", lib: "riprap", ns: 5, hasMem: true, runs: 2},
+		{scenario: "Open", mode: "parallel", lib: "peer", ns: 50, allocs: 2, hasMem: true, runs: 2},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("got %d rows, want %d: %+v", len(rows), len(want), rows)
@@ -112,15 +112,23 @@ func TestRenderRatios(t *testing.T) {
 		line  int
 		cells []string
 	}{
-		{2, []string{"Baseline", "serial", "call", "1.00", "0", "—"}},
-		{3, []string{"Open", "serial", "riprap", "11.0", "0", "1.00"}},
-		{4, []string{"", "", "peer", "42.0", "2", "0.26"}},
-		{6, []string{"", "", "peer", "50.0", "2", "0.10"}},
+		{2, []string{"Baseline", "serial", "call", "1.00", "0", "0", "—"}},
+		{3, []string{"Open", "serial", "riprap", "11.0", "0", "0", "1.00"}},
+		{4, []string{"", "", "peer", "42.0", "48", "2", "0.26"}},
+		{6, []string{"", "", "peer", "50.0", "0", "2", "0.10"}},
 	}
 	for _, c := range checks {
 		got := cells(lines[c.line])
 		if strings.Join(got, ",") != strings.Join(c.cells, ",") {
 			t.Errorf("line %d: got %q, want %q", c.line, got, c.cells)
+		}
+	}
+}
+
+func TestFormatRatio(t *testing.T) {
+	for q, want := range map[float64]string{1: "1.00", 0.26: "0.26", 39.31: "39.31", 0.1: "0.10", 0.0432: "0.043", 0.00431: "0.0043"} {
+		if got := formatRatio(q); got != want {
+			t.Errorf("formatRatio(%v): got %q, want %q", q, got, want)
 		}
 	}
 }

@@ -11,8 +11,8 @@ import (
 // row is the summary of one scenario, mode and library.
 type row struct {
 	scenario, mode, lib string
-	ns, allocs          float64 // medians
-	hasAllocs           bool
+	ns, bytes, allocs   float64 // medians
+	hasMem              bool
 	runs                int
 }
 
@@ -22,6 +22,7 @@ func summarise(samples []sample) []row {
 	type key struct{ scenario, mode, lib string }
 	var order []key
 	ns := map[key][]float64{}
+	bytes := map[key][]float64{}
 	allocs := map[key][]float64{}
 	for _, s := range samples {
 		k := key{s.scenario, s.mode, s.lib}
@@ -29,7 +30,8 @@ func summarise(samples []sample) []row {
 			order = append(order, k)
 		}
 		ns[k] = append(ns[k], s.nsPerOp)
-		if s.hasAllocs {
+		if s.hasMem {
+			bytes[k] = append(bytes[k], s.bytes)
 			allocs[k] = append(allocs[k], s.allocs)
 		}
 	}
@@ -50,7 +52,7 @@ func summarise(samples []sample) []row {
 	for _, k := range order {
 		r := row{scenario: k.scenario, mode: k.mode, lib: k.lib, ns: median(ns[k]), runs: len(ns[k])}
 		if a := allocs[k]; len(a) > 0 {
-			r.allocs, r.hasAllocs = median(a), true
+			r.bytes, r.allocs, r.hasMem = median(bytes[k]), median(a), true
 		}
 		rows = append(rows, r)
 	}
@@ -83,8 +85,8 @@ func ratio(rows []row, r row, ref string) (float64, bool) {
 // render prints rows as a Markdown table, aligned for a terminal too.
 func render(w io.Writer, rows []row, ref string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
-	fmt.Fprintf(tw, "| scenario\t| mode\t| lib\t| ns/op\t| allocs/op\t| %s/lib\t|\n", ref)
-	fmt.Fprintf(tw, "|---\t|---\t|---\t|---:\t|---:\t|---:\t|\n")
+	fmt.Fprintf(tw, "| scenario\t| mode\t| lib\t| ns/op\t| B/op\t| allocs/op\t| %s/lib\t|\n", ref)
+	fmt.Fprintf(tw, "|---\t|---\t|---\t|---:\t|---:\t|---:\t|---:\t|\n")
 	prev := ""
 	for _, r := range rows {
 		scenario, mode := r.scenario, r.mode
@@ -92,15 +94,16 @@ func render(w io.Writer, rows []row, ref string) error {
 			scenario, mode = "", ""
 		}
 		prev = r.scenario + "/" + r.mode
-		allocs := "?"
-		if r.hasAllocs {
+		bytes, allocs := "?", "?"
+		if r.hasMem {
+			bytes = strconv.FormatFloat(r.bytes, 'f', -1, 64)
 			allocs = strconv.FormatFloat(r.allocs, 'f', -1, 64)
 		}
 		rat := "—"
 		if q, ok := ratio(rows, r, ref); ok {
-			rat = fmt.Sprintf("%.2f", q)
+			rat = formatRatio(q)
 		}
-		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| %s\t| %s\t|\n", scenario, mode, r.lib, formatNs(r.ns), allocs, rat)
+		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| %s\t| %s\t| %s\t|\n", scenario, mode, r.lib, formatNs(r.ns), bytes, allocs, rat)
 	}
 	return tw.Flush()
 }
@@ -114,4 +117,13 @@ func formatNs(ns float64) string {
 		return strconv.FormatFloat(ns, 'f', 1, 64)
 	}
 	return strconv.FormatFloat(ns, 'f', 2, 64)
+}
+
+// formatRatio keeps two decimals, or two significant digits below 0.1 so
+// that a ratio of 0.004 does not print as 0.00.
+func formatRatio(q float64) string {
+	if q < 0.1 {
+		return strconv.FormatFloat(q, 'g', 2, 64)
+	}
+	return strconv.FormatFloat(q, 'f', 2, 64)
 }
