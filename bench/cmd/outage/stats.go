@@ -50,10 +50,14 @@ func (r *recorder) mark(state string) {
 	r.mu.Unlock()
 }
 
+// snapshot returns the marks in time order. A mark's time is read before
+// the lock is taken, so two listeners racing could append out of order.
 func (r *recorder) snapshot() []mark {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.marks)
+	ms := slices.Clone(r.marks)
+	r.mu.Unlock()
+	slices.SortStableFunc(ms, func(a, b mark) int { return int(a.at - b.at) })
+	return ms
 }
 
 // recovery says how a breaker came back after the outage.
@@ -94,16 +98,16 @@ func recoveryFrom(marks []mark, sched schedule) recovery {
 
 // result is one contender's figures for one phase.
 type result struct {
-	contender  string
-	breaker    bool  // it has a breaker, so recovery means something
-	health     bool  // it has health probes
-	reached    int64 // callers' calls that reached the dependency in the outage
-	probes     int64 // health probes that reached it in the outage
-	p99        time.Duration
-	outageRuns int // calls started during the outage
-	calls      int
-	successes  int
-	recovery   recovery
+	contender   string
+	breaker     bool  // it has a breaker, so recovery means something
+	health      bool  // it has health probes
+	reached     int64 // callers' calls that reached the dependency in the outage
+	probes      int64 // health probes that reached it in the outage
+	p99         time.Duration
+	outageCalls int // calls started during the outage
+	calls       int
+	successes   int
+	recovery    recovery
 }
 
 // aggregate merges the callers' figures with the dependency's counts and
@@ -116,7 +120,7 @@ func aggregate(c contender, stats []callerStats, dep *dependency, marks []mark) 
 		r.successes += s.successes
 		lat = append(lat, s.outage...)
 	}
-	r.outageRuns = len(lat)
+	r.outageCalls = len(lat)
 	r.p99 = percentile(lat, 99)
 	r.reached = dep.calls[during].Load()
 	r.probes = dep.probes[during].Load()

@@ -67,6 +67,21 @@ func TestRecoveryFrom(t *testing.T) {
 	}
 }
 
+func TestRecorderSnapshotIsInTimeOrder(t *testing.T) {
+	r := &recorder{marks: []mark{{ms(30), "closed"}, {ms(10), "open"}, {ms(20), "half-open"}}}
+	got := r.snapshot()
+	want := []mark{{ms(10), "open"}, {ms(20), "half-open"}, {ms(30), "closed"}}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+	r.mark("half-open")
+	if last := r.marks[len(r.marks)-1]; last.state != "half_open" {
+		t.Errorf("mark: got state %q, want half_open (one spelling for every library)", last.state)
+	}
+}
+
 func TestAggregate(t *testing.T) {
 	s := schedule{start: ms(10), end: ms(20), stop: ms(30)}
 	dep := newDependency(s, time.Time{}, 0)
@@ -82,7 +97,7 @@ func TestAggregate(t *testing.T) {
 	c := contender{name: "x", breaker: true, health: true}
 	got := aggregate(c, stats, dep, marks)
 	want := result{contender: "x", breaker: true, health: true, reached: 66, probes: 12, p99: ms(50),
-		outageRuns: 3, calls: 15, successes: 12, recovery: recovery{opened: true, closed: true, delay: ms(5)}}
+		outageCalls: 3, calls: 15, successes: 12, recovery: recovery{opened: true, closed: true, delay: ms(5)}}
 	if got != want {
 		t.Errorf("got %+v,\nwant %+v", got, want)
 	}
