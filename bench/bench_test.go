@@ -1,0 +1,94 @@
+package bench
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Run with: go test -run '^$' -bench . -benchmem -count 6 . | tee raw.txt
+// then: benchstat -col /lib raw.txt (or ./run.sh, which does both).
+//
+// The riprap side runs first in every scenario, so benchstat's deltas are
+// relative to riprap.
+
+// BenchmarkBaseline is the floor every other figure sits on: the closure
+// call that `both` makes around each operation, a shared atomic add (the
+// least a shared counter costs, contended under RunParallel), and a clock
+// read (what a breaker pays when it needs the time).
+func BenchmarkBaseline(b *testing.B) {
+	b.Run("lib=call", func(b *testing.B) {
+		both(b, func() { sinkInt, _ = okIntVar() })
+	})
+	b.Run("lib=atomic", func(b *testing.B) {
+		var n atomic.Uint64
+		both(b, func() { n.Add(1) })
+	})
+	b.Run("lib=timenow", func(b *testing.B) {
+		both(b, func() { sinkTime = time.Now() })
+	})
+}
+
+// BenchmarkBreakerClosed: a closed breaker guarding a call that succeeds.
+func BenchmarkBreakerClosed(b *testing.B) {
+	riprapBreakerClosed(b)
+	peersBreakerClosed(b)
+}
+
+// BenchmarkBreakerOpen: an open breaker refusing a call.
+func BenchmarkBreakerOpen(b *testing.B) {
+	riprapBreakerOpen(b)
+	peersBreakerOpen(b)
+}
+
+// BenchmarkBreakerQuarterFailures: one call in four fails, never five in a
+// row, so the breaker stays closed (checked after the run) while recording
+// failures, which every library handles off its fastest path.
+func BenchmarkBreakerQuarterFailures(b *testing.B) {
+	riprapBreakerQuarterFailures(b)
+	peersBreakerQuarterFailures(b)
+}
+
+// BenchmarkRetryFirstSuccess: a retry policy around a call that succeeds at
+// once.
+func BenchmarkRetryFirstSuccess(b *testing.B) {
+	riprapRetryFirstSuccess(b)
+	peersRetryFirstSuccess(b)
+}
+
+// BenchmarkRetryBreaker: retry outside a breaker, around a successful call.
+func BenchmarkRetryBreaker(b *testing.B) {
+	riprapRetryBreaker(b)
+	peersRetryBreaker(b)
+}
+
+// BenchmarkRetryBreakerTimeout: retry, breaker and a 1s timeout, outermost
+// first, around a successful call.
+func BenchmarkRetryBreakerTimeout(b *testing.B) {
+	riprapRetryBreakerTimeout(b)
+	peersRetryBreakerTimeout(b)
+}
+
+var (
+	sinkInt  int
+	sinkTime time.Time
+	// okIntVar is called through a variable so the baseline call is not
+	// inlined away.
+	okIntVar = okInt
+)
+
+// requireClosed stops a benchmark whose breaker opened: its figures would
+// time rejections, not the scenario it is named after.
+func requireClosed(b *testing.B, closed bool) {
+	b.Helper()
+	if !closed {
+		b.Fatal("the breaker opened: this scenario must keep it closed")
+	}
+}
+
+// BenchmarkLimiterAllow: a limiter of 1e9 events/s with a burst of a
+// million, so it always has room, admitting a call.
+func BenchmarkLimiterAllow(b *testing.B) {
+	riprapLimiterAllow(b)
+	peersLimiterAllow(b)
+}
