@@ -72,19 +72,50 @@ func (r *Rejection) Unwrap() error { return r.Reason }
 func (r *Rejection) Rejection() Rejection { return *r }
 
 // IsRejected reports whether err, or any error it wraps, is a rejection:
-// the call never reached the dependency.
-func IsRejected(err error) bool {
-	var r Rejecter
-	return errors.As(err, &r)
-}
+// the call never reached the dependency. It allocates nothing: it runs on
+// every failed call of every policy that classifies outcomes.
+func IsRejected(err error) bool { return findRejecter(err) != nil }
 
 // AsRejection returns the details of the first rejection in err's chain.
 func AsRejection(err error) (Rejection, bool) {
-	var r Rejecter
-	if !errors.As(err, &r) {
+	r := findRejecter(err)
+	if r == nil {
 		return Rejection{}, false
 	}
 	return r.Rejection(), true
+}
+
+// findRejecter walks err's chain as errors.As does, depth first, with type
+// assertions: errors.As would make its target escape to the heap on every
+// call. An error with its own As method hands the rest of the walk to
+// errors.As, so such errors keep their meaning.
+func findRejecter(err error) Rejecter {
+	for err != nil {
+		if r, ok := err.(Rejecter); ok {
+			return r
+		}
+		if _, ok := err.(interface{ As(any) bool }); ok {
+			var r Rejecter
+			if errors.As(err, &r) {
+				return r
+			}
+			return nil
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if r := findRejecter(e); r != nil {
+					return r
+				}
+			}
+			return nil
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 // RetryAfter returns how long to wait before trying again, as said by the

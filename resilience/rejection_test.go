@@ -81,3 +81,36 @@ func TestPanicErrorUnwrapsOnlyErrors(t *testing.T) {
 	assert.Contains(t, pe.Error(), "recovered panic: not an error")
 	assert.Contains(t, string(pe.Stack), "TestPanicErrorUnwrapsOnlyErrors")
 }
+
+// asRejecter exposes a rejection only through an As method.
+type asRejecter struct{ inner *resilience.Rejection }
+
+func (a asRejecter) Error() string { return "wrapped" }
+func (a asRejecter) As(target any) bool {
+	if p, ok := target.(*resilience.Rejecter); ok {
+		*p = a.inner
+		return true
+	}
+	return false
+}
+
+func TestIsRejectedHonoursAsMethodsAndNesting(t *testing.T) {
+	r := &resilience.Rejection{Policy: "bulkhead", Reason: errors.New("bulkhead: full")}
+	assert.True(t, resilience.IsRejected(asRejecter{r}))
+	assert.True(t, resilience.IsRejected(fmt.Errorf("a: %w", errors.Join(errors.New("x"), fmt.Errorf("b: %w", r)))))
+	assert.False(t, resilience.IsRejected(errors.Join(errors.New("x"), errors.New("y"))))
+	assert.False(t, resilience.IsRejected(nil))
+}
+
+func TestIsRejectedDoesNotAllocate(t *testing.T) {
+	err := fmt.Errorf("transfer: %w", errors.New("bank: 500"))
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = resilience.IsRejected(err) }))
+}
+
+func BenchmarkIsRejectedOnAFailure(b *testing.B) {
+	err := fmt.Errorf("transfer: %w", errors.New("bank: 500"))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = resilience.IsRejected(err)
+	}
+}
