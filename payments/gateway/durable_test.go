@@ -37,7 +37,7 @@ func TestDurableOutboxSurvivesACrash(t *testing.T) {
 		defer restarted.Close()
 
 		w.log.setDown(false)
-		time.Sleep(2 * time.Second) // a replay tick
+		time.Sleep(2 * time.Second) // a replay tick (synctest: fake time)
 		synctest.Wait()
 		entries := w.log.Entries()
 		require.Len(t, entries, 3)

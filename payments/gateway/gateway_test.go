@@ -107,7 +107,7 @@ func TestRefusedAttemptsAreRejectedThenTheBreakerOpens(t *testing.T) {
 		assert.Equal(t, 0, w.bank.Stats().DebitsApplied)
 
 		w.bank.set(pass)
-		time.Sleep(2 * time.Second)
+		time.Sleep(2 * time.Second) // synctest: fake time
 		r = w.gw.Pay(context.Background(), pay("order-1", "1.00 USD"))
 		assert.Equal(t, gateway.Succeeded, r.State, "a rejected payment can be retried with the same key")
 	})
@@ -124,7 +124,7 @@ func TestLostReplyIsPendingThenReconciledExactlyOnce(t *testing.T) {
 		assert.Equal(t, 1, w.gw.Status().Pending)
 
 		w.bank.set(pass)
-		time.Sleep(time.Second) // reconciler ticks every 500ms
+		time.Sleep(time.Second) // reconciler ticks every 500ms (synctest: fake time)
 		got, ok := w.gw.Lookup("order-1")
 		require.True(t, ok)
 		assert.Equal(t, gateway.Succeeded, got.State)
@@ -186,13 +186,13 @@ func TestCrossCurrencyUsesTheQuoteThenTheLastGoodOneThenRejects(t *testing.T) {
 		assert.False(t, r.QuoteFallback)
 
 		w.fx.setDown(true)
-		time.Sleep(30 * time.Second)
+		time.Sleep(30 * time.Second) // synctest: fake time
 		r = w.gw.Pay(context.Background(), eur("order-2"))
 		require.Equal(t, gateway.Succeeded, r.State, r.Reason)
 		assert.True(t, r.QuoteFallback)
 		assert.Equal(t, 30*time.Second, r.QuoteAge)
 
-		time.Sleep(31 * time.Second)
+		time.Sleep(31 * time.Second) // synctest: fake time
 		r = w.gw.Pay(context.Background(), eur("order-3"))
 		assert.Equal(t, gateway.Rejected, r.State, "no fresh quote: not attempted")
 		assert.Equal(t, 2, w.bank.Stats().DebitsApplied)
@@ -217,7 +217,7 @@ func TestLogOutageNeverFailsAPaymentAndReplaysInOrderExactlyOnce(t *testing.T) {
 		assert.Empty(t, w.log.Entries())
 
 		w.log.setDown(false)
-		time.Sleep(40 * time.Second) // the log breaker's open wait and the replay tick
+		time.Sleep(40 * time.Second) // the log breaker's open wait and the replay tick (synctest: fake time)
 		synctest.Wait()
 		assert.Equal(t, 0, w.gw.Status().LogQueued)
 		entries := w.log.Entries()

@@ -110,7 +110,7 @@ func TestGatewayModel(t *testing.T) {
 				},
 				"log down": func(t *rapid.T) { w.log.setDown(rapid.Bool().Draw(t, "down")) },
 				"time passes": func(t *rapid.T) {
-					time.Sleep(time.Duration(rapid.IntRange(1, 5000).Draw(t, "ms")) * time.Millisecond)
+					time.Sleep(time.Duration(rapid.IntRange(1, 5000).Draw(t, "ms")) * time.Millisecond) // synctest: fake time
 					synctest.Wait()
 				},
 				"": func(t *rapid.T) { checkLedgerAgainstBank(t, w, keys) },

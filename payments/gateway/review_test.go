@@ -105,7 +105,7 @@ func TestSlowLogNeitherDelaysPaymentsNorLetsDrainReturnEarly(t *testing.T) {
 
 		drained := make(chan error)
 		go func() { drained <- w.gw.Drain(context.Background()) }()
-		time.Sleep(10 * time.Second)
+		time.Sleep(10 * time.Second) // synctest: fake time
 		select {
 		case <-drained:
 			t.Fatal("Drain returned while the entry was still owed to the log")

@@ -162,7 +162,7 @@ func TestSlowdownWindowUnderSynctest(t *testing.T) {
 		start := time.Now()
 		post(h, context.Background())
 		assert.Equal(t, 2*time.Second, time.Since(start))
-		time.Sleep(10 * time.Second) // leave the window
+		time.Sleep(10 * time.Second) // leave the window (synctest: fake time)
 		start = time.Now()
 		post(h, context.Background())
 		assert.Equal(t, time.Duration(0), time.Since(start))
@@ -179,7 +179,7 @@ func TestLatencyRespectsCancellation(t *testing.T) {
 			defer close(done)
 			post(h, ctx)
 		}()
-		time.Sleep(time.Second)
+		time.Sleep(time.Second) // synctest: fake time
 		cancel()
 		<-done
 		assert.Equal(t, time.Second, time.Since(start), "the handler returned as soon as the request was cancelled")

@@ -28,23 +28,23 @@ func TestBoundBreakerIsHeldOpenAndReleased(t *testing.T) {
 			require.NoError(t, health.BindBreaker(c, "bank", b, health.BindOptions{CloseOnHealthy: closeNow}))
 			require.NoError(t, c.Start())
 
-			time.Sleep(time.Second) // t=1s: first probe passed at 0
+			time.Sleep(time.Second) // t=1s: first probe passed at 0 (synctest: fake time)
 			assert.Equal(t, breaker.Closed, b.State())
 			s.set(true)
-			time.Sleep(20 * time.Second) // failures at 10s and 20s: unhealthy at 20s
+			time.Sleep(20 * time.Second) // failures at 10s and 20s: unhealthy at 20s (synctest: fake time)
 			assert.Equal(t, breaker.ForcedOpen, b.State())
 			_, err = b.Allow()
 			assert.ErrorIs(t, err, breaker.ErrOpen)
 			after, _ := resilience.RetryAfter(err)
 			assert.Equal(t, time.Second, after, "t=21s, next probe at 22s")
 
-			time.Sleep(2 * time.Second) // t=23s: failed again at 22s, next at 24s
+			time.Sleep(2 * time.Second) // t=23s: failed again at 22s, next at 24s (synctest: fake time)
 			_, err = b.Allow()
 			after, _ = resilience.RetryAfter(err)
 			assert.Equal(t, time.Second, after, "refreshed after every probe")
 
 			s.set(false)
-			time.Sleep(2 * time.Second) // t=25s: passed at 24s
+			time.Sleep(2 * time.Second) // t=25s: passed at 24s (synctest: fake time)
 			want := breaker.HalfOpen
 			if closeNow {
 				want = breaker.Closed
@@ -222,7 +222,7 @@ func TestRejectedProbeIsAFailureAndKeepsTheSchedule(t *testing.T) {
 				return resilience.Reject("ratelimit", "bank", nil, time.Second)
 			}})
 		require.NoError(t, c.Start())
-		time.Sleep(10*time.Second + time.Millisecond)
+		time.Sleep(10*time.Second + time.Millisecond) // synctest: fake time
 		c.Stop()
 		assert.Equal(t, 11, probes, "one probe per interval, at 0s…10s")
 		assert.Equal(t, health.Unhealthy, c.Status("bank"))
@@ -241,7 +241,7 @@ func TestStopReleasesHeldBreakers(t *testing.T) {
 		require.NoError(t, health.BindBreaker(c, "log", manual, health.BindOptions{}))
 		manual.ForceOpen()
 		require.NoError(t, c.Start())
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // synctest: fake time
 		require.Equal(t, breaker.ForcedOpen, b.State())
 		c.Stop()
 		assert.Equal(t, breaker.HalfOpen, b.State())

@@ -52,7 +52,7 @@ func TestScheduleStaysWithinJitterBounds(t *testing.T) {
 		require.NoError(t, err)
 		start := time.Now()
 		require.NoError(t, c.Start())
-		time.Sleep(2 * time.Minute)
+		time.Sleep(2 * time.Minute) // synctest: fake time
 		c.Stop()
 
 		times := s.ran()
@@ -86,21 +86,21 @@ func TestThresholdsAndFasterIntervalWhileUnhealthy(t *testing.T) {
 		assert.False(t, c.Ready(), "unknown is not ready")
 		require.NoError(t, c.Start())
 
-		time.Sleep(time.Second) // first probe at t=0 (no jitter)
+		time.Sleep(time.Second) // first probe at t=0 (no jitter) (synctest: fake time)
 		assert.Equal(t, health.Healthy, c.Status("bank"))
 		assert.True(t, c.Ready())
 
 		s.set(true)
-		time.Sleep(20 * time.Second) // failures at 10s, 20s: still healthy
+		time.Sleep(20 * time.Second) // failures at 10s, 20s: still healthy (synctest: fake time)
 		assert.Equal(t, health.Healthy, c.Status("bank"))
-		time.Sleep(10 * time.Second) // third failure at 30s
+		time.Sleep(10 * time.Second) // third failure at 30s (synctest: fake time)
 		assert.Equal(t, health.Unhealthy, c.Status("bank"))
 		assert.False(t, c.Ready())
 
 		s.set(false)
-		time.Sleep(2 * time.Second) // 32s: one success, faster interval
+		time.Sleep(2 * time.Second) // 32s: one success, faster interval (synctest: fake time)
 		assert.Equal(t, health.Unhealthy, c.Status("bank"))
-		time.Sleep(2 * time.Second) // 34s: second success
+		time.Sleep(2 * time.Second) // 34s: second success (synctest: fake time)
 		assert.Equal(t, health.Healthy, c.Status("bank"))
 
 		c.Stop() // its Wait orders the listener's writes before the reads below
@@ -176,7 +176,7 @@ func TestPolicyRejectsWhileUnhealthy(t *testing.T) {
 		assert.NoError(t, err, "unknown lets calls through")
 		require.NoError(t, c.Start())
 		defer c.Stop()
-		time.Sleep(time.Second)
+		time.Sleep(time.Second) // synctest: fake time
 		_, err = call(context.Background())
 		assert.ErrorIs(t, err, health.ErrUnhealthy)
 		assert.True(t, resilience.IsRejected(err))

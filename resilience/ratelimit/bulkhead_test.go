@@ -123,7 +123,7 @@ func TestBulkheadQueuedCallersTimeOutOnSchedule(t *testing.T) {
 				results <- result{err, time.Since(start)}
 			}()
 			if i == 0 {
-				time.Sleep(30 * time.Millisecond)
+				time.Sleep(30 * time.Millisecond) // synctest: fake time
 			}
 		}
 		r1, r2 := <-results, <-results
@@ -156,7 +156,7 @@ func TestBulkheadCancelledWaiterLeavesTheQueue(t *testing.T) {
 		}()
 		synctest.Wait()
 		start := time.Now()
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // synctest: fake time
 		cancel()
 		assert.ErrorIs(t, <-done, context.Canceled)
 		assert.Equal(t, 10*time.Millisecond, time.Since(start))

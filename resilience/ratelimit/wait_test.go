@@ -55,7 +55,7 @@ func TestWaitCancelledReturnsPromptlyAndGivesTokensBack(t *testing.T) {
 		start := time.Now()
 		done := make(chan error)
 		go func() { done <- l.Wait(ctx) }()
-		time.Sleep(30 * time.Millisecond)
+		time.Sleep(30 * time.Millisecond) // synctest: fake time
 		cancel()
 		err = <-done
 		assert.ErrorIs(t, err, context.Canceled)

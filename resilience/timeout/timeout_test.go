@@ -111,7 +111,7 @@ func TestAbandonReturnsOnTimeWhenTheFunctionIgnoresItsContext(t *testing.T) {
 		finished := make(chan struct{})
 		start := time.Now()
 		v, err := p.Wrap(func(context.Context) (string, error) {
-			time.Sleep(10 * time.Second) // fake time: a dependency that ignores ctx
+			time.Sleep(10 * time.Second) // fake time: a dependency that ignores ctx (synctest: fake time)
 			close(finished)
 			return "late", nil
 		})(context.Background())
@@ -131,7 +131,7 @@ func TestAbandonReturnsTheResultOfAFastFunction(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, _ := timeout.NewWithConfig[string](timeout.Config{Timeout: time.Second, Mode: timeout.Abandon})
 		v, err := p.Wrap(func(ctx context.Context) (string, error) {
-			time.Sleep(999 * time.Millisecond)
+			time.Sleep(999 * time.Millisecond) // synctest: fake time
 			return "quote", nil
 		})(context.Background())
 		assert.Equal(t, "quote", v)
@@ -161,11 +161,11 @@ func TestAbandonReportsAPanicNobodyWaitsFor(t *testing.T) {
 		p, _ := timeout.NewWithConfig[int](timeout.Config{Timeout: time.Second, Mode: timeout.Abandon, Name: "log",
 			Listeners: resilience.Listeners{func(e resilience.Event) { mu.Lock(); got = append(got, e); mu.Unlock() }}})
 		_, err := p.Wrap(func(context.Context) (int, error) {
-			time.Sleep(2 * time.Second)
+			time.Sleep(2 * time.Second) // synctest: fake time
 			panic("late")
 		})(context.Background())
 		require.ErrorIs(t, err, timeout.ErrTimeout)
-		time.Sleep(2 * time.Second)
+		time.Sleep(2 * time.Second) // synctest: fake time
 		synctest.Wait()
 		mu.Lock()
 		defer mu.Unlock()
