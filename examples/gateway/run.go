@@ -10,10 +10,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/gateway"
 	"github.com/riprap-go/riprap/payments/httpapi"
 	"github.com/riprap-go/riprap/payments/sim"
 	"github.com/riprap-go/riprap/resilience"
+	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
 // runConfig is one run of a scenario, with or without protection.
@@ -120,10 +122,7 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 	var p payer = plainPayer{bank: bank, fx: fx, log: lg}
 	var gw *gateway.Gateway
 	if cfg.protected {
-		gw, err = gateway.New(gateway.Config{Bank: bank, FX: fx, Log: lg,
-			Listeners:  resilience.Listeners{rec.listen, stateChangesOnly(resilience.SlogListener(logger, resilience.SlogOptions{}))},
-			BankPolicy: gateway.BankPolicy{Timeout: bankTimeout}, FXPolicy: gateway.FXPolicy{Timeout: fxTimeout},
-			LogPolicy: gateway.LogPolicy{Timeout: logTimeout}, ReconcileInterval: 250 * time.Millisecond})
+		gw, err = gateway.New(gatewayConfig(bank, fx, lg, rec.listen, stateChangesOnly(resilience.SlogListener(logger, resilience.SlogOptions{}))))
 		if err != nil {
 			return nil, err
 		}
@@ -246,11 +245,28 @@ func (c *changeRecorder) all() []stateChange {
 	return append([]stateChange(nil), c.changes...)
 }
 
+// gatewayConfig is the protected setup. Every policy keeps its default but
+// these: the per-call timeouts shared with the unprotected run; two
+// attempts per transfer, because a third attempt into a bank that hangs
+// only keeps a worker waiting longer before the breaker can count the
+// failure; a bank quota well above the drill's rate; health probes twice
+// a second, so a dead dependency is known within a second.
+func gatewayConfig(bank payments.Bank, fx payments.FX, log payments.Log, listeners ...resilience.Listener) gateway.Config {
+	return gateway.Config{Bank: bank, FX: fx, Log: log, Listeners: listeners,
+		BankPolicy:        gateway.BankPolicy{Timeout: bankTimeout, Attempts: 2, Rate: ratelimit.PerSecond(2000), Burst: 200},
+		FXPolicy:          gateway.FXPolicy{Timeout: fxTimeout},
+		LogPolicy:         gateway.LogPolicy{Timeout: logTimeout},
+		Health:            gateway.HealthPolicy{Interval: 500 * time.Millisecond, Timeout: 100 * time.Millisecond},
+		ReconcileInterval: 250 * time.Millisecond}
+}
+
 // stateChangesOnly passes state changes (breakers, health) to l and drops
 // the rest: the drill's log is about what changed, not about every retry.
+// The snapshot attached to each event is dropped too, to keep a line short.
 func stateChangesOnly(l resilience.Listener) resilience.Listener {
 	return func(e resilience.Event) {
 		if e.Kind == resilience.EventStateChange {
+			e.Detail = nil
 			l(e)
 		}
 	}
@@ -260,13 +276,13 @@ func stateChangesOnly(l resilience.Listener) resilience.Listener {
 func announceFaults(logger *slog.Logger, epoch time.Time, s Scenario) (stop func()) {
 	var timers []*time.Timer
 	for _, f := range s.Faults {
-		at := func(d time.Duration, msg string) {
+		at := func(d time.Duration, level slog.Level, msg string) {
 			timers = append(timers, time.AfterFunc(time.Until(epoch.Add(d)), func() {
-				logger.Warn(msg, "service", f.Service, "kind", f.Kind, "window", fmt.Sprintf("%s–%s", f.Start, f.End))
+				logger.Log(context.Background(), level, msg, "service", f.Service, "kind", f.Kind, "window", fmt.Sprintf("%s–%s", f.Start, f.End))
 			}))
 		}
-		at(f.Start, "fault begins")
-		at(f.End, "fault ends")
+		at(f.Start, slog.LevelWarn, "scenario: fault begins")
+		at(f.End, slog.LevelInfo, "scenario: fault ends")
 	}
 	return func() {
 		for _, t := range timers {

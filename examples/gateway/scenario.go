@@ -137,7 +137,11 @@ func (s Scenario) scaled(d time.Duration) Scenario {
 	if d <= 0 || d == s.Duration {
 		return s
 	}
-	scale := func(t time.Duration) time.Duration { return time.Duration(int64(t) * int64(d) / int64(s.Duration)) }
+	// In milliseconds, so that the product cannot overflow for any run
+	// shorter than a day.
+	scale := func(t time.Duration) time.Duration {
+		return time.Duration(t.Milliseconds()*d.Milliseconds()/s.Duration.Milliseconds()) * time.Millisecond
+	}
 	for i := range s.Faults {
 		s.Faults[i].Start, s.Faults[i].End = scale(s.Faults[i].Start), scale(s.Faults[i].End)
 	}
