@@ -268,8 +268,9 @@ func parseScenario(data []byte) (Scenario, error) {
 	if err := dec.Decode(&fs); err != nil {
 		return Scenario{}, jsonError(data, err)
 	}
+	end := skipSpace(data, dec.InputOffset())
 	if _, err := dec.Token(); err != io.EOF {
-		return Scenario{}, fmt.Errorf("%s: unexpected data after the scenario object", position(data, dec.InputOffset()))
+		return Scenario{}, fmt.Errorf("%s: unexpected data after the scenario object", position(data, end))
 	}
 	s, err := fs.convert()
 	if err == nil {
@@ -287,9 +288,15 @@ func jsonError(data []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return fmt.Errorf("%s: invalid JSON: %w", position(data, syn.Offset), err)
+		// Offset counts the offending byte: point at it.
+		return fmt.Errorf("%s: invalid JSON: %w", position(data, syn.Offset-1), err)
 	case errors.As(err, &typ):
-		return fmt.Errorf("%s: field %q must be a %s, got a JSON %s", position(data, typ.Offset), typ.Field, typ.Type, typ.Value)
+		// Offset is past the value; a top-level field can be found by its key.
+		at := position(data, typ.Offset)
+		if off, ok := keyOffsets(data)[typ.Field]; ok {
+			at = position(data, off)
+		}
+		return fmt.Errorf("%s: field %q must be a %s, got a JSON %s", at, typ.Field, typ.Type, typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return fmt.Errorf("%s: the file ends before the scenario object does", position(data, int64(len(data))))
 	}
