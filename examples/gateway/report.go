@@ -59,6 +59,7 @@ func (rep *report) write(w io.Writer) {
 	}
 	row("", func(s summary) string { return runTitle(s) })
 	row("payments answered per second", func(s summary) string { return fmt.Sprintf("%.0f", s.perSecond) })
+	row("  of which succeeded", func(s summary) string { return fmt.Sprintf("%.0f", s.succeededPerSecond) })
 	for _, st := range allStates {
 		row(stateLabel(st), func(s summary) string { return count(s.final[st], s.payments) })
 	}
@@ -71,7 +72,8 @@ func (rep *report) write(w io.Writer) {
 			fmt.Fprint(tw, " \t")
 		}
 		fmt.Fprintln(tw)
-		row("  latency p50 / p99", func(s summary) string { return p50p99(s.faults[i].latency) })
+		row("  latency p50 / p95 / p99", func(s summary) string { return pcts(s.faults[i].latency) })
+		row("  most payments in flight at once", func(s summary) string { return fmt.Sprint(s.faults[i].inFlight) })
 		row("  calls sent to "+f.Service+" (health probes)", func(s summary) string {
 			c := s.faults[i].calls
 			return fmt.Sprintf("%d (%d)", c.Calls, c.Probes)
@@ -148,6 +150,13 @@ func count(n, total int) string {
 		return "0"
 	}
 	return fmt.Sprintf("%d (%.1f%%)", n, 100*float64(n)/float64(total))
+}
+
+func pcts(p percentiles) string {
+	if p.n == 0 {
+		return "–"
+	}
+	return round(p.p50) + " / " + round(p.p95) + " / " + round(p.p99)
 }
 
 func p50p99(p percentiles) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/riprap-go/riprap/payments/httpapi"
 	"github.com/riprap-go/riprap/payments/sim"
 	"github.com/riprap-go/riprap/resilience"
+	"github.com/riprap-go/riprap/resilience/backoff"
 	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
@@ -45,10 +46,17 @@ type paymentRecord struct {
 	lookup  bool          // the gateway's Lookup agreed with final
 }
 
+// liveCounts are updated by the workers as payments are answered.
+type liveCounts struct {
+	answered [5]atomic.Int64 // by allStates
+	inFlight atomic.Int64    // payments a worker is busy with
+}
+
 // sample is the state of a run at one moment of its timeline.
 type sample struct {
 	t        time.Duration
 	answered [5]int // by allStates, cumulative, as Pay answered
+	inFlight int    // workers busy with a payment
 	breakers map[string]string
 	outbox   int
 	pending  int
@@ -122,8 +130,11 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 	var p payer = plainPayer{bank: bank, fx: fx, log: lg}
 	var gw *gateway.Gateway
 	if cfg.protected {
-		gw, err = gateway.New(gatewayConfig(bank, fx, lg, rec.listen, stateChangesOnly(resilience.SlogListener(logger, resilience.SlogOptions{}))))
+		gc, err := gatewayConfig(bank, fx, lg, rec.listen, stateChangesOnly(resilience.SlogListener(logger, resilience.SlogOptions{})))
 		if err != nil {
+			return nil, err
+		}
+		if gw, err = gateway.New(gc); err != nil {
 			return nil, err
 		}
 		defer gw.Close()
@@ -139,7 +150,7 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 	r.payments = make([]paymentRecord, len(jobs))
 	smp := &sampler{r: r, gw: gw, epoch: epoch, every: cfg.sampleEvery, progress: cfg.progress}
 	smp.start()
-	drive(ctx, p, jobs, r.payments, epoch, cfg.concurrency, &smp.answered)
+	drive(ctx, p, jobs, r.payments, epoch, cfg.concurrency, &smp.live)
 	r.traffic = time.Since(epoch)
 	if gw != nil {
 		start := time.Now()
@@ -164,7 +175,7 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 // and waits for every answer. A job due while every worker is busy waits
 // in the queue, and that wait counts in its latency, as a customer would
 // feel it.
-func drive(ctx context.Context, p payer, jobs []job, out []paymentRecord, epoch time.Time, concurrency int, answered *[5]atomic.Int64) {
+func drive(ctx context.Context, p payer, jobs []job, out []paymentRecord, epoch time.Time, concurrency int, live *liveCounts) {
 	queue := make(chan job, len(jobs))
 	var wg sync.WaitGroup
 	for range concurrency {
@@ -172,9 +183,11 @@ func drive(ctx context.Context, p payer, jobs []job, out []paymentRecord, epoch 
 		go func() {
 			defer wg.Done()
 			for j := range queue {
+				live.inFlight.Add(1)
 				st := p.pay(ctx, j.req)
+				live.inFlight.Add(-1)
 				out[j.index] = paymentRecord{at: j.at, latency: time.Since(epoch) - j.at, first: st, final: st}
-				answered[stateIndex(st)].Add(1)
+				live.answered[stateIndex(st)].Add(1)
 			}
 		}()
 	}
@@ -247,17 +260,23 @@ func (c *changeRecorder) all() []stateChange {
 
 // gatewayConfig is the protected setup. Every policy keeps its default but
 // these: the per-call timeouts shared with the unprotected run; two
-// attempts per transfer, because a third attempt into a bank that hangs
-// only keeps a worker waiting longer before the breaker can count the
-// failure; a bank quota well above the drill's rate; health probes twice
-// a second, so a dead dependency is known within a second.
-func gatewayConfig(bank payments.Bank, fx payments.FX, log payments.Log, listeners ...resilience.Listener) gateway.Config {
+// attempts per transfer, within a retry budget of 10% of the last two
+// seconds' transfers, because retrying into a bank that hangs keeps
+// workers waiting before the breaker can count the failures; a bank quota
+// well above the drill's rate; health probes twice a second, so that a dead
+// dependency is known within a second.
+func gatewayConfig(bank payments.Bank, fx payments.FX, log payments.Log, listeners ...resilience.Listener) (gateway.Config, error) {
+	budget, err := backoff.NewBudget(backoff.BudgetConfig{Ratio: 0.1, MinPerSecond: 5, Window: 2 * time.Second})
+	if err != nil {
+		return gateway.Config{}, err
+	}
 	return gateway.Config{Bank: bank, FX: fx, Log: log, Listeners: listeners,
-		BankPolicy:        gateway.BankPolicy{Timeout: bankTimeout, Attempts: 2, Rate: ratelimit.PerSecond(2000), Burst: 200},
+		BankPolicy: gateway.BankPolicy{Timeout: bankTimeout, Attempts: 2, Budget: budget,
+			Rate: ratelimit.PerSecond(2000), Burst: 200},
 		FXPolicy:          gateway.FXPolicy{Timeout: fxTimeout},
 		LogPolicy:         gateway.LogPolicy{Timeout: logTimeout},
 		Health:            gateway.HealthPolicy{Interval: 500 * time.Millisecond, Timeout: 100 * time.Millisecond},
-		ReconcileInterval: 250 * time.Millisecond}
+		ReconcileInterval: 250 * time.Millisecond}, nil
 }
 
 // stateChangesOnly passes state changes (breakers, health) to l and drops

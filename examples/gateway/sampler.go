@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/riprap-go/riprap/payments/gateway"
@@ -20,7 +19,7 @@ type sampler struct {
 	every    time.Duration
 	progress io.Writer
 
-	answered [5]atomic.Int64 // by allStates; written by the workers
+	live liveCounts // written by the workers
 
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -64,9 +63,10 @@ func (s *sampler) loop() {
 // take appends one sample to the timeline; only the loop writes samples.
 func (s *sampler) take() sample {
 	smp := sample{t: time.Since(s.epoch)}
-	for i := range s.answered {
-		smp.answered[i] = int(s.answered[i].Load())
+	for i := range s.live.answered {
+		smp.answered[i] = int(s.live.answered[i].Load())
 	}
+	smp.inFlight = int(s.live.inFlight.Load())
 	if s.gw != nil {
 		st := s.gw.Status()
 		smp.outbox, smp.pending = st.LogQueued, st.Pending
@@ -90,8 +90,8 @@ func (s *sampler) line(prev, cur sample) string {
 	if secs > 0 {
 		rate = float64(sum(cur.answered[:])-sum(prev.answered[:])) / secs
 	}
-	fmt.Fprintf(&b, "[%-11s %5.1fs/%.0fs] %4.0f pay/s  ok %-5d declined %-4d rejected %-5d ",
-		s.r.label, cur.t.Seconds(), total.Seconds(), rate,
+	fmt.Fprintf(&b, "[%-11s %5.1fs/%.0fs] %4.0f pay/s  in flight %-4d ok %-5d declined %-4d rejected %-5d ",
+		s.r.label, cur.t.Seconds(), total.Seconds(), rate, cur.inFlight,
 		cur.answered[0], cur.answered[1], cur.answered[2])
 	if s.gw != nil {
 		fmt.Fprintf(&b, "pending %-4d |", cur.pending)

@@ -36,27 +36,29 @@ type recovery struct {
 type faultSummary struct {
 	fault    Fault
 	latency  percentiles // payments due during the window
+	inFlight int         // most payments in flight at once during it
 	calls    windowCalls // requests sent to the faulty service during it
 	recovery recovery
 }
 
 // summary is the figures of one run that the report prints.
 type summary struct {
-	label      string
-	protected  bool
-	payments   int
-	perSecond  float64 // payments answered per second of traffic
-	final      map[gateway.State]int
-	reconciled int // answered pending, settled by the reconciler
-	byState    map[gateway.State]percentiles
-	all        percentiles
-	faults     []faultSummary
-	calls      map[string]callStats
-	outboxMax  int
-	outboxEnd  int
-	drain      time.Duration
-	invariants []invariant
-	passed     bool
+	label              string
+	protected          bool
+	payments           int
+	perSecond          float64 // payments answered per second of traffic
+	succeededPerSecond float64
+	final              map[gateway.State]int
+	reconciled         int // answered pending, settled by the reconciler
+	byState            map[gateway.State]percentiles
+	all                percentiles
+	faults             []faultSummary
+	calls              map[string]callStats
+	outboxMax          int
+	outboxEnd          int
+	drain              time.Duration
+	invariants         []invariant
+	passed             bool
 }
 
 func summarize(r *runResult) summary {
@@ -87,6 +89,7 @@ func summarize(r *runResult) summary {
 	s.all = percentilesOf(all)
 	if r.traffic > 0 {
 		s.perSecond = float64(answered) / r.traffic.Seconds()
+		s.succeededPerSecond = float64(s.final[gateway.Succeeded]) / r.traffic.Seconds()
 	}
 	for _, f := range r.scenario.Faults {
 		s.faults = append(s.faults, summarizeFault(r, f))
@@ -103,6 +106,11 @@ func summarizeFault(r *runResult, f Fault) faultSummary {
 		}
 	}
 	fs.latency = percentilesOf(ds)
+	for _, smp := range r.samples {
+		if smp.t >= f.Start && smp.t < f.End {
+			fs.inFlight = max(fs.inFlight, smp.inFlight)
+		}
+	}
 	for i, w := range r.scenario.windows(f.Service) {
 		if w == f && i < len(r.calls[f.Service].InWindow) {
 			fs.calls = r.calls[f.Service].InWindow[i]
