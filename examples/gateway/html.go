@@ -149,8 +149,9 @@ func writeSegment(w io.Writer, state string, from, to, end time.Duration, y int)
 	if !ok {
 		color = "#000000"
 	}
+	width := max(xOf(to, end)-xOf(from, end), 2) // a brief half-open stays visible
 	fmt.Fprintf(w, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s from %s to %s</title></rect>`+"\n",
-		xOf(from, end), y, xOf(to, end)-xOf(from, end), rowHeight-6, color, state, round(from), round(to))
+		xOf(from, end), y, width, rowHeight-6, color, state, round(from), round(to))
 }
 
 // writePattern defines the hatching of fault windows, under an id unique

@@ -101,11 +101,7 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 	if err := sc.validate(); err != nil {
 		return fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
-	var handler slog.Handler = slog.NewTextHandler(out, nil)
-	if o.json {
-		handler = slog.NewJSONHandler(out, nil)
-	}
-	cfg := runConfig{scenario: sc, seed: o.seed, concurrency: o.concurrency, logger: slog.New(handler), progress: out}
+	cfg := runConfig{scenario: sc, seed: o.seed, concurrency: o.concurrency, logger: newLogger(out, o.json), progress: out}
 	if o.listen != "" {
 		serve, stop, err := statusServer(o.listen, out)
 		if err != nil {
@@ -129,6 +125,14 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 		return errors.New("the protected run broke an invariant")
 	}
 	return nil
+}
+
+// newLogger logs readable text, or JSON lines.
+func newLogger(out io.Writer, json bool) *slog.Logger {
+	if json {
+		return slog.New(slog.NewJSONHandler(out, nil))
+	}
+	return slog.New(slog.NewTextHandler(out, nil))
 }
 
 // drill runs the scenario without protection (when baseline is set), then
@@ -165,24 +169,32 @@ func statusServer(addr string, out io.Writer) (serve func(http.Handler) func(), 
 	if err != nil {
 		return nil, nil, fmt.Errorf("-listen: %w", err)
 	}
-	var current atomic.Pointer[http.Handler]
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h := current.Load(); h != nil {
-			(*h).ServeHTTP(w, r)
-			return
-		}
-		http.Error(w, "no gateway is running now (the unprotected run has none)", http.StatusServiceUnavailable)
-	})}
+	h, serve := switchHandler()
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: h}
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Fprintf(out, "serving the gateway status on http://%s/\n", ln.Addr())
-	serve = func(h http.Handler) func() {
-		current.Store(&h)
-		return func() { current.Store(nil) }
-	}
 	stop = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}
 	return serve, stop, nil
+}
+
+// switchHandler serves whatever handler is installed with serve, and 503
+// while none is (during the unprotected run, which has no gateway).
+func switchHandler() (http.Handler, func(http.Handler) func()) {
+	var current atomic.Pointer[http.Handler]
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := current.Load(); h != nil {
+			(*h).ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "no gateway is running now (the unprotected run has none)", http.StatusServiceUnavailable)
+	})
+	serve := func(next http.Handler) func() {
+		current.Store(&next)
+		return func() { current.Store(nil) }
+	}
+	return h, serve
 }
