@@ -110,6 +110,9 @@ func writeDetails(w io.Writer, s summary) {
 		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t\n", st, p.n, round(p.p50), round(p.p95), round(p.p99))
 	}
 	_ = tw.Flush()
+	for _, line := range s.services {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
 	for _, inv := range s.invariants {
 		fmt.Fprintf(w, "  %s  %s (%s)\n", passFail(inv.ok), inv.name, inv.detail)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -59,6 +60,7 @@ type summary struct {
 	drain              time.Duration
 	invariants         []invariant
 	passed             bool
+	services           []string // what each service's injector and the bank saw
 }
 
 func summarize(r *runResult) summary {
@@ -68,6 +70,13 @@ func summarize(r *runResult) summary {
 	if n := len(r.samples); n > 0 {
 		s.outboxEnd = r.samples[n-1].outbox
 	}
+	for _, name := range services {
+		in := r.injected[name]
+		s.services = append(s.services, fmt.Sprintf("%-4s received %d requests: %d reached the service (%d replies lost), %d refused by an outage, %d errors injected, %d given up by the client while delayed",
+			name, in.Requests, in.Passed, in.LostReplies, in.Outages, in.Errors, in.Cancelled))
+	}
+	s.services = append(s.services, fmt.Sprintf("bank applied %d debits, answered %d repeats from its idempotency table and %d status lookups",
+		r.bank.DebitsApplied, r.bank.Replays, r.bank.StatusCalls))
 	byState := map[gateway.State][]time.Duration{}
 	var all []time.Duration
 	answered := 0
