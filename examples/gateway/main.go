@@ -1,16 +1,27 @@
 // Command gateway is riprap's outage drill: it starts a simulated bank,
 // exchange-rate service and transaction log on loopback, sends hundreds of
 // concurrent payments through the payments gateway while a scripted
-// scenario breaks and heals those services, and then runs the very same
-// scenario again with plain HTTP clients that have only a timeout. The
-// report puts the two side by side and checks that the protected run lost
-// no payment, debited nobody twice and logged every payment exactly once.
+// scenario breaks and heals those services, and then puts the run beside
+// the very same scenario run with plain HTTP clients that have only a
+// timeout. The report checks that the protected run lost no payment,
+// debited nobody twice and logged every payment exactly once.
 //
-//	go run ./examples/gateway                   # the default drill, ~30s
-//	go run ./examples/gateway -duration 60s -report drill.html -listen :8080
+//	go run ./examples/gateway            # the default drill, about 30s
+//	go run ./examples/gateway -duration 60s -report drill.html -listen 127.0.0.1:8080
+//	go run ./examples/gateway -scenario examples/gateway/scenarios/flapping-bank.json
 //
-// The same -seed gives the same fault schedule and the same payments; the
-// timing of a real network run still varies a little from run to run.
+// The unprotected run goes first, then the protected one; each prints a
+// progress line per second and logs every state change (slog text, or JSON
+// lines with -json; the progress lines and the report stay text).
+//
+// The same -seed gives the same fault schedule and the same payments at
+// the same offsets. The injectors draw their random faults (lost replies)
+// in the order requests arrive, which concurrency varies a little, so
+// counts differ slightly from run to run; the invariants do not.
+//
+// The engine (scenario.go, workload.go, run.go, sampler.go, check.go) and
+// the report (summary.go, report.go, html.go) are separate from this file
+// so that tests can run a short drill and check its report.
 package main
 
 import (
