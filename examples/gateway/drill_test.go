@@ -189,3 +189,29 @@ func TestSummaryCountsFinalStatesAndReconciliation(t *testing.T) {
 	assert.Equal(t, 3, s.faults[0].latency.n, "three payments were due during the bank hang")
 	assert.Equal(t, 500*time.Millisecond, s.faults[0].latency.p99)
 }
+
+// A report built from recorded figures, no network: the page escapes what
+// it prints and still parses, with one timeline per dependency.
+func TestHTMLReportFromRecordedRun(t *testing.T) {
+	sc := testScenario()
+	sc.Description = `<script>alert("x")</script> & more`
+	prot := &runResult{label: "protected", protected: true, scenario: sc, traffic: sc.Duration,
+		samples: []sample{
+			{t: 0, breakers: map[string]string{"bank": "closed"}},
+			{t: time.Second, answered: [5]int{50, 2, 0, 0, 0}, outbox: 3},
+			{t: 2 * time.Second, answered: [5]int{60, 3, 40, 5, 0}, outbox: 0},
+		},
+		changes: []stateChange{
+			{t: 700 * time.Millisecond, name: "bank", from: "closed", to: "open"},
+			{t: 1200 * time.Millisecond, name: "bank", from: "open", to: "forced_open"},
+			{t: 3600 * time.Millisecond, name: "bank", from: "forced_open", to: "half_open"},
+			{t: 3610 * time.Millisecond, name: "bank", from: "half_open", to: "closed"},
+		}}
+	plain := &runResult{label: "unprotected", scenario: sc, traffic: sc.Duration, samples: prot.samples[1:]}
+	var page bytes.Buffer
+	writeHTML(&page, newReport(sc, 1, 10, plain, prot))
+	assertWellFormedReport(t, page.Bytes())
+	assert.NotContains(t, page.String(), "<script>")
+	assert.Contains(t, page.String(), "&lt;script&gt;")
+	assert.Contains(t, page.String(), "<title>forced_open from 1.2s to 3.6s</title>")
+}
