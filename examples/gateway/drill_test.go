@@ -34,8 +34,9 @@ func testScenario() Scenario {
 // The whole drill over loopback, in real time: nothing here depends on how
 // fast the machine is, only on what the policies guarantee.
 func TestDrillProtectedRunKeepsInvariantsAndSparesTheDeadBank(t *testing.T) {
-	var logs bytes.Buffer
-	cfg := runConfig{scenario: testScenario(), seed: 3, concurrency: 40, logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	var logs, progress bytes.Buffer
+	cfg := runConfig{scenario: testScenario(), seed: 3, concurrency: 40, logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		progress: &progress}
 	rep, err := drill(context.Background(), cfg, true, io.Discard)
 	require.NoError(t, err)
 	require.Len(t, rep.results, 2)
@@ -72,6 +73,9 @@ func TestDrillProtectedRunKeepsInvariantsAndSparesTheDeadBank(t *testing.T) {
 	assert.True(t, bankOpened, "the bank's breaker opened during the hang")
 	assert.Contains(t, logs.String(), `msg="state change" run=protected policy=breaker name=bank from=closed`)
 	assert.Contains(t, logs.String(), `msg="scenario: fault begins" run=unprotected service=bank kind=hang`)
+	assert.Regexp(t, `\[protected +1\.\ds/6s\] +\d+ pay/s  in flight \d+ +ok \d+ +declined \d+ +rejected \d+ +pending \d+ +\| bank=\w+ +fx=\w+ +log=\w+ *\| outbox \d+\n`,
+		progress.String(), "one progress line per second")
+	assert.Regexp(t, `\[unprotected +1\.\ds/6s\] .* unknown \d+ +\| no breakers, no outbox\n`, progress.String())
 
 	// Without reconciliation or an outbox, the unprotected run cannot keep
 	// these; with 200bp of lost replies and a log outage it never does.
