@@ -1,0 +1,209 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/riprap-go/riprap/payments/gateway"
+)
+
+// report is the outcome of a drill: the same scenario without and with
+// protection.
+type report struct {
+	scenario    Scenario
+	seed        uint64
+	concurrency int
+	runs        []summary // unprotected first, when it ran
+	results     []*runResult
+}
+
+func newReport(s Scenario, seed uint64, concurrency int, results ...*runResult) *report {
+	rep := &report{scenario: s, seed: seed, concurrency: concurrency, results: results}
+	for _, r := range results {
+		rep.runs = append(rep.runs, summarize(r))
+	}
+	return rep
+}
+
+// protected returns the summary of the protected run.
+func (rep *report) protected() (summary, bool) {
+	for _, s := range rep.runs {
+		if s.protected {
+			return s, true
+		}
+	}
+	return summary{}, false
+}
+
+// passed reports whether the protected run kept every invariant.
+func (rep *report) passed() bool {
+	s, ok := rep.protected()
+	return ok && s.passed
+}
+
+// write prints the side-by-side comparison, then the details of each run.
+func (rep *report) write(w io.Writer) {
+	sc := rep.scenario
+	fmt.Fprintf(w, "\n=== riprap drill %q: %s\n", sc.Name, sc.Description)
+	fmt.Fprintf(w, "    %s at %d payments/s, %d workers, seed %d\n\n", sc.Duration, sc.Rate, rep.concurrency, rep.seed)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	row := func(label string, f func(s summary) string) {
+		fmt.Fprintf(tw, "%s\t", label)
+		for _, s := range rep.runs {
+			fmt.Fprintf(tw, " %s\t", f(s))
+		}
+		fmt.Fprintln(tw)
+	}
+	row("", func(s summary) string { return runTitle(s) })
+	row("payments answered per second", func(s summary) string { return fmt.Sprintf("%.0f", s.perSecond) })
+	row("  of which succeeded", func(s summary) string { return fmt.Sprintf("%.0f", s.succeededPerSecond) })
+	for _, st := range allStates {
+		row(stateLabel(st), func(s summary) string { return count(s.final[st], s.payments) })
+	}
+	row("settled by reconciliation", func(s summary) string { return dash(s.protected, fmt.Sprint(s.reconciled)) })
+	row("latency p50 / p99, all", func(s summary) string { return p50p99(s.all) })
+	for i := range sc.Faults {
+		f := sc.Faults[i]
+		fmt.Fprintf(tw, "%s %s %s–%s\t", f.Service, f.Kind, secs(f.Start), secs(f.End))
+		for range rep.runs {
+			fmt.Fprint(tw, " \t")
+		}
+		fmt.Fprintln(tw)
+		row("  latency p50 / p95 / p99", func(s summary) string { return pcts(s.faults[i].latency) })
+		row("  most payments in flight at once", func(s summary) string { return fmt.Sprint(s.faults[i].inFlight) })
+		row("  calls sent to "+f.Service+" (health probes)", func(s summary) string {
+			c := s.faults[i].calls
+			return fmt.Sprintf("%d (%d)", c.Calls, c.Probes)
+		})
+		row("  breaker closed after the fault", func(s summary) string { return dash(s.protected, recoveryText(s.faults[i].recovery)) })
+	}
+	row("outbox peak / left after drain", func(s summary) string {
+		return dash(s.protected, fmt.Sprintf("%d / %d (%s)", s.outboxMax, s.outboxEnd, round(s.drain)))
+	})
+	for i := range invariantNames(rep) {
+		row(invariantNames(rep)[i], func(s summary) string { return passFail(s.invariants[i].ok) })
+	}
+	_ = tw.Flush()
+	for _, s := range rep.runs {
+		writeDetails(w, s)
+	}
+	verdict := "PASS: the protected run kept every invariant"
+	if !rep.passed() {
+		verdict = "FAIL: the protected run broke an invariant (see above)"
+	}
+	fmt.Fprintf(w, "\n%s\n", verdict)
+}
+
+// writeDetails prints latency by final state and each invariant's figures.
+func writeDetails(w io.Writer, s summary) {
+	fmt.Fprintf(w, "\n%s: latency by final state (due → answered, queueing included)\n", runTitle(s))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  state\tpayments\tp50\tp95\tp99\t")
+	for _, st := range allStates {
+		p := s.byState[st]
+		if p.n == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t\n", st, p.n, round(p.p50), round(p.p95), round(p.p99))
+	}
+	_ = tw.Flush()
+	for _, line := range s.services {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
+	for _, inv := range s.invariants {
+		fmt.Fprintf(w, "  %s  %s (%s)\n", passFail(inv.ok), inv.name, inv.detail)
+	}
+}
+
+func invariantNames(rep *report) []string {
+	if len(rep.runs) == 0 {
+		return nil
+	}
+	var names []string
+	for _, inv := range rep.runs[0].invariants {
+		names = append(names, strings.SplitN(inv.name, ":", 2)[0])
+	}
+	return names
+}
+
+func runTitle(s summary) string {
+	if s.protected {
+		return "with riprap"
+	}
+	return "without protection"
+}
+
+func stateLabel(st gateway.State) string {
+	switch st {
+	case gateway.Rejected:
+		return "rejected (not attempted)"
+	case gateway.Pending:
+		return "still pending after drain"
+	case Unknown:
+		return "outcome unknown, never resolved"
+	}
+	return string(st)
+}
+
+func count(n, total int) string {
+	if total == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d (%.1f%%)", n, 100*float64(n)/float64(total))
+}
+
+func pcts(p percentiles) string {
+	if p.n == 0 {
+		return "–"
+	}
+	return round(p.p50) + " / " + round(p.p95) + " / " + round(p.p99)
+}
+
+func p50p99(p percentiles) string {
+	if p.n == 0 {
+		return "–"
+	}
+	return round(p.p50) + " / " + round(p.p99)
+}
+
+func recoveryText(r recovery) string {
+	switch {
+	case !r.opened:
+		return "never opened"
+	case !r.closed:
+		return "did not close"
+	}
+	return round(r.after)
+}
+
+func dash(applies bool, s string) string {
+	if !applies {
+		return "–"
+	}
+	return s
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%gs", d.Seconds()) }
+
+// round shortens a duration for a table: 3 significant figures at most.
+func round(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d >= 10*time.Millisecond:
+		return d.Round(time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
