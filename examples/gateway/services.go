@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"io"
 	"net/http"
 	"net/http/httptest"
 
@@ -10,8 +8,8 @@ import (
 )
 
 // simServices is the three simulated dependencies on loopback, each behind
-// its own fault injector. It is sim.Start with one change: request bodies
-// are read before the injector delays a request (see readBodyFirst).
+// its own fault injector, as sim.Start serves them, with the injectors kept
+// by name for the report.
 type simServices struct {
 	bank *sim.Bank
 	fx   *sim.FX
@@ -45,30 +43,11 @@ func startServices(seed uint64) (*simServices, error) {
 			s.close()
 			return nil, err
 		}
-		srv := httptest.NewServer(readBodyFirst(h))
+		srv := httptest.NewServer(h)
 		s.servers = append(s.servers, srv)
 		s.urls[name] = srv.URL
 	}
 	return s, nil
-}
-
-// readBodyFirst reads a request's body before the handler runs. net/http
-// notices a client that hung up (and cancels the request's context) only
-// once the body has been read; the injector delays a request before its
-// handler reads anything, so without this a POST whose client gave up
-// would hold its handler — and the server's Close — for the whole of a
-// "hang" window.
-func readBodyFirst(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.Body != http.NoBody {
-			data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-			if err != nil {
-				return // the client is gone
-			}
-			r.Body = io.NopCloser(bytes.NewReader(data))
-		}
-		h.ServeHTTP(w, r)
-	})
 }
 
 func (s *simServices) close() {

@@ -119,6 +119,9 @@ type HealthPolicy struct {
 	// FailuresToUnhealthy (default 2) and SuccessesToHealthy (default 1).
 	FailuresToUnhealthy int
 	SuccessesToHealthy  int
+	// CloseOnHealthy closes a recovered dependency's breaker at once
+	// instead of letting real traffic confirm the recovery in half-open.
+	CloseOnHealthy bool
 }
 
 func (c *Config) validate() error {

@@ -84,7 +84,7 @@ func newChecker(cfg *Config) (*health.Checker, error) {
 	}
 	for _, t := range targets {
 		b, _ := cfg.Registry.Get(t.Name)
-		if err := health.BindBreaker(c, t.Name, b, health.BindOptions{}); err != nil {
+		if err := health.BindBreaker(c, t.Name, b, health.BindOptions{CloseOnHealthy: cfg.Health.CloseOnHealthy}); err != nil {
 			return nil, err
 		}
 	}

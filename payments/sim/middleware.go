@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -20,6 +22,10 @@ func (i *Injector) Wrap(next http.Handler) http.Handler {
 		d := i.decide()
 		if d.status != 0 {
 			refuse(w, d)
+			return
+		}
+		if d.delay > 0 && !readBody(r) {
+			i.count(&i.stats.Cancelled)
 			return
 		}
 		if d.delay > 0 && !i.wait(r, d.delay) {
@@ -43,6 +49,31 @@ func (i *Injector) Wrap(next http.Handler) http.Handler {
 		httpapi.WriteError(w, http.StatusBadGateway, "bad_gateway", "upstream reply lost")
 	})
 }
+
+// readBody reads the request body into memory before a delay. net/http
+// notices a client that hung up — and cancels the request's context — only
+// once the body has been read, so a delay in front of an unread body would
+// hold its handler (and the server's Close) for its whole length. It
+// reports false when the client went away while sending.
+func readBody(r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody {
+		return true
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxBuffered))
+	if err != nil {
+		return false
+	}
+	// Whatever lies past the limit stays in the original body, so the
+	// handler's own size check still sees an oversized request.
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(data), r.Body), r.Body}
+	return true
+}
+
+// maxBuffered bounds what readBody holds in memory per request.
+const maxBuffered = 1 << 20
 
 // wait delays the request by d on the injector's clock; it reports false
 // (and counts a cancellation) when the request's context ends first.
