@@ -89,16 +89,27 @@ func NewBudget(cfg BudgetConfig) (*Budget, error) {
 		return nil, fieldError("MinPerSecond", "finite and ≥ 0", cfg.MinPerSecond)
 	case cfg.Window < 0:
 		return nil, fieldError("Window", "≥ 0", cfg.Window)
-	case cfg.Buckets < 0:
-		return nil, fieldError("Buckets", "≥ 0", cfg.Buckets)
+	case cfg.Buckets < 0 || cfg.Buckets > maxBudgetBuckets:
+		return nil, fieldError("Buckets", fmt.Sprintf("in [0, %d]", maxBudgetBuckets), cfg.Buckets)
+	}
+	// Check the bucket width before init allocates the buckets.
+	window, buckets := cfg.Window, cfg.Buckets
+	if window == 0 {
+		window = DefaultBudgetWindow
+	}
+	if buckets == 0 {
+		buckets = DefaultBudgetBuckets
+	}
+	if window/time.Duration(buckets) < time.Millisecond {
+		return nil, fieldError("Window/Buckets", "≥ 1ms", fmt.Sprintf("%v/%d", window, buckets))
 	}
 	b := &Budget{cfg: cfg}
 	b.init()
-	if b.width < time.Millisecond {
-		return nil, fieldError("Window/Buckets", "≥ 1ms", fmt.Sprintf("%v/%d", b.cfg.Window, b.cfg.Buckets))
-	}
 	return b, nil
 }
+
+// maxBudgetBuckets bounds a budget's buckets, which it allocates up front.
+const maxBudgetBuckets = 1 << 16
 
 // init applies the defaults; the zero Budget runs it on first use.
 func (b *Budget) init() {

@@ -238,3 +238,14 @@ func TestBudgetConcurrentBurst(t *testing.T) {
 		}
 	})
 }
+
+// Regression (second review): a huge Buckets made NewBudget panic in make
+// before it validated anything.
+func TestHugeBudgetBucketsIsRefused(t *testing.T) {
+	assert.NotPanics(t, func() {
+		_, err := backoff.NewBudget(backoff.BudgetConfig{Buckets: 1 << 62})
+		assert.ErrorContains(t, err, "Buckets")
+	})
+	_, err := backoff.NewBudget(backoff.BudgetConfig{Window: time.Second, Buckets: 10000})
+	assert.ErrorContains(t, err, "Window/Buckets", "buckets under 1ms")
+}

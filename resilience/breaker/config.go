@@ -26,6 +26,9 @@ const (
 // maxWindowSize keeps a count bucket's counters within 32 bits.
 const maxWindowSize = 1 << 30
 
+// maxWindowBuckets bounds the buckets of a window: each phase allocates them.
+const maxWindowBuckets = 1 << 16
+
 // Config describes a [Breaker]. Its zero value is valid: a breaker named ""
 // that opens after 5 consecutive failures, waits 5s, and closes after one
 // successful probe. A Config is copied by [New]; changing it later has no
@@ -82,7 +85,12 @@ type Config struct {
 	// Only used with SlowCallRate.
 	SlowCallDuration time.Duration
 	// MinimumCalls is how many calls the window must hold before a rate
-	// rule may open the breaker; default 10.
+	// rule may open the breaker; default 10 (or WindowSize, if smaller).
+	// Rules are judged when a failure or slow call is recorded, and a full
+	// count window holds between WindowSize-WindowSize/WindowBuckets+1 and
+	// WindowSize calls as its buckets roll over: a MinimumCalls above the
+	// lower figure is reached only by failures that land just after a
+	// bucket boundary, so keep it at or below that figure.
 	MinimumCalls int
 
 	// WindowSize is the length of a count window (default 100); it must be
@@ -202,8 +210,8 @@ func (c *Config) window(s *settings) error {
 		return errorf("WindowSize must be <= %d, got %d", maxWindowSize, c.WindowSize)
 	case c.WindowDuration < 0:
 		return errorf("WindowDuration must be >= 0, got %v", c.WindowDuration)
-	case c.WindowBuckets < 0:
-		return errorf("WindowBuckets must be >= 0, got %d", c.WindowBuckets)
+	case c.WindowBuckets < 0 || c.WindowBuckets > maxWindowBuckets:
+		return errorf("WindowBuckets must be in [0, %d], got %d", maxWindowBuckets, c.WindowBuckets)
 	case c.WindowSize > 0 && c.WindowDuration > 0:
 		return errorf("set either WindowSize (%d) or WindowDuration (%v), not both", c.WindowSize, c.WindowDuration)
 	}
@@ -223,10 +231,13 @@ func (c *Config) window(s *settings) error {
 	if size%s.buckets != 0 {
 		return errorf("WindowSize (%d) must be a multiple of WindowBuckets (%d)", size, s.buckets)
 	}
-	if (s.failureRate > 0 || s.slowRate > 0) && s.minCalls > uint64(size) {
+	s.countSize, s.perBucket = uint64(size), uint64(size/s.buckets)
+	if c.MinimumCalls == 0 {
+		s.minCalls = min(s.minCalls, s.countSize) // the default never exceeds a small window
+	}
+	if (s.failureRate > 0 || s.slowRate > 0) && s.minCalls > s.countSize {
 		return errorf("MinimumCalls (%d) must not exceed WindowSize (%d)", s.minCalls, size)
 	}
-	s.countSize, s.perBucket = uint64(size), uint64(size/s.buckets)
 	return nil
 }
 

@@ -56,7 +56,7 @@ func (m *model) enter(st State, emit bool) {
 	if st == HalfOpen {
 		m.until = m.now + m.s.maxHalfOpen
 	}
-	if st != Open && st != HalfOpen {
+	if st == Closed || st == Disabled || st == MetricsOnly {
 		m.reopens, m.last = 0, 0
 	}
 }
@@ -203,8 +203,8 @@ func (m *model) window() windowStats {
 		in = func(c modelCall) bool { return c.seq/per >= lo }
 	} else {
 		w := m.s.bucketWidth
-		cur := floorDiv(m.now, w)
-		in = func(c modelCall) bool { return cur-floorDiv(c.at, w) < int64(m.s.buckets) }
+		cur := modelFloorDiv(m.now, w)
+		in = func(c modelCall) bool { return cur-modelFloorDiv(c.at, w) < int64(m.s.buckets) }
 	}
 	for _, c := range m.calls {
 		if in(c) {
@@ -220,7 +220,7 @@ func (m *model) window() windowStats {
 	return st
 }
 
-func floorDiv(a, b int64) int64 {
+func modelFloorDiv(a, b int64) int64 {
 	q := a / b
 	if a%b < 0 {
 		q--

@@ -55,8 +55,9 @@ func (p *policy[T]) Wrap(next resilience.Func[T]) resilience.Func[T] {
 			}
 		}()
 		v, err := next(ctx)
+		o := p.judge(ctx, v, err) // a classifier that panics leaves the call unfinished: a failure
 		finished = true
-		permit.finish(p.judge(ctx, v, err), err)
+		permit.finish(o, err)
 		return v, err
 	}
 }

@@ -150,7 +150,9 @@ func (b *Breaker) enter(st State, now int64, wait time.Duration, reason string, 
 	b.retire(old)
 	ph := b.newPhase(st, old.gen+1, now, wait)
 	b.cur.Store(ph)
-	if st != Open && st != HalfOpen {
+	if st == Closed || st == Disabled || st == MetricsOnly {
+		// The open-wait sequence restarts only when calls flow freely
+		// again; a hold or a manual force open keeps it going.
 		b.reopens, b.lastWait = 0, 0
 	}
 	if (emit || st != old.state) && b.disp.Active() {

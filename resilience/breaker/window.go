@@ -73,17 +73,20 @@ func (w *countWindow) stats(calls uint64) windowStats {
 // timeWindow keeps the calls of a phase in buckets of width nanoseconds;
 // bucket e (times e*width to (e+1)*width-1 since Breaker.base) lives in slot
 // e mod len(slots). The window is the current bucket and the len(slots)-1
-// before it, so an idle breaker forgets old calls by their tags alone.
+// before it, so an idle breaker forgets old calls by their laps alone.
 type timeWindow struct {
 	width int64
 	slots []timeSlot
 }
 
 type timeSlot struct {
-	// calls packs the low 32 bits of the bucket number with the number of
-	// calls in it, so that a success can add itself, and start a new
-	// bucket, with one CAS and no lock. 32 bits of bucket number tell apart
-	// buckets up to 2^31 widths apart, far beyond any window.
+	// calls packs the lap of its bucket — the bucket number divided by
+	// len(slots); the slot index gives the rest — with the number of calls
+	// in it, so that a success can add itself, and start a new bucket, with
+	// one CAS and no lock. A count of zero means the slot is empty,
+	// whatever its lap. 32 bits of lap tell apart 2^31 windows, over a
+	// century for a one-second window; the bucket number itself would wrap
+	// in weeks with millisecond buckets.
 	calls atomic.Uint64
 
 	// Protected by Breaker.mu.
@@ -100,31 +103,45 @@ func newTimeWindow(width int64, buckets int) *timeWindow {
 }
 
 func (w *timeWindow) bucket(now int64) (e int64, s *timeSlot) {
-	e = now / w.width
-	if now%w.width < 0 {
-		e-- // floor, for a clock set before the breaker's start
-	}
-	i := e % int64(len(w.slots))
-	if i < 0 {
-		i += int64(len(w.slots))
-	}
+	e, _, i := w.locate(now)
 	return e, &w.slots[i]
+}
+
+// locate finds the bucket of now, its lap (how many times the slots have
+// been gone round) and its slot index, with one division for each.
+func (w *timeWindow) locate(now int64) (e int64, lap uint32, i int64) {
+	e = floorDiv(now, w.width)
+	n := int64(len(w.slots))
+	q := floorDiv(e, n)
+	return e, uint32(q), e - q*n
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }
 
 // add counts one call at now. It takes no lock.
 func (w *timeWindow) add(now int64) {
-	e, s := w.bucket(now)
-	tag := uint64(uint32(e)) << 32
+	_, lap, i := w.locate(now)
+	s := &w.slots[i]
+	tag := uint64(lap) << 32
 	for {
 		old := s.calls.Load()
 		next := tag | 1
-		if old&^math.MaxUint32 == tag {
+		switch {
+		case uint32(old) == 0:
+			// empty: start the bucket
+		case old&^math.MaxUint32 == tag:
 			if uint32(old) == math.MaxUint32 {
 				return
 			}
 			next = old + 1
-		} else if int32(uint32(e)-uint32(old>>32)) < 0 {
-			return // the slot holds a newer bucket: now is out of the window
+		case int32(lap-uint32(old>>32)) < 0:
+			return // the slot holds a later lap: now is out of the window
 		}
 		if s.calls.CompareAndSwap(old, next) {
 			return
@@ -152,13 +169,18 @@ func (w *timeWindow) record(now int64, failed, slow bool) {
 
 // stats reads the window at now. b.mu must be held.
 func (w *timeWindow) stats(now int64) windowStats {
-	cur, _ := w.bucket(now)
+	cur, curLap, curIdx := w.locate(now)
 	n := int64(len(w.slots))
 	var st windowStats
 	for i := range w.slots {
 		s := &w.slots[i]
-		v := s.calls.Load()
-		if d := int64(int32(uint32(cur) - uint32(v>>32))); d >= 0 && d < n {
+		// The window is the current bucket and the n-1 before it: slots up
+		// to the current index belong to this lap, the others to the last.
+		want := curLap
+		if int64(i) > curIdx {
+			want--
+		}
+		if v := s.calls.Load(); uint32(v) != 0 && uint32(v>>32) == want {
 			st.calls += uint64(uint32(v))
 		}
 		if d := cur - s.bucket; s.bucket != math.MinInt64 && d >= 0 && d < n {
