@@ -91,7 +91,9 @@ func (r Rate) String() string {
 	for scale := 0; scale <= 18; scale++ {
 		p := pow10(scale)
 		if p%r.den == 0 {
-			if f := p / r.den; r.num <= math.MaxInt64/f {
+			// ParseRate reads at most 18 significant digits, so the decimal
+			// form is used only below 10^18; otherwise "num/den" round-trips.
+			if f := p / r.den; r.num <= math.MaxInt64/f && r.num*f < 1e18 {
 				return decimalString(r.num*f, scale)
 			}
 			break

@@ -1,6 +1,8 @@
 package payments_test
 
 import (
+	"math"
+
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -78,4 +80,28 @@ func TestParseRate(t *testing.T) {
 		_, err := payments.ParseRate(bad)
 		assert.ErrorIs(t, err, payments.ErrRateSyntax, "%q", bad)
 	}
+}
+
+// Regression (third review): rates whose decimal form had 19 significant
+// digits could be encoded but not parsed back.
+func TestRateTextRoundTripsAtTheEdges(t *testing.T) {
+	for _, r := range []payments.Rate{
+		payments.MustParseRate("0.000000000000000001").Inverse(),
+		mustRate(t, math.MaxInt64, 1),
+		mustRate(t, 1000000000000000001, 1000),
+		payments.MustParseRate("1.0842"),
+	} {
+		b, err := r.MarshalText()
+		require.NoError(t, err)
+		var back payments.Rate
+		require.NoError(t, back.UnmarshalText(b), "%s", b)
+		assert.Equal(t, r, back, "%s", b)
+	}
+}
+
+func mustRate(t *testing.T, num, den int64) payments.Rate {
+	t.Helper()
+	r, err := payments.NewRate(num, den)
+	require.NoError(t, err)
+	return r
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -88,7 +89,7 @@ func (c *client) do(ctx context.Context, op, method, path string, in, out any) e
 		return &Error{Op: op, class: ErrTransport, Cause: err}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.max+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, min(c.max, math.MaxInt64-1)+1))
 	if err != nil {
 		return &Error{Op: op, StatusCode: resp.StatusCode, class: ErrTransport, Cause: fmt.Errorf("read body: %w", err)}
 	}
@@ -108,7 +109,8 @@ func decodeSuccess(op string, status int, data []byte, out any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	err := dec.Decode(out)
-	if err == nil && dec.More() {
+	// More() is false before a stray '}' or ']', so look at the bytes left.
+	if err == nil && len(bytes.TrimSpace(data[dec.InputOffset():])) != 0 {
 		err = errors.New("trailing data after JSON value")
 	}
 	if err != nil {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -29,8 +30,16 @@ func (b *BankClient) Transfer(ctx context.Context, req payments.TransferRequest)
 		return payments.Receipt{}, err
 	}
 	var r payments.Receipt
-	err := b.c.do(ctx, "bank.Transfer", http.MethodPost, PathTransfers, req, &r)
-	return r, err
+	if err := b.c.do(ctx, "bank.Transfer", http.MethodPost, PathTransfers, req, &r); err != nil {
+		return r, err
+	}
+	// A 2xx that does not describe this transfer proves nothing: treat it
+	// as malformed (outcome unknown), never as money moved.
+	if r.TransferID == "" || r.IdempotencyKey != req.IdempotencyKey || r.Amount != req.Amount {
+		return payments.Receipt{}, &Error{Op: "bank.Transfer", StatusCode: http.StatusOK, class: ErrMalformedResponse,
+			Cause: fmt.Errorf("receipt %+v does not match the transfer %q of %s", r, req.IdempotencyKey, req.Amount)}
+	}
+	return r, nil
 }
 
 // Status looks a transfer up by idempotency key; an unknown key matches

@@ -87,19 +87,24 @@ func classify(status int) error {
 	return ErrServerFailure // 1xx/3xx where a final answer was due
 }
 
+// maxRetryAfter is the longest Retry-After believed; a longer one, in
+// either form, is treated as absent.
+const maxRetryAfter = 24 * time.Hour
+
 // parseRetryAfter reads delay-seconds or an HTTP-date relative to now;
-// an absent, malformed or past value is 0.
+// an absent, malformed, past or implausibly far (beyond maxRetryAfter)
+// value is 0.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
 	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 || secs > int64(24*time.Hour/time.Second) {
+		if secs <= 0 || secs > int64(maxRetryAfter/time.Second) {
 			return 0
 		}
 		return time.Duration(secs) * time.Second
 	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+	if t, err := http.ParseTime(v); err == nil && t.After(now) && t.Sub(now) <= maxRetryAfter {
 		return t.Sub(now)
 	}
 	return 0

@@ -81,7 +81,11 @@ func toHTTPError(ctx context.Context, err error) *httpError {
 		return &httpError{http.StatusUnprocessableEntity, ErrorBody{Code: CodeNoRate, Message: err.Error()}}
 	case errors.Is(err, payments.ErrUnknownCurrency):
 		return &httpError{http.StatusBadRequest, ErrorBody{Code: CodeCurrency, Message: err.Error()}}
-	case ctx.Err() != nil:
+	case ctx.Err() != nil && err == ctx.Err():
+		// Only the service's own "gave up before doing anything" answer —
+		// its context's error, unwrapped — may become 503, which by this
+		// API's contract means "not processed". Any other error after a
+		// cancellation may follow a commit: it is a 500, outcome unknown.
 		return &httpError{http.StatusServiceUnavailable, ErrorBody{Code: CodeUnavailable, Message: "request cancelled"}}
 	}
 	return &httpError{http.StatusInternalServerError, ErrorBody{Code: CodeInternal, Message: "internal error"}}

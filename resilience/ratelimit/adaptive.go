@@ -146,7 +146,8 @@ func (a *Adaptive) done(o resilience.Outcome, latency time.Duration) {
 	switch {
 	case drop:
 		a.drops++
-		a.limit = max(a.min, a.limit*a.backoff/100)
+		// limit*backoff/100 without the product, which overflows for big limits.
+		a.limit = max(a.min, a.limit/100*a.backoff+a.limit%100*a.backoff/100)
 		a.successes = 0
 	case o == resilience.Success && used:
 		if a.successes++; a.successes >= a.limit {

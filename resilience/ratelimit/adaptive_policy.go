@@ -34,8 +34,9 @@ func NewAdaptivePolicy[T any](a *Adaptive, classify resilience.Classifier[T]) (r
 				}
 			}()
 			v, err = next(ctx)
+			o := classify(ctx, v, err) // a classifier that panics leaves the call unfinished: a failure
 			finished = true
-			p.Done(classify(ctx, v, err))
+			p.Done(o)
 			return v, err
 		}
 	}), nil

@@ -106,7 +106,9 @@ func (l *Limiter) waitN(ctx context.Context, n int, maxWait time.Duration) error
 		return nil
 	}
 	t := l.clk.Now()
-	limit, byDeadline := int64(maxWait), false
+	// Never wait longer than maxSpan: beyond it, a queue of waiters could
+	// push the schedule past the int64 range (into the frozen marker).
+	limit, byDeadline := min(int64(maxWait), maxSpan), false
 	// The wait must end strictly before the deadline: a timer and a
 	// deadline due at the same instant would race.
 	if dl, ok := ctx.Deadline(); ok && int64(dl.Sub(t))-1 < limit {
