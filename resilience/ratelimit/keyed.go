@@ -85,11 +85,15 @@ type Keyed struct {
 }
 
 type keyShard struct {
-	mu     sync.Mutex // protects keys and the list, oldest at tail
+	mu     sync.Mutex // protects keys, the list (oldest at tail) and last
 	keys   map[string]*keyEntry
 	newest *keyEntry
 	oldest *keyEntry
-	_      [64]byte // keep neighbouring shards' locks off one cache line
+	// last is the latest time the shard has acted at. Calls act at
+	// max(their time, last), so that a key evicted as idle at a later time
+	// cannot come back with a full bucket at an earlier one.
+	last int64
+	_    [64]byte // keep neighbouring shards' locks off one cache line
 }
 
 type keyEntry struct {
@@ -131,6 +135,7 @@ func NewKeyed(cfg KeyedConfig) (*Keyed, error) {
 	k.shards = make([]keyShard, n)
 	for i := range k.shards {
 		k.shards[i].keys = make(map[string]*keyEntry)
+		k.shards[i].last = -maxSpan
 	}
 	return k, nil
 }
@@ -182,6 +187,8 @@ func (k *Keyed) take(now int64, key string, n int) (Decision, error) {
 	}
 	sh := &k.shards[maphash.String(k.seed, key)%uint64(len(k.shards))]
 	sh.mu.Lock()
+	now = max(now, sh.last)
+	sh.last = now
 	e, err := k.lookup(sh, key, now)
 	if e != nil {
 		d = k.decide(&e.tat, now, int64(n))
@@ -208,7 +215,7 @@ func (k *Keyed) decide(tat *int64, now, n int64) Decision {
 		d.Reset = time.Duration(after - now)
 		return d
 	}
-	d.Remaining = int((k.tau - (base - now)) / k.interval)
+	d.Remaining = max(0, int((k.tau-(base-now))/k.interval))
 	d.RetryAfter = time.Duration(after - k.tau - now)
 	d.Reset = time.Duration(base - now)
 	return d

@@ -71,6 +71,8 @@ func (k *Keyed) Sweep() int {
 	for i := range k.shards {
 		sh := &k.shards[i]
 		sh.mu.Lock()
+		now := max(now, sh.last)
+		sh.last = now
 		for e := sh.oldest; e != nil; {
 			next := e.newer
 			if e.tat <= now {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/benbjohnson/clock"
 	"github.com/riprap-go/riprap/resilience"
@@ -63,4 +64,20 @@ func TestAdaptivePanickingClassifierFreesItsSlot(t *testing.T) {
 	call := p.Wrap(func(context.Context) (int, error) { return 1, nil })
 	assert.Panics(t, func() { _, _ = call(context.Background()) })
 	assert.Zero(t, a.Snapshot().InFlight, "the slot is back")
+}
+
+// K1: a call whose time went back (TakeAt with an earlier time, a mock clock
+// stepping back) reported a negative RateLimit-Remaining. Each shard now
+// acts at a non-decreasing time, which also keeps a key evicted as idle at
+// a later time from being judged again at an earlier one.
+func TestKeyedTimeGoingBackNeverReportsNegativeRemaining(t *testing.T) {
+	k, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.PerSecond(1), Burst: 1, MaxKeys: 16})
+	require.NoError(t, err)
+	t0 := time.Now() // TakeAt clamps times to decades around the limiter's creation
+	d, _ := k.TakeAt(t0.Add(10*time.Second), "a", 1)
+	require.True(t, d.Allowed)
+	d, _ = k.TakeAt(t0, "a", 1)
+	assert.False(t, d.Allowed, "the token was taken at the later time")
+	assert.Equal(t, 0, d.Remaining)
+	assert.Equal(t, time.Second, d.RetryAfter, "counted from the shard's latest time, not from the past")
 }
