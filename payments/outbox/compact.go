@@ -24,14 +24,16 @@ func (o *File) truncateAll() error {
 	if o.size == 0 {
 		return nil
 	}
-	err := o.f.Truncate(0)
-	if err == nil {
-		err = o.f.Sync()
-	}
-	if err != nil {
+	if err := o.f.Truncate(0); err != nil {
 		return fmt.Errorf("outbox: truncate: %w", err)
 	}
+	// The file is empty now, durable or not: a later failed append must cut
+	// back to 0, not to the old size (which would pad it with zeros that hide
+	// every record after them).
 	o.size = 0
+	if err := o.f.Sync(); err != nil {
+		return fmt.Errorf("outbox: truncate: %w", err)
+	}
 	return nil
 }
 
@@ -74,7 +76,11 @@ func (o *File) compact() error {
 	_ = o.f.Close()
 	o.f, o.size = f, size
 	if err := syncDir(o.dir); err != nil {
-		return fmt.Errorf("outbox: compact: %w", err)
+		// The rename may not survive a crash, and records appended to the
+		// new file would go with it: refuse further writes rather than
+		// risk them (the gateway keeps refused entries in memory).
+		o.broken = fmt.Errorf("outbox: unusable: the directory sync after compaction failed: %w", err)
+		return o.broken
 	}
 	return nil
 }
