@@ -26,9 +26,10 @@ type Gateway struct {
 
 	reconcileWait backoff.Strategy // spacing of a pending payment's checks
 
-	stop chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
+	ctx    context.Context // cancelled by Close: ends the loops and their work in flight
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
 }
 
 // New builds the gateway's pipelines, starts its health checks, reconciler
@@ -46,7 +47,7 @@ func New(cfg Config) (*Gateway, error) {
 		}
 		cfg.Outbox = ob
 	}
-	g := &Gateway{cfg: cfg, ledger: newLedger(), stop: make(chan struct{})}
+	g := &Gateway{cfg: cfg, ledger: newLedger()}
 	var err error
 	if g.bank, err = newBankPath(&g.cfg); err != nil {
 		return nil, err
@@ -68,6 +69,7 @@ func New(cfg Config) (*Gateway, error) {
 			return nil, err
 		}
 	}
+	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.wg.Add(2)
 	go g.reconcileLoop()
 	go g.replayLoop()
@@ -80,7 +82,9 @@ func New(cfg Config) (*Gateway, error) {
 // the outbox.
 func (g *Gateway) Close() {
 	g.once.Do(func() {
-		close(g.stop)
+		if g.cancel != nil {
+			g.cancel()
+		}
 		if g.checker != nil {
 			g.checker.Stop()
 		}

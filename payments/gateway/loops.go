@@ -13,50 +13,32 @@ import (
 // lets calls through again.
 func (g *Gateway) replayLoop() {
 	defer g.wg.Done()
-	ctx, cancel := g.stopContext()
-	defer cancel()
 	t := g.cfg.Clock.Ticker(g.cfg.LogPolicy.ReplayInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-g.stop:
+		case <-g.ctx.Done():
 			return
 		case <-t.C:
 		case <-g.log.kick:
 		}
-		_ = g.log.drain(ctx)
+		_ = g.log.drain(g.ctx)
 	}
 }
 
 // reconcileLoop resolves pending payments on every tick.
 func (g *Gateway) reconcileLoop() {
 	defer g.wg.Done()
-	ctx, cancel := g.stopContext()
-	defer cancel()
 	t := g.cfg.Clock.Ticker(g.cfg.ReconcileInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-g.stop:
+		case <-g.ctx.Done():
 			return
 		case <-t.C:
 		}
-		g.reconcile(ctx, false)
+		g.reconcile(g.ctx, false)
 	}
-}
-
-// stopContext is cancelled when the gateway closes, so that work in flight
-// in the loops ends with it.
-func (g *Gateway) stopContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		select {
-		case <-g.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, cancel
 }
 
 // reconcile resolves the pending payments that are due (all of them when

@@ -34,7 +34,7 @@ type logPath struct {
 // RefusedEntry is a log entry the transaction log refused for good (a
 // different entry already stands under its payment ID, or it is invalid).
 // It is set aside rather than retried, so it cannot hold up the entries
-// queued behind it; [Status] counts them for an operator to look at.
+// queued behind it; [Status] lists them for an operator to look at.
 type RefusedEntry struct {
 	Entry payments.Entry `json:"entry"`
 	Err   string         `json:"error"`

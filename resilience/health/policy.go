@@ -39,12 +39,7 @@ func Policy[T any](c *Checker, name string) (resilience.Policy[T], error) {
 }
 
 func (t *target) rejection() error {
-	s := t.snapshot()
-	var after = s.NextProbe.Sub(t.c.cfg.Clock.Now())
-	if s.NextProbe.IsZero() || after < 0 {
-		after = 0
-	}
-	err := resilience.Reject("health", t.Name, ErrUnhealthy, after)
+	err := resilience.Reject("health", t.Name, ErrUnhealthy, retryAfter(t.snapshot(), t.c.cfg.Clock.Now()))
 	if t.c.events.Active() {
 		t.c.events.Emit(resilience.Event{Kind: resilience.EventRejection, Policy: "health", Name: t.Name,
 			Time: t.c.cfg.Clock.Now(), Err: err})
