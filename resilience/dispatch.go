@@ -1,28 +1,47 @@
 package resilience
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
-// Dispatcher delivers a stateful policy's events to its listeners in the
-// order the policy produced them, without holding the policy's lock while a
-// listener runs.
+// MaxQueuedChanges bounds the state changes a [Dispatcher] holds while a
+// listener is still busy with an earlier one. A policy makes a state change
+// only on a transition (a breaker opening), so the queue stays near empty;
+// the bound is for a listener that blocks while a program forces states in
+// a loop. Past it the oldest undelivered change is dropped and counted (see
+// [Dispatcher.Dropped]). Each entry is one [Event], about 200 bytes, so the
+// queue never holds more than about 800 KiB.
+const MaxQueuedChanges = 4096
+
+// Dispatcher delivers a policy's events to its listeners without holding
+// the policy's lock while a listener runs.
 //
-// The policy calls [Dispatcher.Enqueue] while it holds its own lock (so the
-// queue order is the order of its state changes) and [Dispatcher.Flush] after
-// releasing it. Flush delivers the queue; if another goroutine is already
-// delivering, Flush returns at once and that goroutine delivers the events
-// too, which keeps the order total. A listener that calls back into the
-// policy and causes further events does not deadlock: those events are
-// delivered after it returns.
+// State changes: the policy calls [Dispatcher.Enqueue] while it holds its own
+// lock (so the queue order is the order of its transitions) and
+// [Dispatcher.Flush] after releasing it. Flush delivers the queue unless
+// another goroutine already is; that goroutine then delivers the new change
+// too, so each is delivered once, in order. A listener that calls back
+// into the policy and causes another change does not deadlock: that change
+// is delivered after it returns.
 //
-// The zero value has no listeners and drops events. A Dispatcher must not be
-// copied after first use. It is safe for concurrent use.
+// Per-call events: the policy checks [Dispatcher.Wants] and calls
+// [Dispatcher.Emit], which delivers on the calling goroutine and queues
+// nothing. With no listener subscribed to a kind, Wants is one load and
+// the event is never built.
+//
+// The zero value and a nil *Dispatcher have no listeners. A Dispatcher must
+// not be copied after first use. It is safe for concurrent use.
 type Dispatcher struct {
 	listeners Listeners
+	kinds     Kinds
 
 	mu       sync.Mutex // protects queue, head and draining
 	queue    []Event    // queue[head:] is still to be delivered
 	head     int
 	draining bool
+
+	dropped atomic.Uint64
 }
 
 // NewDispatcher returns a dispatcher delivering to ls. It keeps its own copy
@@ -30,34 +49,54 @@ type Dispatcher struct {
 func NewDispatcher(ls Listeners) *Dispatcher {
 	d := &Dispatcher{}
 	for _, l := range ls {
-		if l != nil {
+		if l.Func != nil {
 			d.listeners = append(d.listeners, l)
 		}
 	}
+	d.kinds = d.listeners.kinds()
 	return d
 }
 
-// Active reports whether anybody listens. Policies check it before building
-// an event, so that an unobserved call costs nothing.
-func (d *Dispatcher) Active() bool { return d != nil && len(d.listeners) > 0 }
+// Active reports whether anybody listens to anything.
+func (d *Dispatcher) Active() bool { return d != nil && d.kinds != 0 }
 
-// Enqueue appends e to the queue. It never calls a listener.
+// Wants reports whether a listener subscribes to k. Policies check it
+// before building an event, so that an unobserved call costs nothing.
+func (d *Dispatcher) Wants(k EventKind) bool { return d != nil && d.kinds.Has(k) }
+
+// Dropped reports how many state changes were dropped because
+// [MaxQueuedChanges] were already waiting.
+func (d *Dispatcher) Dropped() uint64 {
+	if d == nil {
+		return 0
+	}
+	return d.dropped.Load()
+}
+
+// Enqueue appends a state change to the queue. It never calls a listener,
+// so a policy may call it under its own lock.
 func (d *Dispatcher) Enqueue(e Event) {
-	if !d.Active() {
+	if !d.Wants(e.Kind) {
 		return
 	}
 	d.mu.Lock()
+	if len(d.queue)-d.head >= MaxQueuedChanges {
+		d.queue[d.head] = Event{}
+		d.head++
+		d.dropped.Add(1)
+	}
 	d.queue = append(d.queue, e)
 	d.mu.Unlock()
 }
 
-// Flush delivers queued events unless another goroutine is already doing so.
+// Flush delivers queued state changes unless another goroutine is already
+// doing so.
 func (d *Dispatcher) Flush() {
 	if !d.Active() {
 		return
 	}
 	d.mu.Lock()
-	if d.draining {
+	if d.draining || d.head == len(d.queue) {
 		d.mu.Unlock()
 		return
 	}
@@ -71,6 +110,9 @@ func (d *Dispatcher) Flush() {
 		d.mu.Lock()
 	}
 	d.queue, d.head = d.queue[:0], 0
+	if cap(d.queue) > 64 {
+		d.queue = nil // a burst's backing array is not kept for good
+	}
 	d.draining = false
 	d.mu.Unlock()
 }
@@ -89,9 +131,18 @@ func (d *Dispatcher) deliver(e Event) {
 	d.listeners.Emit(e)
 }
 
-// Emit enqueues e and flushes: the form for events produced outside any
-// lock (a retry, a timeout).
+// Emit delivers a per-call event on the calling goroutine to the listeners
+// subscribed to its kind; a state or limit change goes through the queue
+// ([Dispatcher.Enqueue] then [Dispatcher.Flush]) to keep its order. Call it
+// outside any lock.
 func (d *Dispatcher) Emit(e Event) {
-	d.Enqueue(e)
-	d.Flush()
+	if !d.Wants(e.Kind) {
+		return
+	}
+	if e.Kind == EventStateChange || e.Kind == EventLimitChange {
+		d.Enqueue(e)
+		d.Flush()
+		return
+	}
+	d.listeners.Emit(e)
 }

@@ -67,24 +67,87 @@ type Event struct {
 	Detail any
 }
 
-// Listener receives events. Policies call listeners synchronously, in the
-// order events happen for one policy instance, and never while holding a
-// lock, so a listener may call back into the policy (read its State or
-// Snapshot). A listener must be safe for concurrent use: calls from
-// different goroutines can arrive at once. Keep listeners fast; a slow one
-// slows the calls it observes. A listener must not panic: its panic is
-// raised in whichever goroutine delivers the event, which may be a policy's
-// background goroutine (a health probe loop), where nothing recovers it.
-type Listener func(Event)
+// Kinds is a set of [EventKind]s, as a bit mask.
+type Kinds uint32
+
+// AllKinds is every kind of event.
+const AllKinds Kinds = 1<<(EventFallback+1) - 2
+
+// KindsOf returns the set of the given kinds.
+func KindsOf(kinds ...EventKind) Kinds {
+	var s Kinds
+	for _, k := range kinds {
+		s |= 1 << k
+	}
+	return s
+}
+
+// Has reports whether k is in s.
+func (s Kinds) Has(k EventKind) bool { return s&(1<<k) != 0 }
+
+// Listener receives the events of the kinds it subscribes to.
+//
+// State changes ([EventStateChange], [EventLimitChange]) reach a listener
+// exactly once each, in the order the policy made them, never while the
+// policy holds a lock; they may be delivered by another caller's goroutine.
+// Per-call events (outcomes, rejections, retries, timeouts, fallbacks) are
+// delivered on the goroutine of the call they describe, as it happens, and
+// never queued; a listener that does not subscribe to them costs a call
+// nothing. So memory held for undelivered events never depends on the call
+// rate (see [Dispatcher]).
+//
+// Func must be safe for concurrent use, fast, and must not panic: its panic
+// is raised in whichever goroutine delivers the event. A listener may call
+// back into the policy (read its State or Snapshot).
+type Listener struct {
+	// Kinds are the kinds delivered; zero means all.
+	Kinds Kinds
+	// Func receives them; a nil Func receives nothing.
+	Func func(Event)
+}
+
+// OnEvent returns a listener receiving every kind of event.
+func OnEvent(f func(Event)) Listener { return Listener{Kinds: AllKinds, Func: f} }
+
+// OnStateChange returns a listener receiving state and limit changes only,
+// what most users want (a breaker opened, a target turned unhealthy): a
+// call pays nothing for it.
+func OnStateChange(f func(Event)) Listener {
+	return Listener{Kinds: KindsOf(EventStateChange, EventLimitChange), Func: f}
+}
+
+// OnKinds returns a listener receiving the given kinds.
+func OnKinds(f func(Event), kinds ...EventKind) Listener {
+	return Listener{Kinds: KindsOf(kinds...), Func: f}
+}
+
+func (l Listener) wants(k EventKind) bool {
+	return l.Func != nil && (l.Kinds == 0 || l.Kinds.Has(k))
+}
 
 // Listeners is a list of listeners, as held in a policy's configuration.
 type Listeners []Listener
 
-// Emit delivers e to every listener in order. Nil listeners are skipped.
+// Emit delivers e to every listener subscribed to its kind, in order.
 func (ls Listeners) Emit(e Event) {
 	for _, l := range ls {
-		if l != nil {
-			l(e)
+		if l.wants(e.Kind) {
+			l.Func(e)
 		}
 	}
+}
+
+// kinds returns the union of the kinds ls subscribes to.
+func (ls Listeners) kinds() Kinds {
+	var s Kinds
+	for _, l := range ls {
+		switch {
+		case l.Func == nil:
+		case l.Kinds == 0:
+			s |= AllKinds
+		default:
+			s |= l.Kinds
+		}
+	}
+	return s
 }

@@ -47,31 +47,47 @@ type Classifier[T any] func(ctx context.Context, result T, err error) Outcome
 // otherwise:
 //
 //   - a nil error is Success;
+//   - a [*Judged] error anywhere in the chain carries its own verdict;
 //   - a rejection by another policy ([IsRejected]) is Ignored: the call never
 //     reached the dependency, so it says nothing about it;
-//   - an error that is, or wraps, the caller's own context error or its
-//     [context.Cause], while that context is done, is Ignored: the caller
-//     gave up, the dependency did not fail (a deadline set by an inner
-//     timeout policy is not the caller's, and counts as a Failure);
+//   - the caller's own cancellation (its context was cancelled, and err is
+//     or wraps that context's error or cause) is Ignored: the caller went
+//     away, the dependency did not fail;
+//   - the caller's own deadline passing while the call was in flight is a
+//     Failure: the dependency did not answer within the time it was given.
+//     Guards in this module never start a call whose context is already
+//     done, so a deadline that passed before the call began is never
+//     judged at all;
 //   - anything else is Failure.
+//
+// So a handler whose request deadline is the only timeout still trips its
+// breaker when the dependency hangs, while a user who closes the page never
+// does.
 func DefaultOutcome(ctx context.Context, err error) Outcome {
 	switch {
 	case err == nil:
 		return Success
+	}
+	if j := findJudged(err); j != nil {
+		return j.Outcome
+	}
+	switch {
 	case IsRejected(err):
 		return Ignored
-	case callerGaveUp(ctx, err):
+	case callerCancelled(ctx, err):
 		return Ignored
 	}
 	return Failure
 }
 
-func callerGaveUp(ctx context.Context, err error) bool {
+// callerCancelled reports whether err is the caller's own context ending by
+// cancellation rather than by its deadline.
+func callerCancelled(ctx context.Context, err error) bool {
 	if ctx == nil {
 		return false
 	}
 	cerr := ctx.Err()
-	if cerr == nil {
+	if cerr == nil || errors.Is(cerr, context.DeadlineExceeded) {
 		return false
 	}
 	if errors.Is(err, cerr) {
@@ -79,6 +95,49 @@ func callerGaveUp(ctx context.Context, err error) bool {
 	}
 	cause := context.Cause(ctx)
 	return cause != cerr && errors.Is(err, cause)
+}
+
+// Judged is an error that carries a pipeline classifier's verdict to the
+// guards: a result judged a failure (Err is nil: the call returned a value
+// and no error), or an error judged a success (an answer such as "not
+// found"). [DefaultOutcome] returns its Outcome. [Pipeline.Execute] unwraps
+// it before the caller sees it.
+type Judged struct {
+	Outcome Outcome
+	Err     error
+}
+
+// Error describes the verdict.
+func (j *Judged) Error() string {
+	if j.Err == nil {
+		return "resilience: result judged a " + j.Outcome.String()
+	}
+	return j.Err.Error()
+}
+
+// Unwrap returns Err.
+func (j *Judged) Unwrap() error { return j.Err }
+
+// findJudged walks err's chain without allocating.
+func findJudged(err error) *Judged {
+	for err != nil {
+		switch e := err.(type) {
+		case *Judged:
+			return e
+		case interface{ Unwrap() []error }:
+			for _, inner := range e.Unwrap() {
+				if j := findJudged(inner); j != nil {
+					return j
+				}
+			}
+			return nil
+		case interface{ Unwrap() error }:
+			err = e.Unwrap()
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 // Classify returns a classifier that asks each of cs in turn and keeps the

@@ -22,6 +22,9 @@ type SlogOptions struct {
 	// LogOutcomes logs every judged call at Debug ("request patterns").
 	// Off by default: it is one record per call.
 	LogOutcomes bool
+	// StateChangesOnly subscribes the listener to state and limit changes
+	// only, so that calls pay nothing for it.
+	StateChangesOnly bool
 }
 
 // SlogListener returns a [Listener] that writes events to logger with
@@ -51,7 +54,14 @@ func SlogListener(logger *slog.Logger, opts SlogOptions) Listener {
 		opts.Burst = 5
 	}
 	sl := &slogListener{logger: logger, opts: opts, windows: make(map[windowKey]*logWindow)}
-	return sl.handle
+	if opts.StateChangesOnly {
+		return OnStateChange(sl.handle)
+	}
+	kinds := AllKinds
+	if !opts.LogOutcomes {
+		kinds &^= KindsOf(EventOutcome)
+	}
+	return Listener{Kinds: kinds, Func: sl.handle}
 }
 
 type slogListener struct {

@@ -1,0 +1,98 @@
+package resilience
+
+import (
+	"context"
+	"fmt"
+)
+
+// Chain runs error-only calls, func(ctx) error, through a list of guards,
+// the first one outermost. It is [Pipeline] for operations that return no
+// value: a write, a delete, a health probe.
+//
+// A Chain is built once and is safe for concurrent use; the zero Chain runs
+// calls straight through. A nil guard makes every call fail with
+// [ErrNilPolicy].
+type Chain struct {
+	guards []Guard
+	bad    error
+}
+
+// NewChain returns a chain of guards, first outermost.
+func NewChain(guards ...Guard) Chain {
+	c := Chain{guards: append([]Guard(nil), guards...)}
+	for i, g := range guards {
+		if g == nil {
+			c.bad = fmt.Errorf("%w: guard %d of %d", ErrNilPolicy, i+1, len(guards))
+		}
+	}
+	return c
+}
+
+// Run runs fn once through the chain and returns its error, or the error of
+// the guard that refused or ended it.
+func (c Chain) Run(ctx context.Context, fn func(context.Context) error) error {
+	switch {
+	case fn == nil:
+		return ErrNilFunc
+	case c.bad != nil:
+		return c.bad
+	case len(c.guards) == 0:
+		return fn(ctx)
+	}
+	ec := &errCall{guards: c.guards, fn: fn}
+	return ec.run(ctx, 0)
+}
+
+// Guard runs the rest of an outer pipeline through c's guards, so a chain
+// nests inside a pipeline of any result type.
+func (c Chain) Guard(ctx context.Context, next Next) error {
+	if c.bad != nil {
+		return c.bad
+	}
+	if len(c.guards) == 0 {
+		return next.Run(ctx)
+	}
+	ec := &errCall{guards: c.guards, outer: next, nested: true}
+	return ec.run(ctx, 0)
+}
+
+// Len reports how many guards c holds.
+func (c Chain) Len() int { return len(c.guards) }
+
+// Run runs fn once through guards, first outermost: the one-shot form of
+// [NewChain] followed by [Chain.Run].
+func Run(ctx context.Context, fn func(context.Context) error, guards ...Guard) error {
+	return NewChain(guards...).Run(ctx, fn)
+}
+
+// errCall is one run of a chain. A top-level chain has no result to carry;
+// a nested one carries the outer pipeline's, through outer.
+type errCall struct {
+	guards []Guard
+	fn     func(context.Context) error
+	outer  Next
+	nested bool
+}
+
+func (c *errCall) run(ctx context.Context, i int) error {
+	switch {
+	case i < len(c.guards):
+		return c.guards[i].Guard(ctx, Next{c: c, i: i + 1})
+	case c.nested:
+		return c.outer.Run(ctx)
+	}
+	return c.fn(ctx)
+}
+
+func (c *errCall) fork() caller {
+	if !c.nested {
+		return c
+	}
+	return &errCall{guards: c.guards, outer: c.outer.Fork(), nested: true}
+}
+
+func (c *errCall) adopt(from caller) {
+	if f, ok := from.(*errCall); ok && c.nested && f.nested {
+		c.outer.Adopt(f.outer)
+	}
+}
