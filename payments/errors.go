@@ -17,6 +17,8 @@ var (
 	ErrNotFound = errors.New("payments: not found")
 	// ErrNoRate: the exchange service has no rate for the currency pair.
 	ErrNoRate = errors.New("payments: no exchange rate")
+	// ErrBatchTooLarge: a log batch holds more than [MaxLogBatch] entries.
+	ErrBatchTooLarge = errors.New("payments: log batch too large")
 )
 
 // Decline reasons carried by [*DeclineError].

@@ -33,7 +33,20 @@ type Log interface {
 	// succeeds and stores nothing; a different entry under the same ID fails
 	// with [ErrIdempotencyConflict].
 	Append(ctx context.Context, e Entry) error
+	// AppendBatch appends each entry as Append would, in order, and
+	// returns one result per entry: results[i] is nil when entries[i] is
+	// stored (now or before) and the entry's own error otherwise (a
+	// conflict, an invalid entry, a fault that hit that entry alone), so one
+	// bad entry never holds up the others. A non-nil err means the batch as
+	// a whole failed (the log unreachable, a timeout) and nothing is known
+	// about any entry; appends being idempotent, the whole batch may be sent
+	// again. A batch holds at most [MaxLogBatch] entries; a longer one fails
+	// whole with an error matching [ErrBatchTooLarge].
+	AppendBatch(ctx context.Context, entries []Entry) (results []error, err error)
 }
+
+// MaxLogBatch bounds the entries of one [Log.AppendBatch].
+const MaxLogBatch = 500
 
 // TransferRequest asks the bank to move Amount from From to To. It is plain
 // data; its zero value is invalid (see [TransferRequest.Validate]).
