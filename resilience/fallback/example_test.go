@@ -11,17 +11,25 @@ import (
 	"github.com/riprap-go/riprap/resilience/fallback"
 )
 
-func ExampleNew() {
-	p, _ := fallback.New(fallback.Static("EUR/USD 1.08 (default)"), fallback.Config[string]{})
-	quote := p.Wrap(func(context.Context) (string, error) { return "", errors.New("fx: 503") })
-
-	ctx, report := fallback.WithReport(context.Background())
-	v, err := quote(ctx)
+// A static answer for a failed call: no type argument, no error to check.
+func ExampleValue() {
+	quotes := resilience.NewPipeline[string](fallback.Value("EUR/USD 1.08 (default)"))
+	v, err := quotes.Execute(context.Background(), func(context.Context) (string, error) {
+		return "", errors.New("fx: 503")
+	})
 	fmt.Println(v, err)
-	fmt.Println("fallback used:", report.Used(), "because:", report.Cause())
-	// Output:
-	// EUR/USD 1.08 (default) <nil>
-	// fallback used: true because: fx: 503
+	// Output: EUR/USD 1.08 (default) <nil>
+}
+
+func ExampleFunc() {
+	p := fallback.Func(func(_ context.Context, err error) (string, error) {
+		return "unavailable: " + err.Error(), nil
+	})
+	v, _ := resilience.Execute(context.Background(), func(context.Context) (string, error) {
+		return "", errors.New("fx: 503")
+	}, p)
+	fmt.Println(v)
+	// Output: unavailable: fx: 503
 }
 
 // The guide's multi-level fallback: primary gateway, then a secondary, then
@@ -33,11 +41,11 @@ func ExampleChain() {
 	mock.Add(2 * time.Minute)
 
 	secondary := func(context.Context, error) (string, error) { return "", errors.New("secondary: down") }
-	p, _ := fallback.New(fallback.Chain(secondary, last.Alternative), fallback.Config[string]{Observe: last.Observe})
-	quote := p.Wrap(func(context.Context) (string, error) { return "", errors.New("primary: down") })
+	p := fallback.New(fallback.Chain(secondary, last.Alternative), fallback.Config[string]{Observe: last.Observe})
+	quotes := resilience.NewPipeline[string](p)
 
 	ctx, report := fallback.WithReport(context.Background())
-	v, _ := quote(ctx)
+	v, _ := quotes.Execute(ctx, func(context.Context) (string, error) { return "", errors.New("primary: down") })
 	fmt.Println(v)
 	fmt.Println("level:", report.Level(), "age:", report.Age())
 	// Output:
@@ -48,22 +56,29 @@ func ExampleChain() {
 func ExampleLastGood() {
 	mock := clock.NewMock()
 	last, _ := fallback.NewLastGood[int](time.Minute, mock)
-	_, err := last.Alternative(context.Background(), nil)
-	fmt.Println(err)
-	last.Observe(42)
-	mock.Add(2 * time.Minute)
-	_, err = last.Alternative(context.Background(), nil)
-	fmt.Println(err)
-	v, at, ok := last.Get()
-	fmt.Println(v, at.Unix(), ok)
+	rates := resilience.NewPipeline[int](last.Policy())
+	up := true
+	rate := func(context.Context) (int, error) {
+		if up {
+			return 108, nil
+		}
+		return 0, errors.New("fx: down")
+	}
+	fmt.Println(rates.Execute(context.Background(), rate)) // fills the cache
+	up = false
+	mock.Add(30 * time.Second)
+	fmt.Println(rates.Execute(context.Background(), rate)) // answers from it
+	mock.Add(time.Minute)
+	_, err := rates.Execute(context.Background(), rate)
+	fmt.Println(errors.Is(err, fallback.ErrStale))
 	// Output:
-	// fallback: no good value seen yet
-	// fallback: last good value too old: 2m0s old, limit 1m0s
-	// 42 0 true
+	// 108 <nil>
+	// 108 <nil>
+	// true
 }
 
 func ExampleWithReport() {
-	p, _ := fallback.New(fallback.Static(0), fallback.Config[int]{})
+	p := fallback.Value(0)
 	ctx, report := fallback.WithReport(context.Background())
 	v, _ := p.Wrap(func(context.Context) (int, error) { return 7, nil })(ctx)
 	fmt.Println(v, report.Used())
@@ -73,7 +88,8 @@ func ExampleWithReport() {
 // The caller's own cancellation is not a failure of the dependency, so the
 // fallback does not hide it.
 func ExampleConfig() {
-	p, _ := fallback.New(fallback.Static("cached"), fallback.Config[string]{
+	p := fallback.New(fallback.Static("cached"), fallback.Config[string]{
+		Name:     "fx",
 		Classify: resilience.Classify[string](),
 	})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/benbjohnson/clock"
+	"github.com/riprap-go/riprap/resilience"
 )
 
 // ErrNoValue is returned by [LastGood.Alternative] when no good value has
@@ -19,8 +20,9 @@ var (
 
 // LastGood remembers the most recent good result and offers it as an
 // alternative while it is younger than a maximum age: the FX quote of a
-// minute ago is better than no quote. Feed it with [LastGood.Observe] (the
-// fallback policy does so when [Config.Observe] is set to it).
+// minute ago is better than no quote. [LastGood.Policy] is the fallback
+// that feeds it and answers from it; in a [Chain], pass
+// [LastGood.Alternative] and set [Config.Observe] to [LastGood.Observe].
 //
 // Its zero value is not usable; create it with [NewLastGood]. It is safe
 // for concurrent use; Observe is one clock read and one small allocation.
@@ -36,10 +38,12 @@ type stamped[T any] struct {
 }
 
 // NewLastGood returns a cache whose value serves for at most maxAge; a nil
-// clk means the real clock.
+// clk means the real clock. maxAge has no default (how stale is still
+// useful depends on the value), so a maxAge that is not positive is refused
+// with a [*resilience.ConfigError].
 func NewLastGood[T any](maxAge time.Duration, clk clock.Clock) (*LastGood[T], error) {
 	if maxAge <= 0 {
-		return nil, fmt.Errorf("fallback: LastGood maxAge must be positive, got %s", maxAge)
+		return nil, &resilience.ConfigError{Component: "fallback", Field: "maxAge", Rule: "must be positive", Value: maxAge}
 	}
 	if clk == nil {
 		clk = clock.New()
@@ -47,14 +51,31 @@ func NewLastGood[T any](maxAge time.Duration, clk clock.Clock) (*LastGood[T], er
 	return &LastGood[T]{maxAge: maxAge, clock: clk}, nil
 }
 
+// Policy returns a fallback policy that feeds l with every good result
+// and answers from it when a call fails. Give [New] a [Config] to name it or
+// listen to it.
+func (l *LastGood[T]) Policy() *Policy[T] {
+	if l == nil {
+		return New[T](nil, Config[T]{})
+	}
+	return New(l.Alternative, Config[T]{Observe: l.Observe})
+}
+
 // Observe records v as the latest good value.
 func (l *LastGood[T]) Observe(v T) {
+	if l == nil {
+		return
+	}
 	l.last.Store(&stamped[T]{v: v, at: l.clock.Now()})
 }
 
 // Get returns the latest good value, when it was seen, and whether there is
 // one at all, whatever its age.
 func (l *LastGood[T]) Get() (T, time.Time, bool) {
+	if l == nil {
+		var zero T
+		return zero, time.Time{}, false
+	}
 	s := l.last.Load()
 	if s == nil {
 		var zero T
@@ -67,6 +88,9 @@ func (l *LastGood[T]) Get() (T, time.Time, bool) {
 // and records its age in the caller's [Report].
 func (l *LastGood[T]) Alternative(ctx context.Context, _ error) (T, error) {
 	var zero T
+	if l == nil {
+		return zero, ErrNoValue
+	}
 	s := l.last.Load()
 	if s == nil {
 		return zero, ErrNoValue

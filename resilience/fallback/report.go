@@ -6,11 +6,24 @@ import (
 	"time"
 )
 
-// Report tells a caller whether the result it got came from a fallback. Get
-// one from [WithReport], pass the context to the call, and read it after the
-// call returns. A nil *Report reads as "not used". It is safe for
-// concurrent use, but when several calls share a context their reports
-// merge; give each call its own.
+// Report tells a caller whether the result it got came from a fallback,
+// which answer came back (its position in a [Chain], the age of a
+// [LastGood] value) and what it answered for. Get one from [WithReport],
+// pass the context to the call, and read the report after the call
+// returns.
+//
+// A fallback's answer comes back with a nil error, so this is the one
+// place a caller learns that it got a substitute. The report travels in
+// the context because the fallback may sit anywhere in a pipeline, the
+// pipeline's result is the caller's own type, and an error would turn the
+// answer back into a failure. It carries information out of the call,
+// never arguments into it: the policies work the same without one, and a
+// caller that does not ask pays nothing. Listeners get the same facts as
+// an [resilience.EventFallback].
+//
+// A nil *Report reads as "not used". It is safe for concurrent use, but
+// when several calls share a context their reports merge; give each call
+// its own.
 type Report struct {
 	mu    sync.Mutex // protects the fields below
 	used  bool

@@ -1,14 +1,31 @@
 package health
 
 import (
-	"errors"
-	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
 	"github.com/riprap-go/riprap/resilience"
-	"github.com/riprap-go/riprap/resilience/breaker"
 )
+
+// Holder is what a health target drives: something that can be held open
+// while the dependency is down and released when it is back. A
+// *breaker.Breaker is a Holder (see breaker.Breaker.HoldOpen and
+// breaker.Breaker.Release); declaring the two methods here keeps health
+// free of the breaker package, and lets a fleet-wide breaker or a test
+// double be bound the same way.
+type Holder interface {
+	// HoldOpen refuses calls because of the health signal, with
+	// retryAfter as the hint for rejections; it is called again after
+	// every probe while the target stays Unhealthy, to refresh the hint.
+	// It reports false when the holder declined (a person's manual state
+	// wins).
+	HoldOpen(reason string, retryAfter time.Duration) bool
+	// Release ends a hold, or an ordinary open wait, because the
+	// dependency answered: to half-open, or closed when closeNow is set.
+	// It reports whether it changed anything.
+	Release(reason string, closeNow bool) bool
+}
 
 // BindOptions tunes [BindBreaker]. The zero value sends a recovered target's
 // breaker to half-open.
@@ -18,31 +35,30 @@ type BindOptions struct {
 	CloseOnHealthy bool
 }
 
-// binding makes one breaker follow one target. It is level-triggered: on
-// every event of the target it reads the target's current status, under
-// its own lock, so a stale event delivered late cannot hold a breaker open
-// after a recovery.
+// binding makes one holder follow one target. It is level-triggered: after
+// every probe it reads the target's current status, under its own lock, so
+// a stale result cannot hold a breaker open after a recovery.
 type binding struct {
 	t    *target
-	b    *breaker.Breaker
+	h    Holder
 	opts BindOptions
 
 	mu   sync.Mutex // protects held; serialises sync
-	held bool       // this binding holds b open
+	held bool       // this binding holds h open
 }
 
-// BindBreaker makes b follow the named target:
+// BindBreaker makes b, typically a *breaker.Breaker, follow the named
+// target:
 //
-//   - while the target is Unhealthy, b is held open
-//     ([breaker.Breaker.HoldOpen]) with reason "health: …"; its rejections
-//     carry the time until the next probe as RetryAfter, refreshed after
-//     every probe;
+//   - while the target is Unhealthy, b is held open (HoldOpen) with reason
+//     "health: …"; its rejections carry the time until the next probe as
+//     RetryAfter, refreshed after every probe;
 //   - when the target turns Healthy — from Unhealthy, or from Unknown — b is
-//     released ([breaker.Breaker.Release]) to half-open, so that real
-//     traffic confirms the recovery, or closed with
-//     [BindOptions.CloseOnHealthy]. This also cuts short an ordinary open
-//     wait of b: the dependency answered, so there is no reason to keep
-//     refusing. A target that stays Healthy does not touch b again.
+//     released (Release) to half-open, so that real traffic confirms the
+//     recovery, or closed with [BindOptions.CloseOnHealthy]. This also cuts
+//     short an ordinary open wait of b: the dependency answered, so there
+//     is no reason to keep refusing. A target that stays Healthy does not
+//     touch b again.
 //
 // The breaker's own trip rules keep working while the target is Healthy or
 // Unknown: real failures open it even when the probe still passes (the
@@ -51,44 +67,60 @@ type binding struct {
 // ForceClosed, MetricsOnly) always wins over the health signal. When the
 // checker stops, held breakers are released to half-open.
 //
-// If the target is already Unhealthy, b is held open at once. b's own
-// listeners run on the checker's goroutines and must not call the checker
-// synchronously.
-func BindBreaker(c *Checker, target string, b *breaker.Breaker, opts BindOptions) error {
-	if c == nil || b == nil {
-		return errors.New("health: BindBreaker needs a Checker and a Breaker, got nil")
+// Declare the timeout of the calls b protects as the target's
+// [Target.CallTimeout], so that the probe never judges the dependency by a
+// stricter bar than those calls.
+//
+// If the target is already Unhealthy, b is held open at once. BindBreaker
+// fails with an error matching [ErrUnknownTarget] for an unknown name, and
+// with a [*resilience.ConfigError] for a nil checker or holder. b's
+// methods run on the checker's goroutines, after a probe and before the
+// checker's listeners hear of it; they must not probe the same target.
+func BindBreaker(c *Checker, target string, b Holder, opts BindOptions) error {
+	if isNil(b) {
+		return &resilience.ConfigError{Component: "health", Name: target, Field: "b", Rule: "must not be nil", Value: b}
 	}
-	t, ok := c.targets[target]
-	if !ok {
-		return fmt.Errorf("%w %q", ErrUnknownTarget, target)
+	if c == nil {
+		return &resilience.ConfigError{Component: "health", Name: target, Field: "c", Rule: "must not be nil", Value: nil}
 	}
-	bd := &binding{t: t, b: b, opts: opts}
-	c.bindMu.Lock()
-	if c.binds == nil {
-		c.binds = make(map[string][]*binding)
+	t, err := c.target(target)
+	if err != nil {
+		return err
 	}
-	c.binds[target] = append(c.binds[target], bd)
-	c.bindMu.Unlock()
+	bd := &binding{t: t, h: b, opts: opts}
+	t.bindMu.Lock()
+	t.binds = append(t.binds, bd)
+	t.bindMu.Unlock()
 	bd.sync(false, target+" unhealthy")
 	return nil
 }
 
-// notifyBindings is the checker's first listener.
-func (c *Checker) notifyBindings(e resilience.Event) {
-	if e.Kind != resilience.EventStateChange && e.Kind != resilience.EventOutcome {
-		return
+// isNil reports whether h is nil or holds a nil pointer, which would panic
+// at the first probe.
+func isNil(h Holder) bool {
+	if h == nil {
+		return true
 	}
-	c.bindMu.RLock()
-	bs := c.binds[e.Name]
-	c.bindMu.RUnlock()
-	recovered := e.Kind == resilience.EventStateChange && e.To == Healthy.String()
+	v := reflect.ValueOf(h)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Interface, reflect.Slice, reflect.Chan:
+		return v.IsNil()
+	}
+	return false
+}
+
+// syncBindings makes every holder bound to t follow its current status.
+// recovered says the probe just turned t Healthy.
+func (t *target) syncBindings(recovered bool, reason string) {
+	t.bindMu.Lock()
+	bs := t.binds // bindings are only appended: this prefix never changes
+	t.bindMu.Unlock()
 	for _, bd := range bs {
-		bd.sync(recovered, e.Reason)
+		bd.sync(recovered, reason)
 	}
 }
 
-// sync makes the breaker match the target's current status. recovered says
-// the event being handled is a change to Healthy.
+// sync makes the holder match the target's current status.
 func (bd *binding) sync(recovered bool, reason string) {
 	bd.mu.Lock()
 	defer bd.mu.Unlock()
@@ -98,32 +130,24 @@ func (bd *binding) sync(recovered bool, reason string) {
 		if reason == "" {
 			reason = "still unhealthy"
 		}
-		bd.held = bd.b.HoldOpen("health: "+reason, retryAfter(s, bd.t.c.cfg.Clock.Now())) || bd.held
+		bd.held = bd.h.HoldOpen("health: "+reason, retryAfter(s, bd.t.c.clk.Now())) || bd.held
 	case s.Status == Healthy && (bd.held || recovered):
-		bd.b.Release("health: "+reason, bd.opts.CloseOnHealthy)
+		bd.h.Release("health: "+reason, bd.opts.CloseOnHealthy)
 		bd.held = false
 	}
 }
 
-// releaseHolds lets go of every breaker a binding holds, for Stop.
-func (c *Checker) releaseHolds() {
-	c.bindMu.RLock()
-	defer c.bindMu.RUnlock()
-	for _, bs := range c.binds {
-		for _, bd := range bs {
-			bd.mu.Lock()
-			if bd.held {
-				bd.b.Release("health: checker stopped", false)
-				bd.held = false
-			}
-			bd.mu.Unlock()
+// releaseHolds lets go of every holder t's bindings hold, for Stop.
+func (t *target) releaseHolds() {
+	t.bindMu.Lock()
+	bs := t.binds
+	t.bindMu.Unlock()
+	for _, bd := range bs {
+		bd.mu.Lock()
+		if bd.held {
+			bd.h.Release("health: checker stopped", false)
+			bd.held = false
 		}
+		bd.mu.Unlock()
 	}
-}
-
-func retryAfter(s TargetSnapshot, now time.Time) time.Duration {
-	if s.NextProbe.IsZero() {
-		return 0
-	}
-	return max(0, s.NextProbe.Sub(now))
 }

@@ -2,8 +2,8 @@ package health_test
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,36 +12,11 @@ import (
 
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/health"
+	"github.com/riprap-go/riprap/resilience/resiliencetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )
-
-var errDown = errors.New("bank: connection refused")
-
-// script is a probe whose results are set by the test; it records when it ran.
-type script struct {
-	mu    sync.Mutex
-	fail  bool
-	times []time.Time
-}
-
-func (s *script) probe(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.times = append(s.times, time.Now())
-	if s.fail {
-		return errDown
-	}
-	return nil
-}
-
-func (s *script) set(fail bool) { s.mu.Lock(); s.fail = fail; s.mu.Unlock() }
-func (s *script) ran() []time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Time(nil), s.times...)
-}
 
 func TestScheduleStaysWithinJitterBounds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -72,14 +47,9 @@ func TestScheduleStaysWithinJitterBounds(t *testing.T) {
 func TestThresholdsAndFasterIntervalWhileUnhealthy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var s script
-		var events []resilience.Event
+		rec := resiliencetest.NewRecorder()
 		c, err := health.New(health.Config{Interval: 10 * time.Second, UnhealthyInterval: 2 * time.Second,
-			FailuresToUnhealthy: 3, SuccessesToHealthy: 2,
-			Listeners: resilience.Listeners{func(e resilience.Event) {
-				if e.Kind == resilience.EventStateChange {
-					events = append(events, e)
-				}
-			}}},
+			FailuresToUnhealthy: 3, SuccessesToHealthy: 2, Listeners: resilience.Listeners{rec.Listener()}},
 			health.Target{Name: "bank", Probe: s.probe, Critical: true})
 		require.NoError(t, err)
 		assert.Equal(t, health.Unknown, c.Status("bank"))
@@ -103,35 +73,50 @@ func TestThresholdsAndFasterIntervalWhileUnhealthy(t *testing.T) {
 		time.Sleep(2 * time.Second) // 34s: second success (synctest: fake time)
 		assert.Equal(t, health.Healthy, c.Status("bank"))
 
-		c.Stop() // its Wait orders the listener's writes before the reads below
+		c.Stop()
 		times := s.ran()
 		require.Len(t, times, 6)
 		assert.Equal(t, 2*time.Second, times[4].Sub(times[3]), "probes come faster while unhealthy")
-		require.Len(t, events, 3)
-		assert.Equal(t, [][2]string{{"unknown", "healthy"}, {"healthy", "unhealthy"}, {"unhealthy", "healthy"}},
-			[][2]string{{events[0].From, events[0].To}, {events[1].From, events[1].To}, {events[2].From, events[2].To}})
-		assert.True(t, events[1].Degraded)
-		assert.Equal(t, "3 consecutive failures", events[1].Reason)
-		detail := events[1].Detail.(health.TargetSnapshot)
+		assert.Equal(t, []string{"unknown->healthy", "healthy->unhealthy", "unhealthy->healthy"}, rec.StateChanges())
+		assert.Equal(t, 6, rec.Count(resilience.EventOutcome), "one outcome per probe")
+		var changes []resilience.Event
+		for _, e := range rec.Events() {
+			if e.Kind == resilience.EventStateChange {
+				changes = append(changes, e)
+			}
+		}
+		require.Len(t, changes, 3)
+		assert.True(t, changes[1].Degraded)
+		assert.Equal(t, "3 consecutive failures", changes[1].Reason)
+		detail := changes[1].Detail.(health.TargetSnapshot)
 		assert.Equal(t, 3, detail.ConsecutiveFailures)
+		assert.True(t, detail.NextProbe.Equal(times[3].Add(2*time.Second)),
+			"the change carries the plan: next probe 2s after the failure at 30s, got %s", detail.NextProbe)
 	})
 }
 
-func TestProbeTimeoutIsAFailure(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		hang := func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
-		c, err := health.New(health.Config{Interval: 10 * time.Second, Timeout: time.Second, FailuresToUnhealthy: 1},
-			health.Target{Name: "fx", Probe: hang})
+// A listener of state changes only gets no per-probe events, and the
+// probe path builds none for it.
+func TestStateChangeListenerGetsNoOutcomes(t *testing.T) {
+	var kinds []resilience.EventKind
+	c, err := health.New(health.Config{Interval: time.Second, FailuresToUnhealthy: 1,
+		Listeners: resilience.Listeners{resilience.OnStateChange(func(e resilience.Event) { kinds = append(kinds, e.Kind) })}},
+		health.Target{Name: "x", Probe: down})
+	require.NoError(t, err)
+	for range 3 {
+		_, err = c.Probe(context.Background(), "x")
 		require.NoError(t, err)
-		start := time.Now()
-		st, err := c.Probe(context.Background(), "fx")
-		require.NoError(t, err)
-		assert.Equal(t, time.Second, time.Since(start))
-		assert.Equal(t, health.Unhealthy, st)
-		snap := c.Snapshot()[0]
-		assert.Contains(t, snap.LastError, "deadline of 1s exceeded")
-		assert.Equal(t, uint64(1), snap.Failures)
-	})
+	}
+	assert.Equal(t, []resilience.EventKind{resilience.EventStateChange}, kinds)
+	assert.Equal(t, 0.0, testing.AllocsPerRun(50, func() { _, _ = c.Probe(context.Background(), "x") })-
+		allocsWithoutListeners(t), "a state-change listener costs a probe nothing over no listener")
+}
+
+func allocsWithoutListeners(t *testing.T) float64 {
+	c, err := health.New(health.Config{Interval: time.Second, FailuresToUnhealthy: 1}, health.Target{Name: "x", Probe: down})
+	require.NoError(t, err)
+	_, _ = c.Probe(context.Background(), "x")
+	return testing.AllocsPerRun(50, func() { _, _ = c.Probe(context.Background(), "x") })
 }
 
 func TestStopCancelsAProbeInFlightAndLeavesNothingBehind(t *testing.T) {
@@ -161,72 +146,47 @@ func TestStopCancelsAProbeInFlightAndLeavesNothingBehind(t *testing.T) {
 	})
 }
 
-func TestPolicyRejectsWhileUnhealthy(t *testing.T) {
+// A probe refused by a policy it goes through (a rejection) could not
+// confirm health: it is a failure, and the loop keeps its schedule rather
+// than probing again at once, forever.
+func TestRejectedProbeIsAFailureAndKeepsTheSchedule(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var s script
-		s.set(true)
-		c, _ := health.New(health.Config{Interval: 10 * time.Second, UnhealthyInterval: 4 * time.Second, FailuresToUnhealthy: 1},
-			health.Target{Name: "bank", Probe: s.probe})
-		p, err := health.Policy[string](c, "bank")
+		probes := 0
+		c, err := health.New(health.Config{Interval: time.Second, FailuresToUnhealthy: 2},
+			health.Target{Name: "bank", Probe: func(context.Context) error {
+				probes++
+				return resilience.Reject("ratelimit", "bank", nil, time.Second)
+			}})
 		require.NoError(t, err)
-		reached := 0
-		call := p.Wrap(func(context.Context) (string, error) { reached++; return "ok", nil })
-
-		_, err = call(context.Background())
-		assert.NoError(t, err, "unknown lets calls through")
 		require.NoError(t, c.Start())
-		defer c.Stop()
-		time.Sleep(time.Second) // synctest: fake time
-		_, err = call(context.Background())
-		assert.ErrorIs(t, err, health.ErrUnhealthy)
-		assert.True(t, resilience.IsRejected(err))
-		after, ok := resilience.RetryAfter(err)
-		assert.True(t, ok)
-		assert.Equal(t, 3*time.Second, after, "until the next probe")
-		assert.Equal(t, 1, reached)
+		time.Sleep(10*time.Second + time.Millisecond) // synctest: fake time
+		c.Stop()
+		assert.Equal(t, 11, probes, "one probe per interval, at 0s…10s")
+		assert.Equal(t, health.Unhealthy, c.Status("bank"))
 	})
 }
 
-func TestConfigErrors(t *testing.T) {
-	probe := func(context.Context) error { return nil }
-	tests := []struct {
-		name    string
-		cfg     health.Config
-		targets []health.Target
-		want    string
-	}{
-		{"zero interval", health.Config{}, []health.Target{{Name: "a", Probe: probe}}, "health: Interval must be positive, got 0s"},
-		{"timeout ≥ interval", health.Config{Interval: time.Second, Timeout: time.Second}, []health.Target{{Name: "a", Probe: probe}},
-			"health: Timeout must be in [0, 1s) (below the shortest interval), got 1s"},
-		{"timeout ≥ unhealthy interval", health.Config{Interval: 10 * time.Second, UnhealthyInterval: time.Second, Timeout: 2 * time.Second},
-			[]health.Target{{Name: "a", Probe: probe}}, "health: Timeout must be in [0, 1s) (below the shortest interval), got 2s"},
-		{"unhealthy interval too long", health.Config{Interval: time.Second, UnhealthyInterval: time.Minute}, []health.Target{{Name: "a", Probe: probe}},
-			"health: UnhealthyInterval must be in [0, Interval=1s], got 1m0s"},
-		{"jitter", health.Config{Interval: time.Second, Jitter: time.Second}, []health.Target{{Name: "a", Probe: probe}},
-			"health: Jitter must be in [0, Interval=1s), got 1s"},
-		{"thresholds", health.Config{Interval: time.Second, FailuresToUnhealthy: -1, SuccessesToHealthy: -2}, []health.Target{{Name: "a", Probe: probe}},
-			"health: FailuresToUnhealthy must be at least 1, got -1\nhealth: SuccessesToHealthy must be at least 1, got -2"},
-		{"no targets", health.Config{Interval: time.Second}, nil, "health: at least one Target is required"},
-		{"duplicate names", health.Config{Interval: time.Second}, []health.Target{{Name: "a", Probe: probe}, {Name: "a", Probe: probe}},
-			`health: duplicate Target name "a"`},
-		{"missing name and probe", health.Config{Interval: time.Second}, []health.Target{{}},
-			"health: Target 1 has no Name\nhealth: Target \"\" has no Probe"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := health.New(tt.cfg, tt.targets...)
-			assert.Nil(t, c)
-			assert.EqualError(t, err, tt.want)
-		})
-	}
-	c, _ := health.New(health.Config{Interval: time.Second}, health.Target{Name: "a", Probe: probe})
-	_, err := c.Probe(context.Background(), "nope")
-	assert.ErrorIs(t, err, health.ErrUnknownTarget)
-	_, err = health.Policy[int](c, "nope")
-	assert.ErrorIs(t, err, health.ErrUnknownTarget)
-	_, err = health.Policy[int](nil, "a")
-	assert.Error(t, err)
+func TestLookupTellsAnUnknownNameApart(t *testing.T) {
+	c, err := health.New(health.Config{Interval: time.Second}, health.Target{Name: "a", Probe: healthy, Critical: true})
+	require.NoError(t, err)
+	s, ok := c.Lookup("a")
+	assert.True(t, ok)
+	assert.Equal(t, "a", s.Name)
+	assert.True(t, s.Critical)
+	assert.Equal(t, 500*time.Millisecond, s.ProbeTimeout)
+	_, ok = c.Lookup("nope")
+	assert.False(t, ok)
 	assert.Equal(t, health.Unknown, c.Status("nope"))
+	_, err = c.Probe(context.Background(), "nope")
+	assert.ErrorIs(t, err, health.ErrUnknownTarget)
+
+	var nilChecker *health.Checker
+	_, ok = nilChecker.Lookup("a")
+	assert.False(t, ok)
+	assert.Empty(t, nilChecker.Snapshot())
+	assert.True(t, nilChecker.Ready(), "no critical target")
+	_, err = nilChecker.Probe(context.Background(), "a")
+	assert.ErrorIs(t, err, health.ErrUnknownTarget)
 }
 
 // The status flips only after the configured number of consecutive results.
@@ -235,17 +195,9 @@ func TestHysteresisModel(t *testing.T) {
 		f := rapid.IntRange(1, 5).Draw(t, "FailuresToUnhealthy")
 		s := rapid.IntRange(1, 5).Draw(t, "SuccessesToHealthy")
 		var next error
-		var changes []resilience.Event
-		outcomes := 0
+		rec := resiliencetest.NewRecorder()
 		c, err := health.New(health.Config{Interval: time.Second, FailuresToUnhealthy: f, SuccessesToHealthy: s,
-			Listeners: resilience.Listeners{func(e resilience.Event) {
-				switch e.Kind {
-				case resilience.EventStateChange:
-					changes = append(changes, e)
-				case resilience.EventOutcome:
-					outcomes++
-				}
-			}}},
+			Listeners: resilience.Listeners{rec.Listener()}},
 			health.Target{Name: "x", Probe: func(context.Context) error { return next }})
 		require.NoError(t, err)
 		model, fails, oks, probes := health.Unknown, 0, 0, 0
@@ -268,14 +220,14 @@ func TestHysteresisModel(t *testing.T) {
 					}
 				}
 				probes++
-				n := len(changes)
+				n := len(rec.StateChanges())
 				st, err := c.Probe(context.Background(), "x")
 				require.NoError(t, err)
 				require.Equal(t, model, st)
+				changes := rec.StateChanges()
 				if before != model {
 					require.Len(t, changes, n+1, "one event per change")
-					require.Equal(t, before.String(), changes[n].From)
-					require.Equal(t, model.String(), changes[n].To)
+					require.Equal(t, before.String()+"->"+model.String(), changes[n])
 				} else {
 					require.Len(t, changes, n, "no event without a change")
 				}
@@ -284,7 +236,7 @@ func TestHysteresisModel(t *testing.T) {
 				snap := c.Snapshot()[0]
 				require.Equal(t, model, snap.Status)
 				require.Equal(t, uint64(probes), snap.Probes)
-				require.Equal(t, probes, outcomes, "one outcome event per probe")
+				require.Equal(t, probes, rec.Count(resilience.EventOutcome), "one outcome event per probe")
 				require.Equal(t, fails, snap.ConsecutiveFailures)
 				require.Equal(t, oks, snap.ConsecutiveSuccesses)
 			},
@@ -298,13 +250,9 @@ func TestConcurrentProbesNeverOverlap(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		results := rapid.SliceOfN(rapid.Bool(), 1, 64).Draw(t, "results")
 		var inside, maxInside, next atomic.Int32
-		var changes []resilience.Event
+		rec := resiliencetest.NewRecorder()
 		c, err := health.New(health.Config{Interval: time.Second, FailuresToUnhealthy: 2, SuccessesToHealthy: 2,
-			Listeners: resilience.Listeners{func(e resilience.Event) {
-				if e.Kind == resilience.EventStateChange {
-					changes = append(changes, e)
-				}
-			}}},
+			Listeners: resilience.Listeners{rec.Listener()}},
 			health.Target{Name: "x", Probe: func(context.Context) error {
 				n := inside.Add(1)
 				defer inside.Add(-1)
@@ -320,12 +268,10 @@ func TestConcurrentProbesNeverOverlap(t *testing.T) {
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		for range results {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				<-start
 				_, _ = c.Probe(context.Background(), "x")
-			}()
+			})
 		}
 		close(start)
 		wg.Wait()
@@ -333,10 +279,11 @@ func TestConcurrentProbesNeverOverlap(t *testing.T) {
 		snap := c.Snapshot()[0]
 		assert.Equal(t, uint64(len(results)), snap.Probes)
 		prev := "unknown"
-		for _, e := range changes {
-			assert.Equal(t, prev, e.From, "events form a path")
-			assert.NotEqual(t, e.From, e.To)
-			prev = e.To
+		for _, ch := range rec.StateChanges() {
+			from, to, _ := strings.Cut(ch, "->")
+			assert.Equal(t, prev, from, "events form a path")
+			assert.NotEqual(t, from, to)
+			prev = to
 		}
 		assert.Equal(t, snap.Status.String(), prev, "the path ends in the final status")
 	})

@@ -2,14 +2,10 @@ package health_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"time"
 
-	"github.com/benbjohnson/clock"
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/breaker"
 	"github.com/riprap-go/riprap/resilience/health"
@@ -29,12 +25,12 @@ func ExampleNew() {
 	}
 	// Start runs probes on the schedule; here probes are run by hand.
 	ctx := context.Background()
-	for i := 0; i < 2; i++ {
+	for range 2 {
 		st, _ := c.Probe(ctx, "bank")
 		fmt.Println("probe failed:", st)
 	}
 	bankUp = true
-	for i := 0; i < 2; i++ {
+	for range 2 {
 		st, _ := c.Probe(ctx, "bank")
 		fmt.Println("probe passed:", st)
 	}
@@ -47,19 +43,26 @@ func ExampleNew() {
 	// ready: true
 }
 
-func ExamplePolicy() {
+// A gate refuses calls while its target is unhealthy. It is a Guard, so it
+// goes into a pipeline of any result type without a type argument.
+func ExampleChecker_Gate() {
 	c, _ := health.New(health.Config{Interval: time.Minute, FailuresToUnhealthy: 1},
 		health.Target{Name: "fx", Probe: func(context.Context) error { return errors.New("fx: 503") }})
-	p, _ := health.Policy[string](c, "fx")
-	quote := p.Wrap(func(context.Context) (string, error) { return "EUR/USD 1.08", nil })
+	quotes := resilience.NewPipeline[string](c.Gate("fx"))
+	quote := func(context.Context) (string, error) { return "EUR/USD 1.08", nil }
 
-	fmt.Println(quote(context.Background()))
+	fmt.Println(quotes.Execute(context.Background(), quote))
 	_, _ = c.Probe(context.Background(), "fx")
-	_, err := quote(context.Background())
+	_, err := quotes.Execute(context.Background(), quote)
 	fmt.Println(err, resilience.IsRejected(err), errors.Is(err, health.ErrUnhealthy))
+
+	// A name the checker does not have: every call fails, none reaches fx.
+	err = resilience.Run(context.Background(), func(context.Context) error { return nil }, c.Gate("fxx"))
+	fmt.Println(err)
 	// Output:
 	// EUR/USD 1.08 <nil>
 	// health: dependency unhealthy (name "fx") true true
+	// health: unknown target "fxx"
 }
 
 func ExampleChecker_Snapshot() {
@@ -67,8 +70,29 @@ func ExampleChecker_Snapshot() {
 		health.Target{Name: "log", Probe: func(context.Context) error { return nil }})
 	_, _ = c.Probe(context.Background(), "log")
 	s := c.Snapshot()[0]
-	fmt.Println(s.Name, s.Status, s.Probes, s.ConsecutiveSuccesses)
-	// Output: log healthy 1 1
+	fmt.Println(s.Name, s.Status, s.Probes, s.ConsecutiveSuccesses, s.ProbeTimeout)
+	// Output: log healthy 1 1 30s
+}
+
+// Give a target the timeout of the calls it protects, and its probes are
+// never stricter than those calls: a bank that answers payments in 150ms
+// within a 2s call timeout is not declared down by a 125ms probe.
+func ExampleTarget_callTimeout() {
+	probe := func(context.Context) error { return nil }
+	c, _ := health.New(health.Config{Interval: time.Second, UnhealthyInterval: 250 * time.Millisecond},
+		health.Target{Name: "bank", Probe: probe, CallTimeout: 2 * time.Second})
+	s, _ := c.Lookup("bank")
+	fmt.Println("probe timeout:", s.ProbeTimeout)
+
+	_, err := health.New(health.Config{Interval: time.Second, Timeout: 125 * time.Millisecond},
+		health.Target{Name: "bank", Probe: probe, CallTimeout: 2 * time.Second})
+	var ce *resilience.ConfigError
+	fmt.Println(errors.As(err, &ce), ce.Field)
+	fmt.Println(err)
+	// Output:
+	// probe timeout: 2s
+	// true Timeout
+	// health "bank": Timeout must be at least targets[0].CallTimeout (2s), the timeout of the calls it protects, got 125ms
 }
 
 // A breaker bound to a health target is held open while the target is
@@ -76,7 +100,7 @@ func ExampleChecker_Snapshot() {
 func ExampleBindBreaker() {
 	bankUp := false
 	c, _ := health.New(health.Config{Interval: 5 * time.Second, FailuresToUnhealthy: 1, SuccessesToHealthy: 1},
-		health.Target{Name: "bank", Probe: func(context.Context) error {
+		health.Target{Name: "bank", CallTimeout: 2 * time.Second, Probe: func(context.Context) error {
 			if !bankUp {
 				return errors.New("bank: connection refused")
 			}
@@ -92,27 +116,6 @@ func ExampleBindBreaker() {
 	_, _ = c.Probe(context.Background(), "bank")
 	fmt.Println(b.State())
 	// Output:
-	// forced_open true
+	// held_open true
 	// half_open
-}
-
-func ExampleHandler() {
-	c, _ := health.New(health.Config{Interval: time.Minute, Clock: clock.NewMock()},
-		health.Target{Name: "bank", Critical: true, Probe: func(context.Context) error { return nil }})
-	var reg breaker.Registry
-	_, _ = reg.GetOrCreate("bank", breaker.Config{})
-	h := health.Handler(c, &reg)
-
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-	fmt.Println(rec.Code, "before the first probe")
-	_, _ = c.Probe(context.Background(), "bank")
-	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-	var rep health.Report
-	_ = json.Unmarshal(rec.Body.Bytes(), &rep)
-	fmt.Println(rec.Code, rep.Ready, rep.Targets[0].Status, rep.Breakers[0].State)
-	// Output:
-	// 503 before the first probe
-	// 200 true healthy closed
 }

@@ -3,7 +3,6 @@ package health
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,52 +10,45 @@ import (
 	"github.com/riprap-go/riprap/resilience"
 )
 
-// TargetSnapshot is a target's state at one instant.
-type TargetSnapshot struct {
-	Name     string    `json:"name"`
-	Critical bool      `json:"critical"`
-	Status   Status    `json:"status"`
-	Since    time.Time `json:"since"` // when Status was entered (zero while Unknown)
-	// ConsecutiveFailures and ConsecutiveSuccesses count the current run
-	// of results; one of them is always zero.
-	ConsecutiveFailures  int       `json:"consecutive_failures"`
-	ConsecutiveSuccesses int       `json:"consecutive_successes"`
-	Probes               uint64    `json:"probes"`
-	Failures             uint64    `json:"failures"`
-	LastProbe            time.Time `json:"last_probe"`
-	LastError            string    `json:"last_error,omitempty"`
-	// NextProbe is when the loop plans to probe next (zero when no loop
-	// runs). RetryAfter hints derive from it.
-	NextProbe time.Time `json:"next_probe"`
-}
-
+// target is one Target with its state and schedule.
 type target struct {
 	Target
-	c            *Checker
-	probeTimeout resilience.Policy[struct{}]
+	c          *Checker
+	timeout    time.Duration // of one probe
+	timeoutErr *timeoutError // the probe context's cause at the timeout; immutable, shared by all probes
 
-	probing sync.Mutex // held while a probe runs: probes never overlap
+	// probing is held while a probe runs and is recorded, so probes never
+	// overlap and their state changes are queued in the order they happen.
+	probing sync.Mutex
 
 	mu    sync.Mutex // protects state
 	state TargetSnapshot
 
-	// status mirrors state.Status for the lock-free read in Policy, which
+	// status mirrors state.Status for the lock-free read in a gate, which
 	// runs on every guarded call; it is written under mu.
 	status atomic.Uint32
+
+	bindMu sync.Mutex // protects binds
+	binds  []*binding
 }
 
 func (t *target) snapshot() TargetSnapshot {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.snapshotLocked()
+}
+
+// snapshotLocked copies the state; t.mu is held.
+func (t *target) snapshotLocked() TargetSnapshot {
 	s := t.state
-	s.Name, s.Critical = t.Name, t.Critical
+	s.Name, s.Critical, s.ProbeTimeout = t.Name, t.Critical, t.timeout
 	return s
 }
 
 func (t *target) loop(ctx context.Context, done interface{ Done() }) {
 	defer done.Done()
 	defer t.setNext(time.Time{})
-	clk := t.c.cfg.Clock
+	clk := t.c.clk
 	wait := t.c.jitter()
 	t.setNext(clk.Now().Add(wait))
 	for {
@@ -95,34 +87,93 @@ func (t *target) setNext(at time.Time) {
 	t.mu.Unlock()
 }
 
-// probe runs the probe under the per-probe timeout and records the result,
-// unless the checker was stopped (or the caller gave up) meanwhile: such a
-// result says nothing about the dependency. A scheduled probe also plans
-// the next one and returns the wait until it.
+// probe runs one probe and records it. A scheduled probe also plans the
+// next one and returns the wait until it. Listeners run after the probe
+// lock is released, so a listener may probe again.
 func (t *target) probe(ctx context.Context, scheduled bool) time.Duration {
+	wait, outcome := t.probeLocked(ctx, scheduled)
+	t.c.events.Flush()
+	if outcome != nil {
+		t.c.events.Emit(*outcome)
+	}
+	return wait
+}
+
+// probeLocked runs the probe under the probe timeout and records its
+// result, unless the checker was stopped (or the caller gave up)
+// meanwhile: such a result says nothing about the dependency. (A probe
+// refused by some policy, on the other hand, could not confirm health:
+// that is a failure.) It returns the outcome event to emit, if anybody
+// wants it.
+func (t *target) probeLocked(ctx context.Context, scheduled bool) (time.Duration, *resilience.Event) {
 	t.probing.Lock()
 	defer t.probing.Unlock()
-	_, err := t.probeTimeout.Wrap(func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, t.Probe(ctx)
-	})(ctx)
+	start := t.c.clk.Now()
+	err := t.run(ctx)
 	if ctx.Err() != nil {
-		// Stopped, or the caller gave up: the result says nothing about
-		// the dependency. (A probe refused by some policy, on the other
-		// hand, could not confirm health: that is a failure.)
-		return t.nextWait(t.snapshot().Status)
+		return t.nextWait(t.snapshot().Status), nil
 	}
-	return t.record(err, scheduled)
+	return t.record(err, t.c.clk.Since(start), scheduled)
+}
+
+// run calls the probe with its deadline. A probe that fails once the
+// deadline fired failed because of it, whatever error it returns.
+func (t *target) run(ctx context.Context) error {
+	pctx, cancel := t.c.probeContext(ctx, t.timeout, t.timeoutErr)
+	defer cancel()
+	err := t.Probe(pctx)
+	if err != nil && context.Cause(pctx) == error(t.timeoutErr) {
+		return t.timeoutErr
+	}
+	return err
 }
 
 // record applies one result to the hysteresis, plans the next probe when
-// scheduled, and reports a status change with the plan in its snapshot.
-func (t *target) record(err error, scheduled bool) (wait time.Duration) {
-	now := t.c.cfg.Clock.Now()
+// scheduled, makes bound breakers follow, and queues a status change with
+// the plan in its snapshot. t.probing is held.
+func (t *target) record(err error, took time.Duration, scheduled bool) (wait time.Duration, outcome *resilience.Event) {
+	now := t.c.clk.Now()
 	t.mu.Lock()
+	from := t.apply(err, now, took)
 	s := &t.state
+	if scheduled {
+		wait = t.nextWait(s.Status)
+		s.NextProbe = now.Add(wait)
+	}
+	to, reason := s.Status, ""
+	var change resilience.Event
+	if to != from {
+		t.status.Store(uint32(to))
+		s.Since = now
+		reason = t.reason(err)
+		change = t.event(resilience.EventStateChange, now, err)
+		change.From, change.To, change.Degraded, change.Reason = from.String(), to.String(), to == Unhealthy, reason
+	}
+	if t.c.events.Wants(resilience.EventOutcome) {
+		e := t.event(resilience.EventOutcome, now, err)
+		e.Outcome, e.Duration = resilience.Success, took
+		if err != nil {
+			e.Outcome = resilience.Failure
+		}
+		outcome = &e
+	}
+	t.mu.Unlock()
+	// Bound breakers follow before any listener hears of the change, so a
+	// listener that reads a breaker sees it follow the target already.
+	t.syncBindings(to == Healthy && from != Healthy, reason)
+	if to != from {
+		t.c.events.Enqueue(change)
+	}
+	return wait, outcome
+}
+
+// apply counts one result and moves the status; t.mu is held. It returns
+// the status before.
+func (t *target) apply(err error, now time.Time, took time.Duration) (from Status) {
+	s := &t.state
+	from = s.Status
 	s.Probes++
-	s.LastProbe = now
-	from := s.Status
+	s.LastProbe, s.LastProbeDuration = now, took
 	if err == nil {
 		s.ConsecutiveSuccesses++
 		s.ConsecutiveFailures = 0
@@ -130,53 +181,27 @@ func (t *target) record(err error, scheduled bool) (wait time.Duration) {
 		if from == Unknown || (from == Unhealthy && s.ConsecutiveSuccesses >= t.c.cfg.SuccessesToHealthy) {
 			s.Status = Healthy
 		}
-	} else {
-		s.Failures++
-		s.ConsecutiveFailures++
-		s.ConsecutiveSuccesses = 0
-		s.LastError = err.Error()
-		if from != Unhealthy && s.ConsecutiveFailures >= t.c.cfg.FailuresToUnhealthy {
-			s.Status = Unhealthy
-		}
+		return from
 	}
-	if scheduled {
-		wait = t.nextWait(s.Status)
-		s.NextProbe = now.Add(wait)
+	s.Failures++
+	s.ConsecutiveFailures++
+	s.ConsecutiveSuccesses = 0
+	s.LastError = err.Error()
+	if from != Unhealthy && s.ConsecutiveFailures >= t.c.cfg.FailuresToUnhealthy {
+		s.Status = Unhealthy
 	}
-	if s.Status != from {
-		t.status.Store(uint32(s.Status))
-		s.Since = now
-		t.c.events.Enqueue(t.changeEvent(from, now, err))
-	}
-	t.c.events.Enqueue(t.outcomeEvent(now, err))
-	t.mu.Unlock()
-	t.c.events.Flush()
-	return wait
+	return from
 }
 
-// changeEvent builds the event for a change from `from` to the current
-// status; t.mu is held.
-func (t *target) changeEvent(from Status, now time.Time, err error) resilience.Event {
-	s := t.state
-	s.Name, s.Critical = t.Name, t.Critical
-	reason := fmt.Sprintf("%d consecutive successes", s.ConsecutiveSuccesses)
+// reason explains a status change; t.mu is held.
+func (t *target) reason(err error) string {
 	if err != nil {
-		reason = fmt.Sprintf("%d consecutive failures", s.ConsecutiveFailures)
+		return fmt.Sprintf("%d consecutive failures", t.state.ConsecutiveFailures)
 	}
-	return resilience.Event{Kind: resilience.EventStateChange, Policy: "health", Name: t.Name, Time: now,
-		From: from.String(), To: s.Status.String(), Degraded: s.Status == Unhealthy, Reason: reason, Err: err, Detail: s}
+	return fmt.Sprintf("%d consecutive successes", t.state.ConsecutiveSuccesses)
 }
 
-// outcomeEvent reports one probe's result; t.mu is held.
-func (t *target) outcomeEvent(now time.Time, err error) resilience.Event {
-	s := t.state
-	s.Name, s.Critical = t.Name, t.Critical
-	o := resilience.Success
-	if err != nil {
-		o = resilience.Failure
-	}
-	return resilience.Event{Kind: resilience.EventOutcome, Policy: "health", Name: t.Name, Time: now,
-		Outcome: o, Err: err, Detail: s}
+// event starts an event of kind k with the target's snapshot; t.mu is held.
+func (t *target) event(k resilience.EventKind, now time.Time, err error) resilience.Event {
+	return resilience.Event{Kind: k, Policy: "health", Name: t.Name, Time: now, Err: err, Detail: t.snapshotLocked()}
 }
-
-func randN(n time.Duration) time.Duration { return time.Duration(rand.Int64N(int64(n))) }
