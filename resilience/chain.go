@@ -19,13 +19,17 @@ type Chain struct {
 
 // NewChain returns a chain of guards, first outermost.
 func NewChain(guards ...Guard) Chain {
-	c := Chain{guards: append([]Guard(nil), guards...)}
+	return Chain{guards: append([]Guard(nil), guards...), bad: checkGuards(guards)}
+}
+
+// checkGuards reports the first nil guard, by its position counted from 1.
+func checkGuards(guards []Guard) error {
 	for i, g := range guards {
 		if g == nil {
-			c.bad = fmt.Errorf("%w: guard %d of %d", ErrNilPolicy, i+1, len(guards))
+			return fmt.Errorf("%w: guard %d of %d", ErrNilPolicy, i+1, len(guards))
 		}
 	}
-	return c
+	return nil
 }
 
 // Run runs fn once through the chain and returns its error, or the error of
@@ -89,6 +93,13 @@ func (c *errCall) fork() caller {
 		return c
 	}
 	return &errCall{guards: c.guards, outer: c.outer.Fork(), nested: true}
+}
+
+func (c *errCall) shape() string {
+	if c.nested {
+		return shapeOf(c.outer.c)
+	}
+	return "a Chain"
 }
 
 func (c *errCall) adopt(from caller) {

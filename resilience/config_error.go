@@ -27,6 +27,9 @@ type ConfigError struct {
 
 // Error reads like `breaker "bank": FailureRate must be in (0, 1], got 1.5`.
 func (e *ConfigError) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
 	who := e.Component
 	if e.Name != "" {
 		who = fmt.Sprintf("%s %q", e.Component, e.Name)

@@ -10,7 +10,7 @@ import (
 // only on a transition (a breaker opening), so the queue stays near empty;
 // the bound is for a listener that blocks while a program forces states in
 // a loop. Past it the oldest undelivered change is dropped and counted (see
-// [Dispatcher.Dropped]). Each entry is one [Event], about 200 bytes, so the
+// [Dispatcher.Dropped]). Each entry is one [Event], under 200 bytes, so a
 // queue never holds more than about 800 KiB.
 const MaxQueuedChanges = 4096
 
@@ -36,9 +36,9 @@ type Dispatcher struct {
 	listeners Listeners
 	kinds     Kinds
 
-	mu       sync.Mutex // protects queue, head and draining
-	queue    []Event    // queue[head:] is still to be delivered
-	head     int
+	mu       sync.Mutex // protects ring, head, n and draining
+	ring     []Event    // a ring buffer: n events from ring[head] on are still to be delivered
+	head, n  int
 	draining bool
 
 	dropped atomic.Uint64
@@ -80,13 +80,34 @@ func (d *Dispatcher) Enqueue(e Event) {
 		return
 	}
 	d.mu.Lock()
-	if len(d.queue)-d.head >= MaxQueuedChanges {
-		d.queue[d.head] = Event{}
-		d.head++
+	if d.n == MaxQueuedChanges {
+		d.pop() // the oldest change makes room; O(1), so a flood costs no more
 		d.dropped.Add(1)
 	}
-	d.queue = append(d.queue, e)
+	if d.n == len(d.ring) {
+		d.grow()
+	}
+	d.ring[(d.head+d.n)%len(d.ring)] = e
+	d.n++
 	d.mu.Unlock()
+}
+
+// grow doubles the ring, up to [MaxQueuedChanges] entries, keeping order.
+func (d *Dispatcher) grow() {
+	grown := make([]Event, min(max(2*len(d.ring), 8), MaxQueuedChanges))
+	for i := range d.n {
+		grown[i] = d.ring[(d.head+i)%len(d.ring)]
+	}
+	d.ring, d.head = grown, 0
+}
+
+// pop removes and returns the oldest queued change.
+func (d *Dispatcher) pop() Event {
+	e := d.ring[d.head]
+	d.ring[d.head] = Event{} // drop references for the GC
+	d.head = (d.head + 1) % len(d.ring)
+	d.n--
+	return e
 }
 
 // Flush delivers queued state changes unless another goroutine is already
@@ -96,22 +117,19 @@ func (d *Dispatcher) Flush() {
 		return
 	}
 	d.mu.Lock()
-	if d.draining || d.head == len(d.queue) {
+	if d.draining || d.n == 0 {
 		d.mu.Unlock()
 		return
 	}
 	d.draining = true
-	for d.head < len(d.queue) {
-		e := d.queue[d.head]
-		d.queue[d.head] = Event{} // drop references for the GC
-		d.head++
+	for d.n > 0 {
+		e := d.pop()
 		d.mu.Unlock()
 		d.deliver(e)
 		d.mu.Lock()
 	}
-	d.queue, d.head = d.queue[:0], 0
-	if cap(d.queue) > 64 {
-		d.queue = nil // a burst's backing array is not kept for good
+	if len(d.ring) > 64 {
+		d.ring, d.head = nil, 0 // a burst's ring is not kept for good
 	}
 	d.draining = false
 	d.mu.Unlock()

@@ -1,24 +1,45 @@
-// Package resilience is the core of riprap: the [Func] and [Policy] types
-// every policy shares, [Pipeline] composition, the three-way [Outcome] of a
-// call, rejections, panics, and events.
+// Package resilience is the core of riprap: the [Guard] interface every
+// policy implements, [Pipeline] and [Chain] composition, the three-way
+// [Outcome] of a call, rejections, configuration errors, panics and events.
 //
-// # Composition
+// # Guards and pipelines
 //
-// A [Policy] decorates a [Func]. [NewPipeline] composes policies with the
-// first one outermost, and a pipeline is itself a Policy. Wrap a function
-// once and call the result from any number of goroutines:
+// A [Guard] is one resilience behaviour that does not need to know what a
+// call returns: breakers, limiters, bulkheads, health gates, timeouts and
+// retries are Guards, so one breaker protects every call to the bank,
+// whatever its result type. A guard runs the rest of the call through a
+// [Next], once, many times or not at all.
 //
-//	p := resilience.Must(resilience.NewPipeline(limit, br, retry, deadline))
-//	transfer := p.Wrap(bank.Transfer)
-//	receipt, err := transfer(ctx)
+// [NewPipeline] composes guards for calls returning T, the first one
+// outermost, and is built once. [Pipeline.Execute] runs a fresh closure per
+// call without rebuilding anything, so per-call arguments travel in the
+// closure; [Pipeline.Wrap] makes a [Func] to call later:
 //
-// # Outcomes
+//	bank := resilience.NewPipeline[Receipt](limit, br, retry, deadline)
+//	receipt, err := bank.Execute(ctx, func(ctx context.Context) (Receipt, error) {
+//		return client.Transfer(ctx, order)
+//	})
+//
+// Operations that return only an error run through a [Chain]
+// ([NewChain], [Chain.Run]). [Execute] and [Run] are the one-shot forms.
+// Pipelines and chains are Guards themselves, so they nest.
+//
+// A policy that needs the result type (a fallback) is a Guard too: it reads
+// and sets the result with [Result] and [SetResult]. A guard running
+// attempts in parallel (a hedge) gives each a [Next.Fork] and hands back the
+// winner with [Next.Adopt]. A [Policy] written in the decorator form joins a
+// pipeline of its type through [Adapt].
+//
+// # Outcomes and classifiers
 //
 // Policies that learn from calls (breakers, retry budgets, adaptive limits)
 // judge each one as [Success], [Failure] or [Ignored]. [DefaultOutcome]
-// ignores the caller's own cancellation and rejections by other policies, so
-// that neither can trip a breaker; a [Classifier] can look at the result too
-// (an HTTP 503 response is a failure without an error).
+// ignores rejections by other policies and the caller's own cancellation,
+// so that neither trips a breaker, and counts a caller's deadline that
+// passes in flight as a failure. [ErrorClassifier] and [Classifier] change
+// the rules; [Pipeline.WithClassifier] judges results too (an HTTP 503
+// response is a failure without an error), telling the guards through a
+// [*Judged] error while the caller still sees what the function returned.
 //
 // # Rejections
 //
@@ -28,23 +49,28 @@
 // wait ([RetryAfter]). For a payment, that is the difference between "not
 // attempted, safe to retry" and "outcome unknown".
 //
+// # Bad configuration and bad arguments
+//
+// Constructors that validate a Config return a [*ConfigError] naming the
+// component, the field, the rule and the value; match it with errors.As.
+// Nothing panics because of a bad argument: a nil function makes calls
+// fail with [ErrNilFunc], a nil guard with [ErrNilPolicy].
+//
 // # Panics
 //
-// A panic inside a guarded function is recorded as a failure by the policies
-// that observe outcomes, then re-raised in the caller's goroutine; when the
-// function ran on another goroutine it crosses over as a [*PanicError].
+// A panic inside a guarded function passes through the pipeline unchanged;
+// policies that observe outcomes record it as a failure first. When the
+// function ran on another goroutine it crosses over as a [*PanicError] and
+// is raised again in the caller's goroutine.
 //
 // # Events
 //
-// Policies report state changes, rejections, outcomes, retries and timeouts
-// to [Listener] functions, synchronously, in order, and never while holding
-// a lock ([Dispatcher] implements that contract for stateful policies).
-// [SlogListener] turns them into log/slog records.
-//
-// # Bad configuration
-//
-// Constructors validate their configuration and return an error naming the
-// field and the rule; [Must] turns such an error into a panic at start-up
-// for code that prefers it. Nothing panics at call time because of a bad
-// argument: a nil function yields [ErrNilFunc].
+// Policies report to a [Listener] the kinds of [Event] it subscribes to:
+// [OnStateChange] for state and limit changes, [OnKinds] for a choice,
+// [OnEvent] for all. State changes arrive exactly once, in order, never
+// under a lock; per-call events (outcomes, rejections, retries) arrive on
+// the caller's goroutine and are never queued, and a call pays nothing for
+// kinds nobody subscribed to. [Dispatcher] implements that contract for
+// policies. [SlogListener] turns events into log/slog records.
+// The resiliencetest package records events and scripts failures in tests.
 package resilience

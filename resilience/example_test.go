@@ -11,29 +11,23 @@ import (
 	"github.com/riprap-go/riprap/resilience"
 )
 
-// trace is a pass-through policy that prints when a call enters and leaves it.
-func trace(name string) resilience.Policy[string] {
-	return resilience.PolicyFunc[string](func(next resilience.Func[string]) resilience.Func[string] {
-		return func(ctx context.Context) (string, error) {
-			fmt.Println("enter", name)
-			defer fmt.Println("leave", name)
-			return next(ctx)
-		}
+// trace is a pass-through guard that prints when a call enters and leaves it.
+func trace(name string) resilience.Guard {
+	return resilience.GuardFunc(func(ctx context.Context, next resilience.Next) error {
+		fmt.Println("enter", name)
+		defer fmt.Println("leave", name)
+		return next.Run(ctx)
 	})
 }
 
-// The first policy of a pipeline is the outermost: it sees the call first and
+// The first guard of a pipeline is the outermost: it sees the call first and
 // the result last.
 func ExampleNewPipeline() {
-	p, err := resilience.NewPipeline(trace("limit"), trace("breaker"), trace("timeout"))
-	if err != nil {
-		panic(err)
-	}
-	call := p.Wrap(func(context.Context) (string, error) {
+	p := resilience.NewPipeline[string](trace("limit"), trace("breaker"), trace("timeout"))
+	v, err := p.Execute(context.Background(), func(context.Context) (string, error) {
 		fmt.Println("call the bank")
 		return "ok", nil
 	})
-	v, err := call(context.Background())
 	fmt.Println(v, err)
 	// Output:
 	// enter limit
@@ -46,23 +40,81 @@ func ExampleNewPipeline() {
 	// ok <nil>
 }
 
-func ExampleNewPipeline_nilPolicy() {
-	_, err := resilience.NewPipeline(trace("a"), nil)
+// A nil guard does not panic: every call fails, naming its position.
+func ExampleNewPipeline_nilGuard() {
+	p := resilience.NewPipeline[int](trace("a"), nil)
+	_, err := p.Execute(context.Background(), func(context.Context) (int, error) { return 1, nil })
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, resilience.ErrNilPolicy))
 	// Output:
-	// resilience: nil Policy: policy 2 of 2
+	// resilience: nil policy: guard 2 of 2
 	// true
 }
 
+// Per-call arguments travel in the closure; the pipeline is built once.
 func ExamplePipeline_Execute() {
-	p := resilience.Must(resilience.NewPipeline(trace("outer")))
-	v, _ := p.Execute(context.Background(), func(context.Context) (string, error) { return "done", nil })
-	fmt.Println(v, p.Len())
+	p := resilience.NewPipeline[string](trace("outer"))
+	for _, account := range []string{"alice", "bob"} {
+		v, _ := p.Execute(context.Background(), func(context.Context) (string, error) { return "paid " + account, nil })
+		fmt.Println(v)
+	}
 	// Output:
 	// enter outer
 	// leave outer
-	// done 1
+	// paid alice
+	// enter outer
+	// leave outer
+	// paid bob
+}
+
+func ExamplePipeline_Wrap() {
+	p := resilience.NewPipeline[string](trace("outer"))
+	rate := p.Wrap(func(context.Context) (string, error) { return "1.0842", nil })
+	v, err := rate(context.Background())
+	fmt.Println(v, err)
+	// Output:
+	// enter outer
+	// leave outer
+	// 1.0842 <nil>
+}
+
+// A 503 response is a failure for the guards (a breaker counts it, a retry
+// repeats it), but the caller still gets the response.
+func ExamplePipeline_WithClassifier() {
+	type response struct{ code int }
+	verdict := resilience.GuardFunc(func(ctx context.Context, next resilience.Next) error {
+		err := next.Run(ctx)
+		fmt.Println("guard sees:", resilience.DefaultOutcome(ctx, err))
+		return err
+	})
+	p := resilience.NewPipeline[response](verdict).WithClassifier(
+		func(_ context.Context, r response, err error) resilience.Outcome {
+			if err == nil && r.code >= 500 {
+				return resilience.Failure
+			}
+			return resilience.Unclassified
+		})
+	r, err := p.Execute(context.Background(), func(context.Context) (response, error) { return response{503}, nil })
+	fmt.Println("caller gets:", r.code, err)
+	// Output:
+	// guard sees: failure
+	// caller gets: 503 <nil>
+}
+
+// Pipelines and chains nest; the order stays first outermost.
+func ExamplePipeline_Guard() {
+	inner := resilience.NewPipeline[string](trace("breaker"))
+	shared := resilience.NewChain(trace("limit"))
+	v, _ := resilience.Execute(context.Background(),
+		func(context.Context) (string, error) { return "ok", nil },
+		shared, inner)
+	fmt.Println(v)
+	// Output:
+	// enter limit
+	// enter breaker
+	// leave breaker
+	// leave limit
+	// ok
 }
 
 func ExampleExecute() {
@@ -79,11 +131,85 @@ func ExampleExecute() {
 	// resilience: nil Func
 }
 
-func ExampleMust() {
-	defer func() { fmt.Println("recovered:", recover()) }()
-	resilience.Must(resilience.NewPipeline[int](nil))
+// Error-only operations run through a Chain: no struct{} result.
+func ExampleNewChain() {
+	c := resilience.NewChain(trace("limit"), trace("breaker"))
+	err := c.Run(context.Background(), func(context.Context) error {
+		fmt.Println("append to the log")
+		return nil
+	})
+	fmt.Println(err)
 	// Output:
-	// recovered: resilience: nil Policy: policy 1 of 1
+	// enter limit
+	// enter breaker
+	// append to the log
+	// leave breaker
+	// leave limit
+	// <nil>
+}
+
+func ExampleRun() {
+	err := resilience.Run(context.Background(), func(context.Context) error { return errors.New("log: disk full") }, trace("retry"))
+	fmt.Println(err)
+	// Output:
+	// enter retry
+	// leave retry
+	// log: disk full
+}
+
+// A fallback guard answers for the call with SetResult.
+func ExampleSetResult() {
+	cached := resilience.GuardFunc(func(ctx context.Context, next resilience.Next) error {
+		if err := next.Run(ctx); err == nil || resilience.IsRejected(err) {
+			return err
+		}
+		return resilience.SetResult(next, "rate 1.08 (cached)")
+	})
+	v, err := resilience.Execute(context.Background(),
+		func(context.Context) (string, error) { return "", errors.New("fx: 503") }, cached)
+	fmt.Println(v, err)
+	// Output: rate 1.08 (cached) <nil>
+}
+
+// A guard that judges results reads them with Result.
+func ExampleResult() {
+	retryEmpty := resilience.GuardFunc(func(ctx context.Context, next resilience.Next) error {
+		for {
+			err := next.Run(ctx)
+			if v, _ := resilience.Result[[]string](next); err != nil || len(v) > 0 {
+				return err
+			}
+			fmt.Println("empty page, again")
+		}
+	})
+	pages := [][]string{nil, {"payment 1"}}
+	v, _ := resilience.Execute(context.Background(), func(context.Context) ([]string, error) {
+		page := pages[0]
+		pages = pages[1:]
+		return page, nil
+	}, retryEmpty)
+	fmt.Println(v)
+	// Output:
+	// empty page, again
+	// [payment 1]
+}
+
+// A Policy written against Func joins a pipeline of its type through Adapt.
+func ExampleAdapt() {
+	exclaim := resilience.PolicyFunc[string](func(next resilience.Func[string]) resilience.Func[string] {
+		return func(ctx context.Context) (string, error) {
+			v, err := next(ctx)
+			return v + "!", err
+		}
+	})
+	v, _ := resilience.Execute(context.Background(),
+		func(context.Context) (string, error) { return "paid", nil },
+		trace("outer"), resilience.Adapt[string](exclaim))
+	fmt.Println(v)
+	// Output:
+	// enter outer
+	// leave outer
+	// paid!
 }
 
 func ExamplePolicyFunc() {
@@ -100,13 +226,17 @@ func ExamplePolicyFunc() {
 
 func ExampleDefaultOutcome() {
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
+	cancel() // the caller went away
 	fmt.Println(resilience.DefaultOutcome(ctx, nil))
 	fmt.Println(resilience.DefaultOutcome(ctx, fmt.Errorf("bank: %w", context.Canceled)))
 	fmt.Println(resilience.DefaultOutcome(context.Background(), errors.New("bank: 500")))
+	late, cancel := context.WithDeadline(context.Background(), time.Unix(1, 0))
+	defer cancel() // the bank did not answer before the caller's deadline
+	fmt.Println(resilience.DefaultOutcome(late, fmt.Errorf("bank: %w", context.DeadlineExceeded)))
 	// Output:
 	// success
 	// ignored
+	// failure
 	// failure
 }
 
@@ -178,7 +308,7 @@ func ExampleSlogListener() {
 			return a
 		},
 	}))
-	listen := resilience.SlogListener(logger, resilience.SlogOptions{})
+	listen := resilience.SlogListener(logger, resilience.SlogOptions{}).Func
 	listen(resilience.Event{Kind: resilience.EventStateChange, Policy: "breaker", Name: "bank",
 		From: "closed", To: "open", Degraded: true, Reason: "5 consecutive failures"})
 	listen(resilience.Event{Kind: resilience.EventStateChange, Policy: "breaker", Name: "bank",
@@ -189,23 +319,56 @@ func ExampleSlogListener() {
 }
 
 func ExampleDispatcher() {
-	d := resilience.NewDispatcher(resilience.Listeners{func(e resilience.Event) {
-		fmt.Println(e.Kind, e.From, "->", e.To)
-	}})
+	d := resilience.NewDispatcher(resilience.Listeners{resilience.OnEvent(func(e resilience.Event) {
+		fmt.Println(e.Kind, e.From+"->"+e.To)
+	})})
 	// A policy enqueues while it holds its lock and flushes after releasing it.
 	d.Enqueue(resilience.Event{Kind: resilience.EventStateChange, From: "closed", To: "open"})
 	d.Enqueue(resilience.Event{Kind: resilience.EventStateChange, From: "open", To: "half-open"})
 	d.Flush()
-	fmt.Println(d.Active())
+	// Per-call events are delivered at once, on the calling goroutine; a
+	// policy builds them only when somebody wants them.
+	if d.Wants(resilience.EventRejection) {
+		d.Emit(resilience.Event{Kind: resilience.EventRejection})
+	}
 	// Output:
-	// state_change closed -> open
-	// state_change open -> half-open
-	// true
+	// state_change closed->open
+	// state_change open->half-open
+	// rejection ->
+}
+
+// A listener for state changes only costs a call nothing: the policy never
+// builds a per-call event for it.
+func ExampleOnStateChange() {
+	d := resilience.NewDispatcher(resilience.Listeners{resilience.OnStateChange(func(e resilience.Event) {
+		fmt.Println(e.Name, e.From, "->", e.To)
+	})})
+	fmt.Println(d.Wants(resilience.EventOutcome), d.Wants(resilience.EventStateChange))
+	d.Emit(resilience.Event{Kind: resilience.EventStateChange, Name: "bank", From: "closed", To: "open"})
+	// Output:
+	// false true
+	// bank closed -> open
+}
+
+func ExampleConfigError() {
+	var err error = &resilience.ConfigError{Component: "breaker", Name: "bank", Field: "FailureRate", Rule: "must be in (0, 1]", Value: 1.5}
+	fmt.Println(err)
+	var ce *resilience.ConfigError
+	if errors.As(err, &ce) {
+		fmt.Println(ce.Field, ce.Value)
+	}
+	// Output:
+	// breaker "bank": FailureRate must be in (0, 1], got 1.5
+	// FailureRate 1.5
 }
 
 func ExampleListeners_Emit() {
-	ls := resilience.Listeners{nil, func(e resilience.Event) { fmt.Println(e.Kind, e.Attempt) }}
+	ls := resilience.Listeners{
+		{},
+		resilience.OnKinds(func(e resilience.Event) { fmt.Println(e.Kind, e.Attempt) }, resilience.EventRetry),
+	}
 	ls.Emit(resilience.Event{Kind: resilience.EventRetry, Attempt: 2})
+	ls.Emit(resilience.Event{Kind: resilience.EventTimeout}) // nobody listens
 	// Output: retry 2
 }
 

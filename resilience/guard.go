@@ -3,6 +3,7 @@ package resilience
 import (
 	"context"
 	"fmt"
+	"reflect"
 )
 
 // Guard is a policy that does not need to know the result type: a breaker, a
@@ -44,6 +45,9 @@ type caller interface {
 	run(ctx context.Context, i int) error
 	fork() caller
 	adopt(from caller)
+	// shape names the call's result for error messages: "Pipeline[int]",
+	// "Chain".
+	shape() string
 }
 
 // Run runs the rest of the pipeline once and returns its error. The result
@@ -76,11 +80,12 @@ func (n Next) Adopt(f Next) {
 
 // SetResult sets the value the pipeline returns, for a guard that answers
 // instead of the call (a fallback). It fails with an error naming both
-// types when n belongs to a pipeline of another result type.
+// types when n belongs to a pipeline of another result type, or to a
+// [Chain] that is not nested in a pipeline.
 func SetResult[T any](n Next, v T) error {
-	c, ok := n.c.(*call[T])
+	c, ok := slotOf[T](n.c)
 	if !ok {
-		return fmt.Errorf("resilience: result of type %T set in a pipeline of %s", v, resultType(n.c))
+		return fmt.Errorf("resilience: SetResult of %s in %s", typeName[T](), shapeOf(n.c))
 	}
 	c.v = v
 	return nil
@@ -88,20 +93,43 @@ func SetResult[T any](n Next, v T) error {
 
 // Result returns the value of the latest run of n, for a guard that judges
 // results (a retry on an HTTP 503 response). ok is false when n belongs to a
-// pipeline of another result type.
+// pipeline of another result type, or to a [Chain] that is not nested in a
+// pipeline.
 func Result[T any](n Next) (v T, ok bool) {
-	c, ok := n.c.(*call[T])
+	c, ok := slotOf[T](n.c)
 	if !ok {
 		return v, false
 	}
 	return c.v, true
 }
 
-func resultType(c caller) string {
+// slotOf finds the call holding the result of c: c itself in a pipeline,
+// the enclosing pipeline's call for a chain nested in one. A chain nested
+// in a pipeline is transparent, so a fallback inside it still answers for
+// the pipeline.
+func slotOf[T any](c caller) (*call[T], bool) {
+	for {
+		switch x := c.(type) {
+		case *call[T]:
+			return x, true
+		case *errCall:
+			if !x.nested {
+				return nil, false
+			}
+			c = x.outer.c
+		default:
+			return nil, false
+		}
+	}
+}
+
+func typeName[T any]() string { return reflect.TypeFor[T]().String() }
+
+func shapeOf(c caller) string {
 	if c == nil {
 		return "no pipeline"
 	}
-	return fmt.Sprintf("%T", c)
+	return c.shape()
 }
 
 // Adapt turns a [Policy] into a [Guard] for a pipeline of the same result
@@ -118,15 +146,20 @@ func Adapt[T any](p Policy[T]) Guard {
 
 type adapted[T any] struct{ p Policy[T] }
 
+// Guard runs the policy's Wrap around the rest of the pipeline. Each call
+// the policy makes to its next Func runs on a fork of next, because a
+// Policy may call its next Func from several goroutines at once (the Func
+// contract allows it); the value the policy returns becomes the result.
 func (a adapted[T]) Guard(ctx context.Context, next Next) error {
-	c, ok := next.c.(*call[T])
+	c, ok := slotOf[T](next.c)
 	if !ok {
-		var zero T
-		return fmt.Errorf("resilience: Policy[%T] adapted into a pipeline of %s", zero, resultType(next.c))
+		return fmt.Errorf("resilience: Policy[%s] adapted into %s", typeName[T](), shapeOf(next.c))
 	}
 	inner := func(ctx context.Context) (T, error) {
-		err := next.Run(ctx)
-		return c.v, err
+		f := next.Fork()
+		err := f.Run(ctx)
+		v, _ := Result[T](f)
+		return v, err
 	}
 	v, err := a.p.Wrap(inner)(ctx)
 	c.v = v

@@ -64,17 +64,13 @@ type Classifier[T any] func(ctx context.Context, result T, err error) Outcome
 // breaker when the dependency hangs, while a user who closes the page never
 // does.
 func DefaultOutcome(ctx context.Context, err error) Outcome {
-	switch {
-	case err == nil:
+	if err == nil {
 		return Success
 	}
 	if j := findJudged(err); j != nil {
 		return j.Outcome
 	}
-	switch {
-	case IsRejected(err):
-		return Ignored
-	case callerCancelled(ctx, err):
+	if IsRejected(err) || callerCancelled(ctx, err) {
 		return Ignored
 	}
 	return Failure
@@ -101,7 +97,7 @@ func callerCancelled(ctx context.Context, err error) bool {
 // guards: a result judged a failure (Err is nil: the call returned a value
 // and no error), or an error judged a success (an answer such as "not
 // found"). [DefaultOutcome] returns its Outcome. [Pipeline.Execute] unwraps
-// it before the caller sees it.
+// it before the caller sees it; see [Pipeline.WithClassifier].
 type Judged struct {
 	Outcome Outcome
 	Err     error
@@ -110,7 +106,7 @@ type Judged struct {
 // Error describes the verdict.
 func (j *Judged) Error() string {
 	if j.Err == nil {
-		return "resilience: result judged a " + j.Outcome.String()
+		return "resilience: result judged " + j.Outcome.String()
 	}
 	return j.Err.Error()
 }

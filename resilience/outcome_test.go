@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/riprap-go/riprap/resilience"
+	"github.com/riprap-go/riprap/resilience/resiliencetest"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -24,6 +26,8 @@ func TestDefaultOutcome(t *testing.T) {
 	shutdown := &causeError{"server shutting down"}
 	withCause, cancel3 := context.WithCancelCause(live)
 	cancel3(shutdown)
+	deadlineCause, cancel4 := context.WithDeadlineCause(live, time.Unix(1, 0), shutdown)
+	defer cancel4()
 	dependencyFailed := errors.New("bank: 500")
 	rejected := resilience.Reject("breaker", "bank", errors.New("breaker: open"), 0)
 
@@ -35,19 +39,25 @@ func TestDefaultOutcome(t *testing.T) {
 	}{
 		{"nil error", live, nil, resilience.Success},
 		{"nil error on a cancelled context", cancelled, nil, resilience.Success},
+		{"judged a failure", live, &resilience.Judged{Outcome: resilience.Failure}, resilience.Failure},
+		{"judged a success, wrapping a failure", live, &resilience.Judged{Outcome: resilience.Success, Err: dependencyFailed}, resilience.Success},
+		{"judged ignored, wrapped", live, fmt.Errorf("a: %w", &resilience.Judged{Outcome: resilience.Ignored}), resilience.Ignored},
+		{"judged, in a join", live, errors.Join(dependencyFailed, &resilience.Judged{Outcome: resilience.Success}), resilience.Success},
+		{"judged a failure beats a rejection inside", live, &resilience.Judged{Outcome: resilience.Failure, Err: rejected}, resilience.Failure},
 		{"plain error", live, dependencyFailed, resilience.Failure},
-		{"caller cancelled", cancelled, context.Canceled, resilience.Ignored},
-		{"caller cancelled, wrapped", cancelled, fmt.Errorf("get: %w", context.Canceled), resilience.Ignored},
-		{"caller deadline passed", expired, context.DeadlineExceeded, resilience.Ignored},
-		{"caller deadline, wrapped twice", expired, fmt.Errorf("a: %w", fmt.Errorf("b: %w", context.DeadlineExceeded)), resilience.Ignored},
-		{"caller cancelled with a cause, function returned the cause", withCause, fmt.Errorf("x: %w", shutdown), resilience.Ignored},
-		{"caller cancelled with a cause, function returned Canceled", withCause, context.Canceled, resilience.Ignored},
-		{"deadline not the caller's (inner timeout)", live, context.DeadlineExceeded, resilience.Failure},
-		{"Canceled but caller alive", live, context.Canceled, resilience.Failure},
-		{"caller cancelled, unrelated error", cancelled, dependencyFailed, resilience.Failure},
 		{"rejection", live, rejected, resilience.Ignored},
 		{"rejection, wrapped", live, fmt.Errorf("pay: %w", rejected), resilience.Ignored},
 		{"rejection in a join", live, errors.Join(dependencyFailed, rejected), resilience.Ignored},
+		{"caller cancelled", cancelled, context.Canceled, resilience.Ignored},
+		{"caller cancelled, wrapped", cancelled, fmt.Errorf("get: %w", context.Canceled), resilience.Ignored},
+		{"caller cancelled with a cause, function returned the cause", withCause, fmt.Errorf("x: %w", shutdown), resilience.Ignored},
+		{"caller cancelled with a cause, function returned Canceled", withCause, context.Canceled, resilience.Ignored},
+		{"caller cancelled, unrelated error", cancelled, dependencyFailed, resilience.Failure},
+		{"caller deadline passed in flight", expired, context.DeadlineExceeded, resilience.Failure},
+		{"caller deadline, wrapped twice", expired, fmt.Errorf("a: %w", fmt.Errorf("b: %w", context.DeadlineExceeded)), resilience.Failure},
+		{"caller deadline with a cause", deadlineCause, fmt.Errorf("x: %w", shutdown), resilience.Failure},
+		{"deadline not the caller's (inner timeout)", live, context.DeadlineExceeded, resilience.Failure},
+		{"Canceled but caller alive", live, context.Canceled, resilience.Failure},
 		{"nil context", nil, context.Canceled, resilience.Failure},
 	}
 	for _, tt := range tests {
@@ -56,6 +66,32 @@ func TestDefaultOutcome(t *testing.T) {
 			assert.Equal(t, tt.want, got, "DefaultOutcome(%v) = %v, want %v", tt.err, got, tt.want)
 		})
 	}
+}
+
+// The same two endings as the table, reached the way they happen: a call
+// in flight when its caller gives up or runs out of time.
+func TestDefaultOutcomeOfACallInFlight(t *testing.T) {
+	judge := func(t *testing.T, end func(context.CancelFunc)) resilience.Outcome {
+		var got resilience.Outcome
+		synctest.Test(t, func(t *testing.T) {
+			hang := resiliencetest.NewBlocking()
+			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+			defer cancel()
+			spy := resilience.GuardFunc(func(ctx context.Context, next resilience.Next) error {
+				err := next.Run(ctx)
+				got = resilience.DefaultOutcome(ctx, err)
+				return err
+			})
+			done := make(chan error)
+			go func() { done <- resilience.Run(ctx, hang.Run, spy) }()
+			synctest.Wait()
+			end(cancel)
+			<-done
+		})
+		return got
+	}
+	assert.Equal(t, resilience.Ignored, judge(t, func(cancel context.CancelFunc) { cancel() }), "the caller went away")
+	assert.Equal(t, resilience.Failure, judge(t, func(context.CancelFunc) { time.Sleep(time.Second) }), "the dependency did not answer in time")
 }
 
 func TestClassifyFirstDecisiveAnswerWins(t *testing.T) {

@@ -32,22 +32,24 @@ type pipe[T any] struct {
 // [Adapt]. A nil guard makes every call fail with [ErrNilPolicy] naming its
 // position.
 func NewPipeline[T any](guards ...Guard) Pipeline[T] {
-	p := &pipe[T]{guards: append([]Guard(nil), guards...)}
-	for i, g := range guards {
-		if g == nil {
-			p.bad = fmt.Errorf("%w: guard %d of %d", ErrNilPolicy, i+1, len(guards))
-		}
-	}
-	return Pipeline[T]{p}
+	return Pipeline[T]{&pipe[T]{guards: append([]Guard(nil), guards...), bad: checkGuards(guards)}}
 }
 
 // WithClassifier returns a copy of p that judges each result with c before
-// its guards see it. A result c calls a [Failure] reaches the guards as a
-// [*Judged] error (so a breaker counts it and a retry repeats it) and the
-// caller as the result with a nil error when nothing else went wrong; an
-// error c calls a [Success] (an answer such as "not found") reaches the
-// guards as a [*Judged] success and the caller as the original error.
-// [Unclassified] keeps the usual rules.
+// its guards see it. Where c's verdict differs from what [DefaultOutcome]
+// would say of the error alone, the guards see a [*Judged] error carrying
+// the verdict, and the caller still sees what the function returned:
+//
+//   - a result c calls a [Failure] (an HTTP 503 response) reaches the
+//     guards as *Judged{Outcome: Failure} (so a breaker counts it and a
+//     retry repeats it) and the caller as the value with a nil error, unless
+//     a guard ended the call with an error of its own;
+//   - an error c calls a [Success] (an answer such as "not found") reaches
+//     the guards as *Judged{Outcome: Success, Err: err} and the caller as
+//     the original error;
+//   - [Ignored] travels the same way, for a result or an error.
+//
+// [Unclassified] keeps the usual rules. A nil c removes the classifier.
 func (p Pipeline[T]) WithClassifier(c Classifier[T]) Pipeline[T] {
 	q := &pipe[T]{classify: c}
 	if p.p != nil {
@@ -91,10 +93,9 @@ func (p Pipeline[T]) Guard(ctx context.Context, next Next) error {
 	if p.p.bad != nil {
 		return p.p.bad
 	}
-	outer, ok := next.c.(*call[T])
+	outer, ok := slotOf[T](next.c)
 	if !ok {
-		var zero T
-		return fmt.Errorf("resilience: Pipeline[%T] nested in a pipeline of %s", zero, resultType(next.c))
+		return fmt.Errorf("resilience: Pipeline[%s] nested in %s", typeName[T](), shapeOf(next.c))
 	}
 	c := &call[T]{p: p.p, outer: next, nested: true}
 	err := c.run(ctx, 0)
@@ -135,14 +136,20 @@ func (c *call[T]) run(ctx context.Context, i int) error {
 	if c.p.classify == nil {
 		return err
 	}
-	switch o := c.p.classify(ctx, v, err); {
-	case o == Failure && err == nil:
-		return &Judged{Outcome: Failure}
-	case o == Success && err != nil:
-		return &Judged{Outcome: Success, Err: err}
-	}
-	return err
+	return judge(ctx, c.p.classify(ctx, v, err), err)
 }
+
+// judge wraps err in a [*Judged] when the classifier's verdict o is one the
+// guards would not reach from err alone. Agreeing with the default costs no
+// allocation.
+func judge(ctx context.Context, o Outcome, err error) error {
+	if o == Unclassified || o == DefaultOutcome(ctx, err) {
+		return err
+	}
+	return &Judged{Outcome: o, Err: err}
+}
+
+func (c *call[T]) shape() string { return "Pipeline[" + typeName[T]() + "]" }
 
 func (c *call[T]) fork() caller {
 	f := &call[T]{p: c.p, fn: c.fn, nested: c.nested}
@@ -161,18 +168,20 @@ func (c *call[T]) adopt(from caller) {
 	}
 }
 
-// result turns the chain's error into what the caller sees.
+// result turns the chain's error into what the caller sees: a verdict that
+// reached the top unchanged is taken off again. A guard that wrapped the
+// verdict in an error of its own (a retry giving up) ended the call with
+// that error.
 func (c *call[T]) result(err error) (T, error) {
+	for {
+		j, ok := err.(*Judged)
+		if !ok {
+			break
+		}
+		err = j.Err // a nested pipeline's verdict may sit inside
+	}
 	if err == nil {
 		return c.v, nil
-	}
-	if j, ok := err.(*Judged); ok {
-		if j.Outcome == Failure && j.Err == nil {
-			return c.v, nil
-		}
-		if j.Err != nil {
-			err = j.Err
-		}
 	}
 	var zero T
 	return zero, err

@@ -3,6 +3,8 @@ package resilience_test
 import (
 	"context"
 	"errors"
+	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/riprap-go/riprap/resilience"
@@ -11,78 +13,69 @@ import (
 	"pgregory.net/rapid"
 )
 
-func passThrough[T any]() resilience.Policy[T] {
-	return resilience.PolicyFunc[T](func(next resilience.Func[T]) resilience.Func[T] { return next })
-}
-
-// recorder appends "+id" on the way in and "-id" on the way out.
-func recorder(id int, log *[]int) resilience.Policy[int] {
-	return resilience.PolicyFunc[int](func(next resilience.Func[int]) resilience.Func[int] {
-		return func(ctx context.Context) (int, error) {
-			*log = append(*log, id)
-			defer func() { *log = append(*log, -id) }()
-			return next(ctx)
-		}
-	})
-}
-
 func TestPipelinePassThroughReturnsExactlyWhatFuncReturned(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		n := rapid.IntRange(0, 20).Draw(t, "policies")
+		n := rapid.IntRange(0, 20).Draw(t, "guards")
 		v := rapid.Int().Draw(t, "value")
 		var want error
 		if rapid.Bool().Draw(t, "fails") {
 			want = errors.New(rapid.String().Draw(t, "msg"))
 		}
-		ps := make([]resilience.Policy[int], n)
-		for i := range ps {
-			ps[i] = passThrough[int]()
+		gs := make([]resilience.Guard, n)
+		for i := range gs {
+			gs[i] = pass
 		}
-		p, err := resilience.NewPipeline(ps...)
-		require.NoError(t, err)
-		got, gotErr := p.Wrap(func(context.Context) (int, error) { return v, want })(context.Background())
-		assert.Equal(t, v, got)
+		got, gotErr := resilience.NewPipeline[int](gs...).Execute(context.Background(),
+			func(context.Context) (int, error) { return v, want })
+		if want == nil {
+			assert.Equal(t, v, got)
+		}
 		assert.True(t, gotErr == want, "got error %v, want exactly %v", gotErr, want)
 	})
 }
 
-func TestPipelineRecordingPoliciesAreProperlyNested(t *testing.T) {
+// However guards are split into nested pipelines and chains, the first one
+// is outermost and each wraps the next.
+func TestPipelineGuardsNestFirstOutermost(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		n := rapid.IntRange(0, 12).Draw(t, "policies")
-		var log []int
-		ps := make([]resilience.Policy[int], n)
-		for i := range ps {
-			ps[i] = recorder(i+1, &log)
+		n := rapid.IntRange(0, 12).Draw(t, "guards")
+		var log []string
+		gs := make([]resilience.Guard, n)
+		for i := range gs {
+			gs[i] = tracer(strconv.Itoa(i+1), &log)
 		}
-		// Nesting pipelines must not change the order either.
-		split := rapid.IntRange(0, n).Draw(t, "split")
-		inner := resilience.Must(resilience.NewPipeline(ps[split:]...))
-		outer := resilience.Must(resilience.NewPipeline(append(ps[:split:split], inner)...))
-		_, err := outer.Wrap(func(context.Context) (int, error) {
-			log = append(log, 0)
-			return 0, nil
-		})(context.Background())
+		a := rapid.IntRange(0, n).Draw(t, "pipeline from")
+		b := rapid.IntRange(a, n).Draw(t, "chain from")
+		chain := resilience.NewChain(gs[b:]...)
+		inner := resilience.NewPipeline[int](append(gs[a:b:b], chain)...)
+		outer := resilience.NewPipeline[int](append(gs[:a:a], inner)...)
+		v, err := outer.Execute(context.Background(), func(context.Context) (int, error) {
+			log = append(log, "fn")
+			return 42, nil
+		})
 		require.NoError(t, err)
+		assert.Equal(t, 42, v, "the value crosses the nested chain and pipeline")
 
-		want := make([]int, 0, 2*n+1)
+		var want []string
 		for i := 1; i <= n; i++ {
-			want = append(want, i)
+			want = append(want, "+"+strconv.Itoa(i))
 		}
-		want = append(want, 0)
+		want = append(want, "fn")
 		for i := n; i >= 1; i-- {
-			want = append(want, -i)
+			want = append(want, "-"+strconv.Itoa(i))
 		}
 		assert.Equal(t, want, log)
 	})
 }
 
-func TestPipelineCopiesItsPolicies(t *testing.T) {
-	var log []int
-	ps := []resilience.Policy[int]{recorder(1, &log)}
-	p := resilience.Must(resilience.NewPipeline(ps...))
-	ps[0] = recorder(2, &log) // must not affect p
+func TestPipelineCopiesItsGuards(t *testing.T) {
+	var log []string
+	gs := []resilience.Guard{tracer("1", &log)}
+	p := resilience.NewPipeline[int](gs...)
+	gs[0] = tracer("2", &log) // must not affect p
 	_, _ = p.Execute(context.Background(), func(context.Context) (int, error) { return 0, nil })
-	assert.Equal(t, []int{1, -1}, log)
+	assert.Equal(t, []string{"+1", "-1"}, log)
+	assert.Equal(t, 1, p.Len())
 }
 
 func TestZeroPipelinePassesThrough(t *testing.T) {
@@ -90,61 +83,128 @@ func TestZeroPipelinePassesThrough(t *testing.T) {
 	v, err := p.Execute(context.Background(), func(context.Context) (string, error) { return "x", nil })
 	assert.Equal(t, "x", v)
 	assert.NoError(t, err)
-	assert.Equal(t, 0, p.Len())
+	assert.Zero(t, p.Len())
+	v, err = resilience.Execute(context.Background(), fail[string], p) // nested, too
+	assert.Zero(t, v)
+	assert.Equal(t, errBank, err)
 }
 
 func TestNilFuncFailsEveryCallWithoutPanicking(t *testing.T) {
-	p := resilience.Must(resilience.NewPipeline(passThrough[int]()))
-	call := p.Wrap(nil)
+	p := resilience.NewPipeline[int](pass)
+	var zero resilience.Pipeline[int]
+	calls := map[string]resilience.Func[int]{
+		"Wrap(nil)":       p.Wrap(nil),
+		"Execute(nil)":    func(ctx context.Context) (int, error) { return p.Execute(ctx, nil) },
+		"zero Execute":    func(ctx context.Context) (int, error) { return zero.Execute(ctx, nil) },
+		"one-shot":        func(ctx context.Context) (int, error) { return resilience.Execute[int](ctx, nil, pass) },
+		"Chain.Run(nil)":  func(ctx context.Context) (int, error) { return 0, resilience.NewChain(pass).Run(ctx, nil) },
+		"Run(nil)":        func(ctx context.Context) (int, error) { return 0, resilience.Run(ctx, nil) },
+		"zero Chain.Run ": func(ctx context.Context) (int, error) { return 0, resilience.Chain{}.Run(ctx, nil) },
+	}
+	for name, call := range calls {
+		for range 2 {
+			v, err := call(context.Background())
+			assert.Zero(t, v, name)
+			assert.ErrorIs(t, err, resilience.ErrNilFunc, name)
+		}
+	}
+}
+
+func TestNilGuardFailsEveryCallNamingItsPosition(t *testing.T) {
+	ok := func(context.Context) (int, error) { return 1, nil }
+	ran := false
+	spy := resilience.GuardFunc(func(ctx context.Context, next resilience.Next) error { ran = true; return next.Run(ctx) })
+
+	p := resilience.NewPipeline[int](spy, nil, pass, nil)
 	for range 2 {
-		v, err := call(context.Background())
+		v, err := p.Execute(context.Background(), ok)
 		assert.Zero(t, v)
-		assert.ErrorIs(t, err, resilience.ErrNilFunc)
+		assert.ErrorIs(t, err, resilience.ErrNilPolicy)
+		assert.EqualError(t, err, "resilience: nil policy: guard 2 of 4", "the first nil guard is named")
 	}
-	_, err := resilience.Execute[int](context.Background(), func(context.Context) (int, error) { return 1, nil }, nil)
+	_, err := p.WithClassifier(resilience.Classify[int]()).Execute(context.Background(), ok)
+	assert.ErrorIs(t, err, resilience.ErrNilPolicy, "a classifier does not mend the pipeline")
+	_, err = resilience.Execute(context.Background(), ok, pass, p) // nested
 	assert.ErrorIs(t, err, resilience.ErrNilPolicy)
+
+	err = resilience.NewChain(nil, spy).Run(context.Background(), func(context.Context) error { return nil })
+	assert.EqualError(t, err, "resilience: nil policy: guard 1 of 2")
+	err = resilience.Run(context.Background(), func(context.Context) error { return nil }, spy, nil)
+	assert.EqualError(t, err, "resilience: nil policy: guard 2 of 2")
+	_, err = resilience.Execute(context.Background(), ok, resilience.NewChain(nil))
+	assert.ErrorIs(t, err, resilience.ErrNilPolicy)
+	assert.False(t, ran, "no guard runs in a broken pipeline")
 }
 
-func TestPanicPassesThroughPipelineUnchanged(t *testing.T) {
-	p := resilience.Must(resilience.NewPipeline(passThrough[int](), passThrough[int]()))
-	call := p.Wrap(func(context.Context) (int, error) { panic("boom") })
-	assert.PanicsWithValue(t, "boom", func() { _, _ = call(context.Background()) })
-}
+func TestPanicPassesThroughUnchanged(t *testing.T) {
+	var log []string
+	boom := errors.New("boom")
+	p := resilience.NewPipeline[int](tracer("a", &log), resilience.NewChain(tracer("b", &log)))
+	assert.PanicsWithError(t, "boom", func() {
+		_, _ = p.Execute(context.Background(), func(context.Context) (int, error) { panic(boom) })
+	})
+	assert.Equal(t, []string{"+a", "+b", "-b", "-a"}, log, "deferred work in guards still runs")
 
-func BenchmarkPipelineWrappedOnce(b *testing.B) {
-	p := resilience.Must(resilience.NewPipeline(passThrough[int](), passThrough[int](), passThrough[int]()))
-	call := p.Wrap(func(context.Context) (int, error) { return 1, nil })
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		_, _ = call(ctx)
-	}
-}
-
-// wrapping is a pass-through policy that, like most real ones, returns a new
-// closure from Wrap.
-func wrapping() resilience.Policy[int] {
-	return resilience.PolicyFunc[int](func(next resilience.Func[int]) resilience.Func[int] {
-		return func(ctx context.Context) (int, error) { return next(ctx) }
+	assert.PanicsWithValue(t, "chain boom", func() {
+		_ = resilience.Run(context.Background(), func(context.Context) error { panic("chain boom") }, pass, pass)
 	})
 }
 
-func BenchmarkPipelineClosuresWrappedOnce(b *testing.B) {
-	p := resilience.Must(resilience.NewPipeline(wrapping(), wrapping(), wrapping()))
-	call := p.Wrap(func(context.Context) (int, error) { return 1, nil })
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		_, _ = call(ctx)
+func TestPipelineWrapMakesAReusableFunc(t *testing.T) {
+	var log []string
+	p := resilience.NewPipeline[string](tracer("a", &log))
+	var _ resilience.Policy[string] = p // a pipeline is a Policy
+	call := p.Wrap(func(context.Context) (string, error) { return "ok", nil })
+	for range 2 {
+		v, err := call(context.Background())
+		assert.NoError(t, err)
+		assert.Equal(t, "ok", v)
 	}
+	assert.Equal(t, []string{"+a", "-a", "+a", "-a"}, log)
 }
 
-func BenchmarkPipelineComposedPerCall(b *testing.B) {
-	p := resilience.Must(resilience.NewPipeline(wrapping(), wrapping(), wrapping()))
+// One pipeline serves concurrent callers, each with its own closure.
+func TestPipelineIsSafeForConcurrentUse(t *testing.T) {
+	p := resilience.NewPipeline[int](pass, resilience.NewChain(pass), resilience.NewPipeline[int](pass))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 100 {
+				want := g*1000 + i
+				v, err := p.Execute(context.Background(), func(context.Context) (int, error) { return want, nil })
+				assert.NoError(t, err)
+				assert.Equal(t, want, v)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestExecuteAllocatesOncePerCall(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage counters change allocation counts")
+	}
+	p := resilience.NewPipeline[int](pass, pass, pass, pass)
 	fn := func(context.Context) (int, error) { return 1, nil }
 	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		_, _ = p.Execute(ctx, fn)
-	}
+	assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { _, _ = p.Execute(ctx, fn) }), 1.0)
+	c := resilience.NewChain(pass, pass, pass, pass)
+	efn := func(context.Context) error { return nil }
+	assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { _ = c.Run(ctx, efn) }), 1.0)
+}
+
+func TestPipelineOfAChainOnlyAndChainInChain(t *testing.T) {
+	var log []string
+	c := resilience.NewChain(tracer("a", &log), resilience.NewChain(tracer("b", &log)), resilience.Chain{})
+	assert.Equal(t, 3, c.Len())
+	err := c.Run(context.Background(), func(context.Context) error { log = append(log, "fn"); return errBank })
+	assert.Equal(t, errBank, err)
+	assert.Equal(t, []string{"+a", "+b", "fn", "-b", "-a"}, log)
+}
+
+func TestPipelineNestedInAChainIsRefused(t *testing.T) {
+	err := resilience.Run(context.Background(), func(context.Context) error { return nil }, resilience.NewPipeline[int](pass))
+	assert.EqualError(t, err, "resilience: Pipeline[int] nested in a Chain")
+	_, err = resilience.Execute(context.Background(), fail[string], resilience.NewPipeline[int](pass))
+	assert.EqualError(t, err, "resilience: Pipeline[int] nested in Pipeline[string]")
 }

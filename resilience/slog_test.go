@@ -35,7 +35,7 @@ func records(t *testing.T, buf *bytes.Buffer) []map[string]any {
 
 func TestSlogListenerLevelsAndAttributes(t *testing.T) {
 	var buf bytes.Buffer
-	l := resilience.SlogListener(jsonLogger(&buf, slog.LevelDebug), resilience.SlogOptions{Clock: clock.NewMock()})
+	l := resilience.SlogListener(jsonLogger(&buf, slog.LevelDebug), resilience.SlogOptions{Clock: clock.NewMock()}).Func
 	open := errors.New("breaker: circuit open")
 	l(resilience.Event{Kind: resilience.EventStateChange, Policy: "breaker", Name: "bank", From: "closed", To: "open",
 		Degraded: true, Reason: "failure rate", Detail: map[string]int{"failures": 5}})
@@ -70,7 +70,7 @@ func TestSlogListenerLevelsAndAttributes(t *testing.T) {
 func TestSlogListenerRateLimitsNoisyEventsPerInstance(t *testing.T) {
 	var buf bytes.Buffer
 	mock := clock.NewMock()
-	l := resilience.SlogListener(jsonLogger(&buf, slog.LevelDebug), resilience.SlogOptions{Clock: mock, Burst: 3, Interval: time.Second})
+	l := resilience.SlogListener(jsonLogger(&buf, slog.LevelDebug), resilience.SlogOptions{Clock: mock, Burst: 3, Interval: time.Second}).Func
 	reject := func(name string) {
 		l(resilience.Event{Kind: resilience.EventRejection, Policy: "breaker", Name: name})
 	}
@@ -95,12 +95,12 @@ func TestSlogListenerRateLimitsNoisyEventsPerInstance(t *testing.T) {
 
 func TestSlogListenerSkipsDisabledLevelsAndLogsOutcomesOnRequest(t *testing.T) {
 	var buf bytes.Buffer
-	l := resilience.SlogListener(jsonLogger(&buf, slog.LevelInfo), resilience.SlogOptions{LogOutcomes: true})
+	l := resilience.SlogListener(jsonLogger(&buf, slog.LevelInfo), resilience.SlogOptions{LogOutcomes: true}).Func
 	l(resilience.Event{Kind: resilience.EventRejection, Policy: "breaker"}) // Debug: disabled
 	assert.Empty(t, buf.String())
 
 	buf.Reset()
-	l = resilience.SlogListener(jsonLogger(&buf, slog.LevelDebug), resilience.SlogOptions{LogOutcomes: true})
+	l = resilience.SlogListener(jsonLogger(&buf, slog.LevelDebug), resilience.SlogOptions{LogOutcomes: true}).Func
 	l(resilience.Event{Kind: resilience.EventOutcome, Policy: "breaker", Outcome: resilience.Success, Duration: time.Millisecond})
 	rs := records(t, &buf)
 	require.Len(t, rs, 1)
@@ -109,6 +109,45 @@ func TestSlogListenerSkipsDisabledLevelsAndLogsOutcomesOnRequest(t *testing.T) {
 
 	// A nil logger falls back to slog.Default rather than panicking.
 	assert.NotPanics(t, func() {
-		resilience.SlogListener(nil, resilience.SlogOptions{})(resilience.Event{Kind: resilience.EventLimitChange})
+		resilience.SlogListener(nil, resilience.SlogOptions{}).Func(resilience.Event{Kind: resilience.EventLimitChange})
 	})
+}
+
+func TestSlogListenerSubscribesByOptions(t *testing.T) {
+	all := resilience.AllKinds
+	perCall := resilience.KindsOf(resilience.EventOutcome)
+	states := resilience.KindsOf(resilience.EventStateChange, resilience.EventLimitChange)
+	tests := []struct {
+		name string
+		opts resilience.SlogOptions
+		want resilience.Kinds
+	}{
+		{"default: all but outcomes", resilience.SlogOptions{}, all &^ perCall},
+		{"with outcomes", resilience.SlogOptions{LogOutcomes: true}, all},
+		{"state changes only", resilience.SlogOptions{StateChangesOnly: true}, states},
+		{"state changes only wins over outcomes", resilience.SlogOptions{StateChangesOnly: true, LogOutcomes: true}, states},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := resilience.SlogListener(slog.New(slog.DiscardHandler), tt.opts)
+			assert.Equal(t, tt.want, l.Kinds)
+			d := resilience.NewDispatcher(resilience.Listeners{l})
+			assert.Equal(t, tt.want.Has(resilience.EventOutcome), d.Wants(resilience.EventOutcome))
+			assert.Equal(t, tt.want.Has(resilience.EventRejection), d.Wants(resilience.EventRejection))
+			assert.True(t, d.Wants(resilience.EventStateChange))
+		})
+	}
+}
+
+// Through a dispatcher, a state-changes-only listener logs the state
+// change and never sees the rejection.
+func TestSlogListenerStateChangesOnlyLogsNoCalls(t *testing.T) {
+	var buf bytes.Buffer
+	l := resilience.SlogListener(jsonLogger(&buf, slog.LevelDebug), resilience.SlogOptions{StateChangesOnly: true})
+	d := resilience.NewDispatcher(resilience.Listeners{l})
+	d.Emit(resilience.Event{Kind: resilience.EventRejection, Policy: "breaker", Name: "bank"})
+	d.Emit(resilience.Event{Kind: resilience.EventStateChange, Policy: "breaker", Name: "bank", From: "closed", To: "open"})
+	rs := records(t, &buf)
+	require.Len(t, rs, 1)
+	assert.Equal(t, "state change", rs[0]["msg"])
 }
