@@ -106,8 +106,10 @@ func TestWithClassifierDrivesARetry(t *testing.T) {
 	assert.Equal(t, response{503}, v)
 }
 
-// A guard that wraps the verdict in an error of its own ends the call with
-// that error.
+// A guard that wraps a failure verdict in an error of its own (a retry out
+// of attempts) still hands the caller the last result and no error: the
+// function itself never failed, and an HTTP caller must see the response to
+// read and close it.
 func TestWithClassifierVerdictWrappedByAGuard(t *testing.T) {
 	gaveUp := resilience.GuardFunc(func(ctx context.Context, next resilience.Next) error {
 		if err := next.Run(ctx); err != nil {
@@ -117,11 +119,19 @@ func TestWithClassifierVerdictWrappedByAGuard(t *testing.T) {
 	})
 	p := resilience.NewPipeline[response](gaveUp).WithClassifier(byCode)
 	v, err := p.Execute(context.Background(), func(context.Context) (response, error) { return response{503}, nil })
-	assert.Zero(t, v)
-	assert.EqualError(t, err, "retry: gave up: resilience: result judged failure")
+	assert.NoError(t, err)
+	assert.Equal(t, response{503}, v)
+
+	// A verdict of success on an error wrapped by the guard: the guard's
+	// error stands.
+	p = resilience.NewPipeline[response](gaveUp).WithClassifier(
+		func(context.Context, response, error) resilience.Outcome { return resilience.Success })
+	_, err = p.Execute(context.Background(), func(context.Context) (response, error) { return response{404}, errNotFound })
+	require.Error(t, err)
+	assert.ErrorIs(t, err, errNotFound)
 	var j *resilience.Judged
 	require.ErrorAs(t, err, &j)
-	assert.Equal(t, resilience.Failure, j.Outcome)
+	assert.Equal(t, resilience.Success, j.Outcome)
 }
 
 func TestWithClassifierReturnsACopy(t *testing.T) {

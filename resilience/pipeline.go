@@ -183,6 +183,13 @@ func (c *call[T]) result(err error) (T, error) {
 	if err == nil {
 		return c.v, nil
 	}
+	// A guard that gave up on a result judged a failure (a retry out of
+	// attempts on an HTTP 503) wraps that verdict in its own error: the
+	// caller still gets the last result, as if no policy had judged it, so
+	// it can read the response and close its body.
+	if j := findJudged(err); j != nil && j.Err == nil && j.Outcome == Failure {
+		return c.v, nil
+	}
 	var zero T
 	return zero, err
 }

@@ -1,8 +1,8 @@
 package backoff
 
 import (
-	"fmt"
 	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -39,16 +39,7 @@ type BudgetConfig struct {
 	Clock clock.Clock
 }
 
-// BudgetSnapshot reports a budget's counts over its current window. It is a
-// plain value, free to copy and compare.
-type BudgetSnapshot struct {
-	Requests  int64 // calls counted by [Budget.Request]
-	Retries   int64 // retries granted by [Budget.AllowRetry]
-	Refusals  int64 // retries refused by [Budget.AllowRetry]
-	Available int64 // retries AllowRetry would grant now
-}
-
-// Budget caps retries across every retry policy that shares it: a retry is
+// Budget caps retries across every [Retry] that shares it: a retry is
 // granted only if, counting it, over the last Window
 //
 //	retries ≤ Ratio × requests + MinPerSecond × Window/1s
@@ -78,19 +69,22 @@ type Budget struct {
 
 type budgetBucket struct{ requests, retries, refusals int64 }
 
-// NewBudget returns a budget, or an error naming the first field that
-// breaks its rule: Ratio in [0, 1], MinPerSecond ≥ 0, Window ≥ 0,
-// Buckets ≥ 0, and buckets at least 1ms wide.
+// NewBudget returns a budget, or a [*resilience.ConfigError] naming the
+// first field that breaks its rule: Ratio in [0, 1], MinPerSecond finite
+// and not negative, Window and Buckets not negative, Buckets at most
+// 65536, and buckets at least 1ms wide.
 func NewBudget(cfg BudgetConfig) (*Budget, error) {
 	switch {
 	case !(cfg.Ratio >= 0 && cfg.Ratio <= 1):
-		return nil, fieldError("Ratio", "in [0,1]", cfg.Ratio)
+		return nil, configError("", "Ratio", "must be in [0, 1]", cfg.Ratio)
 	case !(cfg.MinPerSecond >= 0) || math.IsInf(cfg.MinPerSecond, 1):
-		return nil, fieldError("MinPerSecond", "finite and ≥ 0", cfg.MinPerSecond)
+		return nil, configError("", "MinPerSecond", "must be finite and not negative", cfg.MinPerSecond)
 	case cfg.Window < 0:
-		return nil, fieldError("Window", "≥ 0", cfg.Window)
-	case cfg.Buckets < 0 || cfg.Buckets > maxBudgetBuckets:
-		return nil, fieldError("Buckets", fmt.Sprintf("in [0, %d]", maxBudgetBuckets), cfg.Buckets)
+		return nil, configError("", "Window", "must not be negative", cfg.Window)
+	case cfg.Buckets < 0:
+		return nil, configError("", "Buckets", "must not be negative", cfg.Buckets)
+	case cfg.Buckets > maxBudgetBuckets:
+		return nil, configError("", "Buckets", "must be at most "+strconv.Itoa(maxBudgetBuckets), cfg.Buckets)
 	}
 	// Check the bucket width before init allocates the buckets.
 	window, buckets := cfg.Window, cfg.Buckets
@@ -100,8 +94,8 @@ func NewBudget(cfg BudgetConfig) (*Budget, error) {
 	if buckets == 0 {
 		buckets = DefaultBudgetBuckets
 	}
-	if window/time.Duration(buckets) < time.Millisecond {
-		return nil, fieldError("Window/Buckets", "≥ 1ms", fmt.Sprintf("%v/%d", window, buckets))
+	if width := window / time.Duration(buckets); width < time.Millisecond {
+		return nil, configError("", "Window/Buckets", "must be at least 1ms", width)
 	}
 	b := &Budget{cfg: cfg}
 	b.init()
@@ -161,19 +155,6 @@ func (b *Budget) AllowRetry() bool {
 	}
 	b.mu.Unlock()
 	return ok
-}
-
-// Snapshot returns the counts of the current window.
-func (b *Budget) Snapshot() BudgetSnapshot {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.advance()
-	return BudgetSnapshot{
-		Requests:  b.sum.requests,
-		Retries:   b.sum.retries,
-		Refusals:  b.sum.refusals,
-		Available: max(b.available(), 0),
-	}
 }
 
 // available is how many more retries fit; b.mu must be held.

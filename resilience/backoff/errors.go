@@ -6,18 +6,18 @@ import (
 	"strings"
 )
 
-// Why a retry policy stopped although the last error was retryable. A
+// Why a [Retry] stopped although the last error was retryable. A
 // [*RetryError] wraps one of them (or the caller's context error) next to
 // the last error, so errors.Is tells the reasons apart.
 var (
 	// ErrBudgetExhausted: the shared [Budget] refused the retry.
 	ErrBudgetExhausted = errors.New("backoff: retry budget exhausted")
-	// ErrMaxAttempts: the policy ran its MaxAttempts.
+	// ErrMaxAttempts: the retry ran its MaxAttempts.
 	ErrMaxAttempts = errors.New("backoff: attempts exhausted")
 	// ErrMaxDuration: the next wait would end past MaxDuration.
 	ErrMaxDuration = errors.New("backoff: retry duration exhausted")
 	// ErrDeadline: the next wait would end at or past the caller's
-	// context deadline, so the policy did not start it.
+	// context deadline, so the retry did not start it.
 	ErrDeadline = errors.New("backoff: next wait would pass the context deadline")
 )
 
@@ -28,7 +28,7 @@ type PermanentError struct {
 	Err error
 }
 
-// Permanent wraps err so that retry policies stop at once; the error they
+// Permanent wraps err so that a [Retry] stops at once; the error they
 // return still matches err with errors.Is and errors.As. A nil err stays
 // nil.
 func Permanent(err error) error {
@@ -41,8 +41,30 @@ func Permanent(err error) error {
 // IsPermanent reports whether err, or an error it wraps, was marked by
 // [Permanent].
 func IsPermanent(err error) bool {
-	var p *PermanentError
-	return errors.As(err, &p)
+	// A walk by type assertions: errors.As would move its target to the
+	// heap on every failed attempt. An error with its own As method hands
+	// the rest of the walk to errors.As, so such errors keep their meaning.
+	for err != nil {
+		switch e := err.(type) {
+		case *PermanentError:
+			return true
+		case interface{ As(any) bool }:
+			var p *PermanentError
+			return errors.As(err, &p)
+		case interface{ Unwrap() error }:
+			err = e.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, inner := range e.Unwrap() {
+				if IsPermanent(inner) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // Error returns the wrapped error's text unchanged.
@@ -57,18 +79,22 @@ func (e *PermanentError) Error() string {
 func (e *PermanentError) Unwrap() error { return e.Err }
 
 // RetryError is the error of a retried call that ended without success. It
-// wraps the last error returned by the function and, when retrying stopped
-// for another reason than that error not being retryable, that reason:
+// wraps the last error of the rest of the pipeline and, when retrying
+// stopped for another reason than that error not being retryable, that
+// reason:
 // [ErrMaxAttempts], [ErrMaxDuration], [ErrDeadline], [ErrBudgetExhausted],
-// or the caller's context error. errors.Is and errors.As see both. It is
-// built by the retry policy and not changed afterwards; a zero RetryError
-// is not meaningful.
+// or the caller's context error. errors.Is and errors.As see both, and so
+// do [resilience.IsRejected] and [resilience.DefaultOutcome]: a retry that
+// ended on a rejection is still a rejection to an outer breaker, and one
+// the caller cancelled is still the caller's cancellation. It is built by
+// the [Retry] and not changed afterwards; a zero RetryError is not
+// meaningful.
 type RetryError struct {
 	// Attempts is how many times the function ran, at least 1.
 	Attempts int
-	// Err is the last error the function returned. It is nil only when a
-	// RetryIf predicate asked to retry a result without an error and the
-	// policy then had to stop.
+	// Err is the last error the rest of the pipeline returned; for a
+	// result the pipeline's classifier judged a failure, a
+	// [*resilience.Judged].
 	Err error
 	// Stop is why retrying stopped, or nil when Err was not retryable.
 	Stop error

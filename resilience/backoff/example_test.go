@@ -2,6 +2,7 @@ package backoff_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -16,7 +17,7 @@ import (
 
 // skipClock is a mock clock whose timers fire as soon as they are made,
 // moving its time forward by their duration: waits take no real time, and
-// the clock tells how long the policy would have waited.
+// the clock tells how long the retry would have waited.
 type skipClock struct{ *clock.Mock }
 
 func (c skipClock) Timer(d time.Duration) *clock.Timer {
@@ -27,36 +28,42 @@ func (c skipClock) Timer(d time.Duration) *clock.Timer {
 
 var errUnavailable = errors.New("bank: 503 service unavailable")
 
-// A retry with exponential backoff and full jitter. The seeded source and
-// the skipping clock make the output reproducible; in production leave
-// both nil.
+// A retry with exponential backoff and full jitter, in a pipeline whose
+// result type is written once. The seeded source and the skipping clock
+// make the output reproducible; in production leave both nil.
 func ExampleNewRetry() {
-	strategy := resilience.Must(backoff.NewExponential(backoff.ExponentialConfig{
+	strategy, err := backoff.NewExponential(backoff.ExponentialConfig{
 		Initial: 100 * time.Millisecond,
 		Max:     2 * time.Second,
 		Jitter:  backoff.FullJitter,
 		Source:  rand.NewPCG(1, 2),
-	}))
+	})
+	if err != nil {
+		panic(err)
+	}
 	clk := skipClock{clock.NewMock()}
-	retry := resilience.Must(backoff.NewRetry(backoff.RetryConfig[string]{
+	retry, err := backoff.NewRetry(backoff.RetryConfig{
 		Name:        "bank",
 		MaxAttempts: 4,
 		Strategy:    strategy,
 		Clock:       clk,
-		Listeners: resilience.Listeners{func(e resilience.Event) {
+		Listeners: resilience.Listeners{resilience.OnKinds(func(e resilience.Event) {
 			fmt.Printf("attempt %d after %v (%v)\n", e.Attempt, e.Delay.Round(time.Millisecond), e.Err)
-		}},
-	}))
+		}, resilience.EventRetry)},
+	})
+	if err != nil {
+		panic(err)
+	}
+	transfers := resilience.NewPipeline[string](retry)
 
 	calls := 0
-	transfer := retry.Wrap(func(context.Context) (string, error) {
+	receipt, err := transfers.Execute(context.Background(), func(context.Context) (string, error) {
 		calls++
 		if calls < 3 {
 			return "", errUnavailable
 		}
 		return "receipt-42", nil
 	})
-	receipt, err := transfer(context.Background())
 	fmt.Println(receipt, err, "waited", clk.Now().Sub(time.Unix(0, 0)).Round(time.Millisecond))
 	// Output:
 	// attempt 2 after 77ms (bank: 503 service unavailable)
@@ -64,18 +71,40 @@ func ExampleNewRetry() {
 	// receipt-42 <nil> waited 200ms
 }
 
-// A function stops the retries at once by marking its error permanent;
+// A response that is a failure without an error, such as an HTTP 503, is
+// retried when the pipeline's classifier judges it a failure.
+func ExampleNewRetry_classifier() {
+	type response struct{ Status int }
+	retry, _ := backoff.NewRetry(backoff.RetryConfig{Strategy: backoff.Constant(0)})
+	rates := resilience.NewPipeline[response](retry).WithClassifier(
+		func(_ context.Context, r response, err error) resilience.Outcome {
+			if err == nil && r.Status >= 500 {
+				return resilience.Failure
+			}
+			return resilience.Unclassified
+		})
+
+	statuses := []int{503, 200}
+	calls := 0
+	r, err := rates.Execute(context.Background(), func(context.Context) (response, error) {
+		calls++
+		return response{statuses[calls-1]}, nil
+	})
+	fmt.Println(r.Status, err, "after", calls, "calls")
+	// Output: 200 <nil> after 2 calls
+}
+
+// A call stops the retries at once by marking its error permanent;
 // errors.Is still sees the error inside.
 func ExamplePermanent() {
 	errDeclined := errors.New("bank: card declined")
-	retry := resilience.Must(backoff.NewRetry(backoff.RetryConfig[string]{MaxAttempts: 5}))
+	retry, _ := backoff.NewRetry(backoff.RetryConfig{MaxAttempts: 5})
 
 	calls := 0
-	charge := retry.Wrap(func(context.Context) (string, error) {
+	err := resilience.Run(context.Background(), func(context.Context) error {
 		calls++
-		return "", backoff.Permanent(errDeclined)
-	})
-	_, err := charge(context.Background())
+		return backoff.Permanent(errDeclined)
+	}, retry)
 
 	var re *backoff.RetryError
 	fmt.Println(calls, errors.Is(err, errDeclined), errors.As(err, &re), re.Attempts)
@@ -85,22 +114,19 @@ func ExamplePermanent() {
 	// backoff: 1 attempt: bank: card declined
 }
 
-// One budget shared by retry policies of different result types, called
-// from many goroutines: once its floor of 5 retries in the window is spent
-// (and its ratio, tiny here, adds none), failing calls return at once.
+// One budget shared by retries in pipelines of different result types,
+// called from many goroutines: once its floor of 5 retries in the window
+// is spent (and its ratio, tiny here, adds none), failing calls return at
+// once.
 func ExampleBudget() {
-	budget := resilience.Must(backoff.NewBudget(backoff.BudgetConfig{
+	budget, _ := backoff.NewBudget(backoff.BudgetConfig{
 		Ratio:        1e-9,
 		MinPerSecond: 0.5, // × the 10s window: 5 retries
 		Clock:        clock.NewMock(),
-	}))
-	noWait := resilience.Must(backoff.Constant(0))
-	balances := resilience.Must(backoff.NewRetry(backoff.RetryConfig[int]{
-		MaxAttempts: 2, Strategy: noWait, Budget: budget,
-	})).Wrap(func(context.Context) (int, error) { return 0, errUnavailable })
-	receipts := resilience.Must(backoff.NewRetry(backoff.RetryConfig[string]{
-		MaxAttempts: 2, Strategy: noWait, Budget: budget,
-	})).Wrap(func(context.Context) (string, error) { return "", errUnavailable })
+	})
+	retry, _ := backoff.NewRetry(backoff.RetryConfig{MaxAttempts: 2, Strategy: backoff.Constant(0), Budget: budget})
+	balances := resilience.NewPipeline[int](retry)
+	receipts := resilience.NewPipeline[string](retry)
 
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -109,9 +135,9 @@ func ExampleBudget() {
 		wg.Go(func() {
 			var err error
 			if i%2 == 0 {
-				_, err = balances(context.Background())
+				_, err = balances.Execute(context.Background(), func(context.Context) (int, error) { return 0, errUnavailable })
 			} else {
-				_, err = receipts(context.Background())
+				_, err = receipts.Execute(context.Background(), func(context.Context) (string, error) { return "", errUnavailable })
 			}
 			if errors.Is(err, backoff.ErrBudgetExhausted) {
 				mu.Lock()
@@ -127,30 +153,49 @@ func ExampleBudget() {
 	// requests 20, retries 5, refusals 15, refused calls 15
 }
 
+// A budget's snapshot marshals to JSON for a status page.
+func ExampleBudget_Snapshot() {
+	budget, _ := backoff.NewBudget(backoff.BudgetConfig{Clock: clock.NewMock()})
+	for range 50 {
+		budget.Request()
+	}
+	budget.AllowRetry()
+	b, _ := json.Marshal(budget.Snapshot())
+	fmt.Println(string(b))
+	// Output:
+	// {"requests":50,"retries":1,"refusals":0,"available":109,"window":"10s","window_seconds":10}
+}
+
 // The capped exponential schedule without jitter.
 func ExampleNewExponential() {
-	s := resilience.Must(backoff.NewExponential(backoff.ExponentialConfig{
+	s, _ := backoff.NewExponential(backoff.ExponentialConfig{
 		Initial:    time.Second,
 		Multiplier: 1.5,
 		Max:        5 * time.Second,
-	}))
+	})
+	var delays []time.Duration
 	for n := 1; n <= 6; n++ {
-		fmt.Print(s.Delay(n, 0), " ")
+		delays = append(delays, s.Delay(n, 0))
 	}
-	fmt.Println()
+	fmt.Println(delays)
+
+	_, err := backoff.NewExponential(backoff.ExponentialConfig{Multiplier: 0.5})
+	var ce *resilience.ConfigError
+	fmt.Println(errors.As(err, &ce), ce.Field, ce.Rule)
 	// Output:
-	// 1s 1.5s 2.25s 3.375s 5s 5s
+	// [1s 1.5s 2.25s 3.375s 5s 5s]
+	// true Multiplier must be finite and at least 1
 }
 
 // Decorrelated jitter feeds each delay back as prev; every delay stays in
 // [Initial, Max].
 func ExampleNewExponential_decorrelated() {
-	s := resilience.Must(backoff.NewExponential(backoff.ExponentialConfig{
+	s, _ := backoff.NewExponential(backoff.ExponentialConfig{
 		Initial: time.Second,
 		Max:     20 * time.Second,
 		Jitter:  backoff.DecorrelatedJitter,
 		Source:  rand.NewPCG(7, 7),
-	}))
+	})
 	var prev time.Duration
 	for n := 1; n <= 5; n++ {
 		prev = s.Delay(n, prev)
@@ -167,13 +212,13 @@ func ExampleNewExponential_decorrelated() {
 // Proportional jitter spreads each delay ±Spread around the schedule, as
 // gRPC does with 0.2; a Multiplier of 1 makes the schedule constant.
 func ExampleNewExponential_proportional() {
-	s := resilience.Must(backoff.NewExponential(backoff.ExponentialConfig{
+	s, _ := backoff.NewExponential(backoff.ExponentialConfig{
 		Initial:    time.Second,
 		Multiplier: 1,
 		Jitter:     backoff.ProportionalJitter,
 		Spread:     0.2,
 		Source:     rand.NewPCG(3, 4),
-	}))
+	})
 	for n := 1; n <= 3; n++ {
 		fmt.Println(s.Delay(n, 0).Round(time.Millisecond))
 	}
@@ -183,9 +228,9 @@ func ExampleNewExponential_proportional() {
 	// 986ms
 }
 
-// A constant delay.
+// A constant delay needs no error check.
 func ExampleConstant() {
-	s := resilience.Must(backoff.Constant(250 * time.Millisecond))
+	s := backoff.Constant(250 * time.Millisecond)
 	fmt.Println(s.Delay(1, 0), s.Delay(1000, 0))
 	// Output:
 	// 250ms 250ms
@@ -193,11 +238,8 @@ func ExampleConstant() {
 
 // The final error tells how many attempts ran and why retrying stopped.
 func ExampleRetryError() {
-	retry := resilience.Must(backoff.NewRetry(backoff.RetryConfig[int]{
-		MaxAttempts: 3,
-		Strategy:    resilience.Must(backoff.Constant(0)),
-	}))
-	_, err := retry.Wrap(func(context.Context) (int, error) { return 0, errUnavailable })(context.Background())
+	retry, _ := backoff.NewRetry(backoff.RetryConfig{MaxAttempts: 3, Strategy: backoff.Constant(0)})
+	err := resilience.Run(context.Background(), func(context.Context) error { return errUnavailable }, retry)
 
 	var re *backoff.RetryError
 	if errors.As(err, &re) {

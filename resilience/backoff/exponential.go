@@ -1,7 +1,6 @@
 package backoff
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -72,7 +71,7 @@ type span struct{ lo, width time.Duration }
 // attempt number is accepted: those below 1 count as 1, and huge ones yield
 // Max without overflowing. It refuses a negative duration, a Multiplier
 // below 1 or not finite, a Max below Initial, a Spread outside (0, 1] and an
-// unknown Jitter, naming the field.
+// unknown Jitter with a [*resilience.ConfigError] naming the field.
 func NewExponential(cfg ExponentialConfig) (Strategy, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -90,15 +89,15 @@ func NewExponential(cfg ExponentialConfig) (Strategy, error) {
 func (cfg ExponentialConfig) withDefaults() (ExponentialConfig, error) {
 	switch {
 	case cfg.Initial < 0:
-		return cfg, fieldError("Initial", "≥ 0", cfg.Initial)
+		return cfg, configError("", "Initial", "must not be negative", cfg.Initial)
 	case cfg.Max < 0:
-		return cfg, fieldError("Max", "≥ 0", cfg.Max)
+		return cfg, configError("", "Max", "must not be negative", cfg.Max)
 	case cfg.Multiplier != 0 && !(cfg.Multiplier >= 1 && !math.IsInf(cfg.Multiplier, 1)):
-		return cfg, fieldError("Multiplier", "finite and ≥ 1", cfg.Multiplier)
+		return cfg, configError("", "Multiplier", "must be finite and at least 1", cfg.Multiplier)
 	case cfg.Spread != 0 && !(cfg.Spread > 0 && cfg.Spread <= 1):
-		return cfg, fieldError("Spread", "in (0,1]", cfg.Spread)
+		return cfg, configError("", "Spread", "must be in (0, 1]", cfg.Spread)
 	case cfg.Jitter > ProportionalJitter:
-		return cfg, fieldError("Jitter", "a known mode", cfg.Jitter)
+		return cfg, configError("", "Jitter", "must be a known Jitter", cfg.Jitter)
 	}
 	if cfg.Initial == 0 {
 		cfg.Initial = DefaultInitial
@@ -107,7 +106,7 @@ func (cfg ExponentialConfig) withDefaults() (ExponentialConfig, error) {
 		cfg.Max = max(DefaultMax, cfg.Initial)
 	}
 	if cfg.Max < cfg.Initial {
-		return cfg, fieldError("Max", fmt.Sprintf("≥ Initial (%v)", cfg.Initial), cfg.Max)
+		return cfg, configError("", "Max", "must be at least Initial ("+cfg.Initial.String()+")", cfg.Max)
 	}
 	if cfg.Multiplier == 0 {
 		cfg.Multiplier = DefaultMultiplier

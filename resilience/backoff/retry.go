@@ -2,7 +2,9 @@ package backoff
 
 import (
 	"context"
+	"errors"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -20,14 +22,29 @@ const (
 // budget alone end the retries.
 const Unlimited = math.MaxInt
 
+// defaultStrategy is the schedule of a RetryConfig without a Strategy:
+// 100ms doubling to 30s, full jitter. It is immutable, so every Retry
+// shares it.
+var defaultStrategy Strategy = func() Strategy {
+	s, err := NewExponential(ExponentialConfig{Jitter: FullJitter})
+	if err != nil {
+		panic(err) // unreachable: the defaults are valid
+	}
+	return s
+}()
+
+// errNilRetry is what a nil *Retry in a pipeline returns: a programmer
+// error reported on the call, never a panic.
+var errNilRetry = errors.New("backoff: nil *Retry")
+
 // RetryConfig configures [NewRetry]. Its zero value means three attempts,
 // exponential backoff with full jitter from 100ms, Retry-After hints
 // honoured up to 10s, no duration limit and no budget.
-type RetryConfig[T any] struct {
-	// Name identifies the policy in events.
+type RetryConfig struct {
+	// Name identifies the retry in events, errors and its snapshot.
 	Name string
-	// MaxAttempts bounds how often the function runs, the first call
-	// included: 1 never retries. Zero means DefaultMaxAttempts.
+	// MaxAttempts bounds how often the call runs, the first one included:
+	// 1 never retries. Zero means DefaultMaxAttempts.
 	MaxAttempts int
 	// MaxDuration bounds the time from the start of the call to the end of
 	// the last wait: a wait that would end later is not started. Zero
@@ -43,17 +60,21 @@ type RetryConfig[T any] struct {
 	// delay and the capped hint. A rejection whose hint exceeds it is not
 	// retried. Zero means DefaultMaxRetryAfter.
 	MaxRetryAfter time.Duration
-	// RetryIf decides whether a result and error deserve another attempt,
-	// so a result without an error (an HTTP 503 response) can be retried
-	// and an error (a declined payment) not. Nil retries every error.
-	// Whatever it says, the policy never retries after the caller's
-	// context is done, nor a [Permanent] error, nor a rejection without a
-	// Retry-After hint that fits.
-	RetryIf func(ctx context.Context, result T, err error) bool
+	// RetryIf decides whether an error deserves another attempt, so that a
+	// declined payment is not retried. err is what the rest of the
+	// pipeline returned: a result that the pipeline's classifier judged a
+	// failure (an HTTP 503 response) arrives as a [*resilience.Judged]
+	// with Outcome Failure, an error it judged a success as a *Judged with
+	// Outcome Success. Nil retries every error but those judged a
+	// success. Whatever it says, the retry never runs again after the
+	// caller's context is done, nor on a [Permanent] error, nor on a
+	// rejection without a Retry-After hint that fits.
+	RetryIf func(ctx context.Context, err error) bool
 	// Budget, when set, is asked before every retry and counts every
-	// call; it can be shared by policies of any result type.
+	// call; it can be shared by retries of any result type.
 	Budget *Budget
-	// Listeners receive an EventRetry before each wait.
+	// Listeners receive an [resilience.EventRetry] before each wait, on the
+	// caller's goroutine. Listeners of other kinds cost a call nothing.
 	Listeners resilience.Listeners
 	// Clock times the waits and MaxDuration. Nil means the real clock. The
 	// caller's context deadline is always compared with the real clock
@@ -61,216 +82,156 @@ type RetryConfig[T any] struct {
 	Clock clock.Clock
 }
 
-// retry is the policy built by NewRetry. It is immutable after
-// construction.
-type retry[T any] struct {
+// Retry is a [resilience.Guard] that runs the rest of the pipeline again
+// while its error is retryable (see [RetryConfig.RetryIf]), attempts
+// remain, and the next wait ends before both MaxDuration and the caller's
+// deadline. A cancelled context ends a wait at once. When it gives up on
+// an error it returns a [*RetryError] wrapping the last one. A panic is
+// not retried: it reaches the caller unchanged.
+//
+// A Retry is safe for concurrent use and serves pipelines of every result
+// type. A successful first attempt costs no allocation and, without
+// MaxDuration or Budget, no clock read. The zero Retry retries with the
+// defaults of the zero [RetryConfig]; it must not be copied after first
+// use. A nil *Retry's calls fail with an error.
+type Retry struct {
 	name          string
 	maxAttempts   int
 	maxDuration   time.Duration
 	maxRetryAfter time.Duration
 	strategy      Strategy
-	retryIf       func(context.Context, T, error) bool
+	retryIf       func(context.Context, error) bool
 	budget        *Budget
-	listeners     resilience.Listeners
-	clock         clock.Clock
+	events        *resilience.Dispatcher
+	clock         clock.Clock // nil: the real clock
+
+	// Counters for Snapshot, touched only on the failure path.
+	retries   atomic.Uint64
+	exhausted atomic.Uint64
 }
 
-// NewRetry returns a policy that runs the function again while its
-// outcome is retryable (see [RetryConfig.RetryIf]), attempts remain, and the
-// next wait ends before both MaxDuration and the caller's deadline. A
-// cancelled context ends a wait at once. When the policy gives up on an
-// error it returns a [*RetryError] wrapping the last one, together with the
-// last result. A panic in the function is not retried: it reaches the
-// caller unchanged.
-//
-// It refuses a negative MaxAttempts, MaxDuration or MaxRetryAfter, naming
-// the field. The policy is safe for concurrent use; a successful first
-// attempt costs no allocation and, without MaxDuration or Budget, no clock
-// read.
-func NewRetry[T any](cfg RetryConfig[T]) (resilience.Policy[T], error) {
+// NewRetry returns a retry configured by cfg, or a [*resilience.ConfigError]
+// naming the field it refuses: a negative MaxAttempts, MaxDuration or
+// MaxRetryAfter.
+func NewRetry(cfg RetryConfig) (*Retry, error) {
 	switch {
 	case cfg.MaxAttempts < 0:
-		return nil, fieldError("MaxAttempts", "≥ 0", cfg.MaxAttempts)
+		return nil, configError(cfg.Name, "MaxAttempts", "must not be negative", cfg.MaxAttempts)
 	case cfg.MaxDuration < 0:
-		return nil, fieldError("MaxDuration", "≥ 0", cfg.MaxDuration)
+		return nil, configError(cfg.Name, "MaxDuration", "must not be negative", cfg.MaxDuration)
 	case cfg.MaxRetryAfter < 0:
-		return nil, fieldError("MaxRetryAfter", "≥ 0", cfg.MaxRetryAfter)
+		return nil, configError(cfg.Name, "MaxRetryAfter", "must not be negative", cfg.MaxRetryAfter)
 	}
-	r := &retry[T]{
+	return &Retry{
 		name: cfg.Name, maxAttempts: cfg.MaxAttempts, maxDuration: cfg.MaxDuration,
 		maxRetryAfter: cfg.MaxRetryAfter, strategy: cfg.Strategy, retryIf: cfg.RetryIf,
-		budget: cfg.Budget, clock: cfg.Clock,
-	}
-	if r.maxAttempts == 0 {
-		r.maxAttempts = DefaultMaxAttempts
-	}
-	if r.maxRetryAfter == 0 {
-		r.maxRetryAfter = DefaultMaxRetryAfter
-	}
-	if r.strategy == nil {
-		s, err := NewExponential(ExponentialConfig{Jitter: FullJitter})
-		if err != nil {
-			return nil, err
-		}
-		r.strategy = s
-	}
-	if r.clock == nil {
-		r.clock = clock.New()
-	}
-	for _, l := range cfg.Listeners {
-		if l != nil {
-			r.listeners = append(r.listeners, l)
-		}
-	}
-	return r, nil
+		budget: cfg.Budget, events: resilience.NewDispatcher(cfg.Listeners), clock: cfg.Clock,
+	}, nil
 }
 
-// Wrap returns next with retries. When nothing needs doing before the
-// first attempt, the returned function is just the call and a nil check.
-func (r *retry[T]) Wrap(next resilience.Func[T]) resilience.Func[T] {
-	if next == nil {
-		return func(context.Context) (T, error) {
-			var zero T
-			return zero, resilience.ErrNilFunc
-		}
+// Guard runs the rest of the pipeline, and again while the retry allows.
+func (r *Retry) Guard(ctx context.Context, next resilience.Next) error {
+	if r == nil {
+		return errNilRetry
 	}
-	if r.maxDuration == 0 && r.budget == nil && r.retryIf == nil {
-		return func(ctx context.Context) (T, error) {
-			v, err := next(ctx)
-			if err == nil {
-				return v, nil
-			}
-			return r.loop(ctx, next, v, err, time.Time{})
-		}
-	}
-	return func(ctx context.Context) (T, error) { return r.call(ctx, next) }
-}
-
-func (r *retry[T]) call(ctx context.Context, next resilience.Func[T]) (T, error) {
 	var start time.Time
 	if r.maxDuration > 0 {
-		start = r.clock.Now()
+		start = r.now()
 	}
 	if r.budget != nil {
 		r.budget.Request()
 	}
-	v, err := next(ctx)
-	if err == nil && r.retryIf == nil {
-		return v, nil
+	err := next.Run(ctx)
+	if err == nil {
+		return nil
 	}
-	return r.loop(ctx, next, v, err, start)
+	return r.loop(ctx, next, err, start)
 }
 
-// loop decides after each attempt whether to wait and run again; v and err
-// are the outcome of the attempt numbered attempt.
-func (r *retry[T]) loop(ctx context.Context, next resilience.Func[T], v T, err error, start time.Time) (T, error) {
+// loop decides after each attempt whether to wait and run again; err is
+// the error of the attempt numbered attempt.
+func (r *Retry) loop(ctx context.Context, next resilience.Next, err error, start time.Time) error {
 	var prev time.Duration
 	for attempt := 1; ; attempt++ {
-		if !r.retryable(ctx, v, err) {
-			return v, giveUp(attempt, err, nil)
+		if !r.retryable(ctx, err) {
+			return r.giveUp(ctx, attempt, err, nil)
 		}
 		if cerr := ctx.Err(); cerr != nil {
-			return v, giveUp(attempt, err, cerr)
+			return r.giveUp(ctx, attempt, err, cerr)
 		}
-		if attempt >= r.maxAttempts {
-			return v, giveUp(attempt, err, ErrMaxAttempts)
+		if attempt >= r.attempts() {
+			return r.giveUp(ctx, attempt, err, ErrMaxAttempts)
 		}
-		delay := r.strategy.Delay(attempt, prev)
+		delay := r.schedule().Delay(attempt, prev)
 		wait, ok := r.honourHint(delay, err)
 		if !ok {
-			return v, giveUp(attempt, err, nil)
+			return r.giveUp(ctx, attempt, err, nil)
 		}
 		if stop := r.fits(ctx, wait, start); stop != nil {
-			return v, giveUp(attempt, err, stop)
+			return r.giveUp(ctx, attempt, err, stop)
 		}
 		if r.budget != nil && !r.budget.AllowRetry() {
-			return v, giveUp(attempt, err, ErrBudgetExhausted)
+			return r.giveUp(ctx, attempt, err, ErrBudgetExhausted)
 		}
-		r.emit(attempt+1, wait, err)
+		r.retries.Add(1)
+		if r.events.Wants(resilience.EventRetry) {
+			r.events.Emit(resilience.Event{Kind: resilience.EventRetry, Policy: "retry", Name: r.name,
+				Time: r.now(), Attempt: attempt + 1, Delay: wait, Err: err})
+		}
 		if cerr := r.wait(ctx, wait); cerr != nil {
-			return v, giveUp(attempt, err, cerr)
+			return r.giveUp(ctx, attempt, err, cerr)
 		}
 		prev = delay
-		v, err = next(ctx)
+		if err = next.Run(ctx); err == nil {
+			return nil
+		}
 	}
 }
 
-// retryable applies RetryIf, or by default retries every error. With the
-// caller's cancellation ruled out next (loop stops once ctx is done), that
-// default is "DefaultOutcome says Failure, or the error is a rejection";
-// honourHint then filters the rejections.
-func (r *retry[T]) retryable(ctx context.Context, v T, err error) bool {
-	if err != nil && IsPermanent(err) {
+// retryable applies RetryIf, or by default retries every error that is not
+// a judged success. With the caller's cancellation ruled out next (loop
+// stops once ctx is done), that default is "DefaultOutcome says Failure,
+// or the error is a rejection"; honourHint then filters the rejections.
+func (r *Retry) retryable(ctx context.Context, err error) bool {
+	if IsPermanent(err) {
 		return false
 	}
 	if r.retryIf != nil {
-		return r.retryIf(ctx, v, err)
+		return r.retryIf(ctx, err)
 	}
-	return err != nil
+	return resilience.DefaultOutcome(ctx, err) != resilience.Success
 }
 
-// honourHint lengthens the strategy's delay to a Retry-After hint. A
-// failure's hint is capped at maxRetryAfter, so that a server asking for an
-// hour cannot park the caller for an hour; a rejection is retried only when
-// its hint is known and within the cap, since retrying it sooner is
-// certain to be refused again.
-func (r *retry[T]) honourHint(delay time.Duration, err error) (time.Duration, bool) {
-	hint, ok := resilience.RetryAfter(err)
-	if err != nil && resilience.IsRejected(err) {
-		if !ok || hint > r.maxRetryAfter {
-			return 0, false
-		}
-		return max(delay, hint), true
+// giveUp builds the final error. An error the pipeline judged a success
+// (an answer such as "not found") passes through as it is, so that the
+// caller gets the original error back; every other one is wrapped.
+func (r *Retry) giveUp(ctx context.Context, attempts int, err, stop error) error {
+	if stop == nil && resilience.DefaultOutcome(ctx, err) == resilience.Success {
+		return err
 	}
-	if ok {
-		return max(delay, min(hint, r.maxRetryAfter)), true
-	}
-	return delay, true
-}
-
-// fits reports why a wait must not start, or nil. It reads the policy's
-// clock only for a MaxDuration, and the real clock only for a deadline.
-func (r *retry[T]) fits(ctx context.Context, wait time.Duration, start time.Time) error {
-	if r.maxDuration > 0 && r.clock.Since(start) > r.maxDuration-wait {
-		return ErrMaxDuration
-	}
-	if dl, ok := ctx.Deadline(); ok && wait >= time.Until(dl) {
-		return ErrDeadline
-	}
-	return nil
-}
-
-func (r *retry[T]) emit(attempt int, wait time.Duration, err error) {
-	if len(r.listeners) == 0 {
-		return
-	}
-	r.listeners.Emit(resilience.Event{
-		Kind: resilience.EventRetry, Policy: "retry", Name: r.name, Time: r.clock.Now(),
-		Attempt: attempt, Delay: wait, Err: err,
-	})
-}
-
-// wait sleeps d on the policy's clock unless ctx ends first, and returns
-// ctx's error in that case.
-func (r *retry[T]) wait(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := r.clock.Timer(d)
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		t.Stop()
-		return ctx.Err()
-	}
-}
-
-// giveUp builds the final error; a result without an error that nobody
-// asked to retry is a plain success.
-func giveUp(attempts int, err, stop error) error {
-	if err == nil && stop == nil {
-		return nil
+	if stop != nil && stop != ctx.Err() {
+		r.exhausted.Add(1)
 	}
 	return &RetryError{Attempts: attempts, Err: err, Stop: stop}
+}
+
+func (r *Retry) attempts() int {
+	if r.maxAttempts == 0 {
+		return DefaultMaxAttempts
+	}
+	return r.maxAttempts
+}
+
+func (r *Retry) schedule() Strategy {
+	if r.strategy == nil {
+		return defaultStrategy
+	}
+	return r.strategy
+}
+
+func (r *Retry) now() time.Time {
+	if r.clock == nil {
+		return time.Now()
+	}
+	return r.clock.Now()
 }

@@ -1,9 +1,13 @@
 package backoff
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/riprap-go/riprap/resilience"
 )
+
+// policyName is the Component of configuration errors.
+const policyName = "backoff"
 
 // Strategy computes delays: before a retry, or before a breaker that opened
 // again may try half-open. It is non-generic so one schedule serves calls
@@ -22,20 +26,18 @@ type Strategy interface {
 type constant time.Duration
 
 // Constant returns a strategy that waits d before every attempt. A zero d
-// retries at once; a negative d is refused. For a constant delay with
-// jitter, use [NewExponential] with a Multiplier of 1.
-func Constant(d time.Duration) (Strategy, error) {
-	if d < 0 {
-		return nil, fieldError("Constant", "≥ 0", d)
-	}
-	return constant(d), nil
+// retries at once, and so does a negative one: a delay cannot be negative,
+// and a constructor that could only fail on such a slip returns no error.
+// For a constant delay with jitter, use [NewExponential] with a Multiplier
+// of 1.
+func Constant(d time.Duration) Strategy {
+	return constant(max(d, 0))
 }
 
 // Delay returns the constant delay.
 func (c constant) Delay(int, time.Duration) time.Duration { return time.Duration(c) }
 
-// fieldError reports a configuration field that breaks a rule, in the form
-// every riprap constructor uses.
-func fieldError(field, rule string, got any) error {
-	return fmt.Errorf("backoff: %s must be %s, got %v", field, rule, got)
+// configError reports a configuration field that breaks a rule.
+func configError(name, field, rule string, value any) error {
+	return &resilience.ConfigError{Component: policyName, Name: name, Field: field, Rule: rule, Value: value}
 }

@@ -5,12 +5,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benbjohnson/clock"
+
+	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/timeout"
 )
 
+// Run with: go test -run '^$' -bench . -benchmem ./resilience/timeout/
+
 func ok(context.Context) (int, error) { return 1, nil }
 
-// BenchmarkBareContextWithTimeout is the floor the policy is measured against.
+// BenchmarkBareContextWithTimeout is the floor the timeout is measured
+// against: what a hand-written context.WithTimeout costs.
 func BenchmarkBareContextWithTimeout(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -21,37 +27,58 @@ func BenchmarkBareContextWithTimeout(b *testing.B) {
 	}
 }
 
-func BenchmarkCooperative(b *testing.B) {
-	call := must(timeout.New[int](time.Second)).Wrap(ok)
+// BenchmarkPipelineBare is the pipeline's own cost with no guard.
+func BenchmarkPipelineBare(b *testing.B) {
+	p := resilience.NewPipeline[int]()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		_, _ = call(ctx)
+		_, _ = p.Execute(ctx, ok)
 	}
+}
+
+func BenchmarkCooperative(b *testing.B) {
+	bench(b, timeout.After(time.Second), context.Background())
+}
+
+// A subscriber to state changes only must cost a call nothing.
+func BenchmarkCooperativeStateChangeListener(b *testing.B) {
+	to, err := timeout.New(timeout.Config{Timeout: time.Second,
+		Listeners: resilience.Listeners{resilience.OnStateChange(func(resilience.Event) {})}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bench(b, to, context.Background())
 }
 
 func BenchmarkCooperativeCallerDeadlineEarlier(b *testing.B) {
-	call := must(timeout.New[int](time.Second)).Wrap(ok)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond*500)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	b.ReportAllocs()
-	for b.Loop() {
-		_, _ = call(ctx)
+	bench(b, timeout.After(time.Second), ctx)
+}
+
+func BenchmarkCooperativeMockClock(b *testing.B) {
+	to, err := timeout.New(timeout.Config{Timeout: time.Second, Clock: clock.NewMock()})
+	if err != nil {
+		b.Fatal(err)
 	}
+	bench(b, to, context.Background())
 }
 
 func BenchmarkAbandon(b *testing.B) {
-	call := must(timeout.NewWithConfig[int](timeout.Config{Timeout: time.Second, Mode: timeout.Abandon})).Wrap(ok)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		_, _ = call(ctx)
+	to, err := timeout.New(timeout.Config{Timeout: time.Second, Mode: timeout.Abandon})
+	if err != nil {
+		b.Fatal(err)
 	}
+	bench(b, to, context.Background())
 }
 
-func must[V any](v V, err error) V {
-	if err != nil {
-		panic(err)
+func bench(b *testing.B, to *timeout.Timeout, ctx context.Context) {
+	p := resilience.NewPipeline[int](to)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Execute(ctx, ok); err != nil {
+			b.Fatal(err)
+		}
 	}
-	return v
 }

@@ -3,16 +3,18 @@ package timeout_test
 import (
 	"context"
 	"errors"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/benbjohnson/clock"
-	"github.com/riprap-go/riprap/resilience"
-	"github.com/riprap-go/riprap/resilience/timeout"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/riprap-go/riprap/resilience"
+	"github.com/riprap-go/riprap/resilience/resiliencetest"
+	"github.com/riprap-go/riprap/resilience/timeout"
 )
 
 // waitCtx is a dependency that honours its context.
@@ -21,268 +23,201 @@ func waitCtx(ctx context.Context) (int, error) {
 	return 0, ctx.Err()
 }
 
+func newTimeout(t *testing.T, cfg timeout.Config) *timeout.Timeout {
+	t.Helper()
+	to, err := timeout.New(cfg)
+	require.NoError(t, err)
+	return to
+}
+
 func TestFiresAtItsDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p, err := timeout.NewWithConfig[int](timeout.Config{Timeout: 2 * time.Second, Name: "fx"})
-		require.NoError(t, err)
+		rec := resiliencetest.NewRecorder()
+		to := newTimeout(t, timeout.Config{Timeout: 2 * time.Second, Name: "fx", Listeners: resilience.Listeners{rec.Listener()}})
 		var seenDeadline time.Time
 		start := time.Now()
-		_, err = p.Wrap(func(ctx context.Context) (int, error) {
+		_, err := resilience.Execute(context.Background(), func(ctx context.Context) (int, error) {
 			seenDeadline, _ = ctx.Deadline()
 			return waitCtx(ctx)
-		})(context.Background())
+		}, to)
 
 		assert.Equal(t, 2*time.Second, time.Since(start), "returned when the deadline fired")
 		assert.Equal(t, start.Add(2*time.Second), seenDeadline, "the function sees the deadline")
 		assert.ErrorIs(t, err, timeout.ErrTimeout)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
-		assert.EqualError(t, err, `timeout: "fx" deadline of 2s exceeded`)
 		var te *timeout.Error
 		require.ErrorAs(t, err, &te)
+		assert.Equal(t, "fx", te.Name)
 		assert.Equal(t, 2*time.Second, te.Timeout)
+		assert.ErrorIs(t, te.Err, context.DeadlineExceeded, "the function's own error is kept")
 		assert.Equal(t, resilience.Failure, resilience.DefaultOutcome(context.Background(), err),
-			"an outer breaker counts the policy's timeout as a failure")
-	})
-}
+			"an outer breaker counts the timeout as a failure")
 
-func TestFunctionSeesTheCauseOfItsCancellation(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := timeout.New[int](time.Second)
-		var cause error
-		_, _ = p.Wrap(func(ctx context.Context) (int, error) {
-			<-ctx.Done()
-			cause = context.Cause(ctx)
-			return 0, ctx.Err()
-		})(context.Background())
-		assert.ErrorIs(t, cause, timeout.ErrTimeout)
+		events := rec.Events()
+		require.Len(t, events, 1)
+		assert.Equal(t, resilience.EventTimeout, events[0].Kind)
+		assert.Equal(t, "timeout", events[0].Policy)
+		assert.Equal(t, "fx", events[0].Name)
+		assert.Equal(t, 2*time.Second, events[0].Delay)
+		assert.Equal(t, start.Add(2*time.Second), events[0].Time)
+		assert.Same(t, te, events[0].Err)
 	})
 }
 
 func TestFastCallIsUntouched(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p, _ := timeout.New[int](time.Second)
+		rec := resiliencetest.NewRecorder()
+		to := newTimeout(t, timeout.Config{Timeout: time.Second, Listeners: resilience.Listeners{rec.Listener()}})
 		boom := errors.New("bank: 500")
-		v, err := p.Wrap(func(context.Context) (int, error) { return 7, nil })(context.Background())
+		v, err := resilience.Execute(context.Background(), func(context.Context) (int, error) { return 7, nil }, to)
 		assert.Equal(t, 7, v)
 		assert.NoError(t, err)
-		_, err = p.Wrap(func(context.Context) (int, error) { return 0, boom })(context.Background())
+		_, err = resilience.Execute(context.Background(), func(context.Context) (int, error) { return 0, boom }, to)
 		assert.Same(t, boom, err)
+		assert.Empty(t, rec.Events())
+		assert.Zero(t, to.Snapshot().Timeouts)
+	})
+}
+
+// One timeout serves pipelines and chains of any result type.
+func TestOneTimeoutServesEveryResultType(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		to := timeout.After(time.Second)
+		quotes := resilience.NewPipeline[string](to)
+		balances := resilience.NewPipeline[int](to)
+		writes := resilience.NewChain(to)
+
+		q, err := quotes.Execute(context.Background(), func(context.Context) (string, error) { return "EUR/USD", nil })
+		require.NoError(t, err)
+		assert.Equal(t, "EUR/USD", q)
+		_, err = balances.Execute(context.Background(), waitCtx)
+		assert.ErrorIs(t, err, timeout.ErrTimeout)
+		err = writes.Run(context.Background(), func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+		assert.ErrorIs(t, err, timeout.ErrTimeout)
+		assert.Equal(t, uint64(2), to.Snapshot().Timeouts)
 	})
 }
 
 func TestCallerDeadlineEarlierIsReturnedUnchanged(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := timeout.New[int](5 * time.Second)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		var got context.Context
-		start := time.Now()
-		_, err := p.Wrap(func(c context.Context) (int, error) {
-			got = c
-			return waitCtx(c)
-		})(ctx)
-		assert.Equal(t, time.Second, time.Since(start))
-		assert.Equal(t, context.DeadlineExceeded, err, "the caller's own error, unchanged")
-		assert.NotErrorIs(t, err, timeout.ErrTimeout)
-		assert.Equal(t, ctx, got, "no new context when the caller's deadline comes first")
-		assert.Equal(t, resilience.Ignored, resilience.DefaultOutcome(ctx, err))
-	})
+	for _, mode := range []timeout.Mode{timeout.Cooperative, timeout.Abandon} {
+		t.Run(mode.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				to := newTimeout(t, timeout.Config{Timeout: 5 * time.Second, Mode: mode})
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				seen := make(chan time.Time, 1) // the abandoned goroutine may still run
+				start := time.Now()
+				_, err := resilience.Execute(ctx, func(c context.Context) (int, error) {
+					d, _ := c.Deadline()
+					seen <- d
+					return waitCtx(c)
+				}, to)
+				assert.Equal(t, time.Second, time.Since(start))
+				assert.Equal(t, context.DeadlineExceeded, err, "the caller's own error, unchanged")
+				assert.Equal(t, start.Add(time.Second), <-seen, "the caller's deadline bounds the call")
+				assert.Zero(t, to.Snapshot().Timeouts)
+			})
+		})
+	}
+}
+
+// In cooperative mode no context is made when the caller's deadline comes
+// first: the function gets the caller's own.
+func TestCooperativeStepsAsideForAnEarlierDeadline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	var got context.Context
+	_, err := resilience.Execute(ctx, func(c context.Context) (int, error) { got = c; return 1, nil },
+		timeout.After(2*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, ctx, got)
 }
 
 func TestCallerCancellationIsReturnedUnchanged(t *testing.T) {
 	for _, mode := range []timeout.Mode{timeout.Cooperative, timeout.Abandon} {
-		synctest.Test(t, func(t *testing.T) {
-			p, _ := timeout.NewWithConfig[int](timeout.Config{Timeout: 5 * time.Second, Mode: mode})
-			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(time.Second, cancel)
-			start := time.Now()
-			_, err := p.Wrap(waitCtx)(ctx)
-			assert.Equal(t, time.Second, time.Since(start))
-			assert.Same(t, context.Canceled, err, "mode %d", mode)
+		t.Run(mode.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rec := resiliencetest.NewRecorder()
+				to := newTimeout(t, timeout.Config{Timeout: 5 * time.Second, Mode: mode, Listeners: resilience.Listeners{rec.Listener()}})
+				ctx, cancel := context.WithCancel(context.Background())
+				time.AfterFunc(time.Second, cancel)
+				start := time.Now()
+				_, err := resilience.Execute(ctx, waitCtx, to)
+				assert.Equal(t, time.Second, time.Since(start))
+				assert.Same(t, context.Canceled, err)
+				assert.Equal(t, resilience.Ignored, resilience.DefaultOutcome(ctx, err))
+				assert.Empty(t, rec.Events(), "no timeout event")
+			})
 		})
 	}
-}
-
-func TestAbandonReturnsOnTimeWhenTheFunctionIgnoresItsContext(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var events []resilience.Event
-		p, _ := timeout.NewWithConfig[string](timeout.Config{Timeout: time.Second, Mode: timeout.Abandon,
-			Listeners: resilience.Listeners{func(e resilience.Event) { events = append(events, e) }}})
-		finished := make(chan struct{})
-		start := time.Now()
-		v, err := p.Wrap(func(context.Context) (string, error) {
-			time.Sleep(10 * time.Second) // fake time: a dependency that ignores ctx (synctest: fake time)
-			close(finished)
-			return "late", nil
-		})(context.Background())
-		assert.Equal(t, time.Second, time.Since(start), "returned at the deadline")
-		assert.Empty(t, v)
-		assert.ErrorIs(t, err, timeout.ErrTimeout)
-		require.Len(t, events, 1)
-		assert.Equal(t, resilience.EventTimeout, events[0].Kind)
-
-		<-finished // the abandoned function runs to its end...
-		synctest.Wait()
-		// ...and synctest.Test fails if its goroutine were still blocked.
-	})
-}
-
-func TestAbandonReturnsTheResultOfAFastFunction(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := timeout.NewWithConfig[string](timeout.Config{Timeout: time.Second, Mode: timeout.Abandon})
-		v, err := p.Wrap(func(ctx context.Context) (string, error) {
-			time.Sleep(999 * time.Millisecond) // synctest: fake time
-			return "quote", nil
-		})(context.Background())
-		assert.Equal(t, "quote", v)
-		assert.NoError(t, err)
-	})
-}
-
-func TestAbandonReraisesAPanicInTheCaller(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p, _ := timeout.NewWithConfig[int](timeout.Config{Timeout: time.Second, Mode: timeout.Abandon})
-		call := p.Wrap(func(context.Context) (int, error) { panic("bank client bug") })
-		defer func() {
-			pe, ok := recover().(*resilience.PanicError)
-			require.True(t, ok, "the panic crosses goroutines as a *PanicError")
-			assert.Equal(t, "bank client bug", pe.Value)
-			assert.Contains(t, string(pe.Stack), "TestAbandonReraisesAPanicInTheCaller")
-		}()
-		_, _ = call(context.Background())
-		t.Fatal("no panic")
-	})
-}
-
-func TestAbandonReportsAPanicNobodyWaitsFor(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var mu sync.Mutex
-		var got []resilience.Event
-		p, _ := timeout.NewWithConfig[int](timeout.Config{Timeout: time.Second, Mode: timeout.Abandon, Name: "log",
-			Listeners: resilience.Listeners{func(e resilience.Event) { mu.Lock(); got = append(got, e); mu.Unlock() }}})
-		_, err := p.Wrap(func(context.Context) (int, error) {
-			time.Sleep(2 * time.Second) // synctest: fake time
-			panic("late")
-		})(context.Background())
-		require.ErrorIs(t, err, timeout.ErrTimeout)
-		time.Sleep(2 * time.Second) // synctest: fake time
-		synctest.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		require.Len(t, got, 2)
-		assert.Equal(t, resilience.EventPanic, got[1].Kind)
-		var pe *resilience.PanicError
-		require.ErrorAs(t, got[1].Err, &pe)
-		assert.Equal(t, "late", pe.Value)
-	})
 }
 
 func TestCooperativePanicPassesThrough(t *testing.T) {
-	p, _ := timeout.New[int](time.Second)
 	assert.PanicsWithValue(t, "boom", func() {
-		_, _ = p.Wrap(func(context.Context) (int, error) { panic("boom") })(context.Background())
+		_, _ = resilience.Execute(context.Background(), func(context.Context) (int, error) { panic("boom") },
+			timeout.After(time.Second))
 	})
-}
-
-func TestInjectedClockDrivesTheDeadline(t *testing.T) {
-	for _, mode := range []timeout.Mode{timeout.Cooperative, timeout.Abandon} {
-		mock := clock.NewMock()
-		p, err := timeout.NewWithConfig[int](timeout.Config{Timeout: 3 * time.Second, Clock: mock, Mode: mode})
-		require.NoError(t, err)
-		entered := make(chan struct{})
-		type res struct {
-			err      error
-			deadline time.Time
-		}
-		done := make(chan res, 1)
-		go func() {
-			var dl time.Time
-			_, err := p.Wrap(func(ctx context.Context) (int, error) {
-				dl, _ = ctx.Deadline()
-				close(entered) // the timer is registered by now
-				<-ctx.Done()
-				if mode == timeout.Cooperative {
-					assert.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
-				}
-				return 0, ctx.Err()
-			})(context.Background())
-			done <- res{err, dl}
-		}()
-		<-entered
-		mock.Add(2 * time.Second)
-		select {
-		case <-done:
-			t.Fatal("returned before the mock deadline")
-		default:
-		}
-		mock.Add(time.Second)
-		r := <-done
-		assert.ErrorIs(t, r.err, timeout.ErrTimeout, "mode %d", mode)
-		assert.Equal(t, time.Unix(0, 0).Add(3*time.Second), r.deadline)
-	}
-}
-
-func TestInjectedClockCallFinishingInTimeStopsTheTimer(t *testing.T) {
-	mock := clock.NewMock()
-	p, _ := timeout.NewWithConfig[int](timeout.Config{Timeout: time.Second, Clock: mock})
-	var inner context.Context
-	v, err := p.Wrap(func(ctx context.Context) (int, error) { inner = ctx; return 1, nil })(context.Background())
-	assert.Equal(t, 1, v)
-	assert.NoError(t, err)
-	assert.ErrorIs(t, inner.Err(), context.Canceled, "released when the call returns")
-	mock.Add(time.Hour) // the stopped timer must not fire into anything
-}
-
-func TestConfigErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		cfg  timeout.Config
-		want string
-	}{
-		{"zero", timeout.Config{}, "timeout: Timeout must be positive, got 0s"},
-		{"negative", timeout.Config{Timeout: -time.Second}, "timeout: Timeout must be positive, got -1s"},
-		{"mode", timeout.Config{Timeout: time.Second, Mode: 9}, "timeout: unknown Mode 9"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p, err := timeout.NewWithConfig[int](tt.cfg)
-			assert.Nil(t, p)
-			assert.EqualError(t, err, tt.want)
-		})
-	}
-	_, err := timeout.New[int](0)
-	assert.Error(t, err)
 }
 
 func TestNilFunction(t *testing.T) {
-	p, _ := timeout.New[int](time.Second)
-	_, err := p.Wrap(nil)(context.Background())
+	_, err := resilience.NewPipeline[int](timeout.After(time.Second)).Execute(context.Background(), nil)
 	assert.ErrorIs(t, err, resilience.ErrNilFunc)
 }
 
-func TestErrorWithoutName(t *testing.T) {
-	e := &timeout.Error{Timeout: time.Second, Err: errors.New("read tcp: i/o timeout")}
-	assert.Equal(t, "timeout: deadline of 1s exceeded", e.Error())
-	assert.ErrorIs(t, e, timeout.ErrTimeout)
-	assert.ErrorIs(t, e, context.DeadlineExceeded)
-	assert.ErrorIs(t, e, e.Err, "the function's own error stays visible")
+// Timeout events are per-call: a listener that subscribes to state changes
+// only is never called and costs the call nothing (the event is not even
+// built: no clock read for its Time), and one that subscribes to timeouts
+// gets them.
+func TestTimeoutEventsOnlyForSubscribers(t *testing.T) {
+	fire := func(t *testing.T, l resilience.Listener) int64 {
+		var nows int64
+		synctest.Test(t, func(t *testing.T) {
+			clk := &countingClock{Mock: clock.NewMock()}
+			to := newTimeout(t, timeout.Config{Timeout: time.Second, Clock: clk, Listeners: resilience.Listeners{l}})
+			added := make(chan struct{})
+			_, err := resilience.Execute(context.Background(), func(ctx context.Context) (int, error) {
+				go func() { clk.Add(time.Second); close(added) }()
+				return waitCtx(ctx)
+			}, to)
+			require.ErrorIs(t, err, timeout.ErrTimeout)
+			<-added
+			nows = clk.nows.Load()
+		})
+		return nows
+	}
+	states, timeouts := resiliencetest.NewRecorder(), resiliencetest.NewRecorder()
+	bare := fire(t, resilience.Listener{})
+	assert.Equal(t, bare, fire(t, only(states.Listener(), resilience.EventStateChange)), "clock reads with a state-change listener")
+	assert.Equal(t, bare+1, fire(t, only(timeouts.Listener(), resilience.EventTimeout)), "clock reads with a timeout listener")
+	assert.Empty(t, states.Events())
+	assert.Equal(t, []resilience.EventKind{resilience.EventTimeout}, timeouts.Kinds())
 }
 
-// A function that fails at once in abandon mode returns its own error: the
-// goroutine releasing the call's context afterwards must not make it look
-// like a timeout (the regression: most fast failures came back as
-// *timeout.Error).
-func TestAbandonFastFailureIsNotATimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var fired int
-		p, _ := timeout.NewWithConfig[int](timeout.Config{Timeout: time.Hour, Mode: timeout.Abandon,
-			Listeners: resilience.Listeners{func(resilience.Event) { fired++ }}})
-		boom := errors.New("bank: 500")
-		call := p.Wrap(func(context.Context) (int, error) { return 0, boom })
-		for range 500 {
-			_, err := call(context.Background())
-			require.Same(t, boom, err)
-		}
-		assert.Zero(t, fired, "no timeout event")
-	})
+// countingClock counts the reads of its time.
+type countingClock struct {
+	*clock.Mock
+	nows atomic.Int64
+}
+
+func (c *countingClock) Now() time.Time {
+	c.nows.Add(1)
+	return c.Mock.Now()
+}
+
+func TestErrorText(t *testing.T) {
+	cases := []struct {
+		err  *timeout.Error
+		want string
+	}{
+		{&timeout.Error{Timeout: time.Second}, "timeout: deadline of 1s exceeded"},
+		{&timeout.Error{Name: "fx", Timeout: 2 * time.Second}, `timeout: "fx" deadline of 2s exceeded`},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, c.err.Error())
+	}
+	inner := errors.New("read tcp: i/o timeout")
+	e := &timeout.Error{Timeout: time.Second, Err: inner}
+	assert.ErrorIs(t, e, timeout.ErrTimeout)
+	assert.ErrorIs(t, e, context.DeadlineExceeded)
+	assert.ErrorIs(t, e, inner, "the function's own error stays visible")
 }

@@ -17,21 +17,20 @@ import (
 // timers and time.Now are fake and time only moves when every goroutine of
 // the bubble is blocked, so durations are exact.
 
-func TestSynctestWaitLengths(t *testing.T) {
+func TestWaitLengths(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		strategy := resilience.Must(backoff.NewExponential(backoff.ExponentialConfig{Initial: time.Second, Max: 3 * time.Second}))
-		p, err := backoff.NewRetry(backoff.RetryConfig[int]{MaxAttempts: 5, Strategy: strategy})
-		require.NoError(t, err)
+		strategy := newExponential(t, backoff.ExponentialConfig{Initial: time.Second, Max: 3 * time.Second})
+		r := newRetry(t, backoff.RetryConfig{MaxAttempts: 5, Strategy: strategy})
 
 		var starts []time.Time
 		hinted := resilience.WithRetryAfter(errBoom, 7*time.Second)
-		_, err = p.Wrap(func(context.Context) (int, error) {
+		err := resilience.Run(context.Background(), func(context.Context) error {
 			starts = append(starts, time.Now())
 			if len(starts) == 3 {
-				return 0, hinted
+				return hinted
 			}
-			return 0, errBoom
-		})(context.Background())
+			return errBoom
+		}, r)
 		assert.ErrorIs(t, err, backoff.ErrMaxAttempts)
 
 		// 1s and 2s from the schedule, 7s from the hint (longer than 3s),
@@ -44,17 +43,16 @@ func TestSynctestWaitLengths(t *testing.T) {
 	})
 }
 
-func TestSynctestCancelMidWait(t *testing.T) {
+func TestCancelEndsAWaitAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p, err := backoff.NewRetry(backoff.RetryConfig[int]{Strategy: mustConstant(time.Hour)})
-		require.NoError(t, err)
+		r := newRetry(t, backoff.RetryConfig{Strategy: backoff.Constant(time.Hour)})
 		ctx, cancel := context.WithCancelCause(context.Background())
 		defer cancel(nil)
 		start := time.Now()
 		time.AfterFunc(5*time.Second, func() { cancel(nil) })
 
 		calls := 0
-		_, err = p.Wrap(func(context.Context) (int, error) { calls++; return 0, errBoom })(ctx)
+		err := resilience.Run(ctx, func(context.Context) error { calls++; return errBoom }, r)
 		assert.Equal(t, 5*time.Second, time.Since(start), "returned when the caller cancelled, not after the hour")
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.ErrorIs(t, err, errBoom, "the last failure stays visible")
@@ -63,7 +61,7 @@ func TestSynctestCancelMidWait(t *testing.T) {
 	})
 }
 
-func TestSynctestDeadlineTooClose(t *testing.T) {
+func TestWaitDeadlineTooClose(t *testing.T) {
 	cases := []struct {
 		name     string
 		deadline time.Duration
@@ -77,13 +75,12 @@ func TestSynctestDeadlineTooClose(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				p, err := backoff.NewRetry(backoff.RetryConfig[int]{MaxAttempts: 2, Strategy: mustConstant(2 * time.Second)})
-				require.NoError(t, err)
+				r := newRetry(t, backoff.RetryConfig{MaxAttempts: 2, Strategy: backoff.Constant(2 * time.Second)})
 				ctx, cancel := context.WithTimeout(context.Background(), c.deadline)
 				defer cancel()
 				start := time.Now()
 				calls := 0
-				_, err = p.Wrap(func(context.Context) (int, error) { calls++; return 0, errBoom })(ctx)
+				err := resilience.Run(ctx, func(context.Context) error { calls++; return errBoom }, r)
 				assert.Equal(t, c.elapsed, time.Since(start))
 				assert.Equal(t, c.calls, calls)
 				assert.ErrorIs(t, err, errBoom)
@@ -99,19 +96,18 @@ func TestSynctestDeadlineTooClose(t *testing.T) {
 
 // MaxDuration counts from before the first attempt, so a slow first attempt
 // uses it up too.
-func TestSynctestMaxDurationIncludesAttempts(t *testing.T) {
+func TestWaitMaxDurationIncludesAttempts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p, err := backoff.NewRetry(backoff.RetryConfig[int]{
-			MaxAttempts: backoff.Unlimited, MaxDuration: 10 * time.Second, Strategy: mustConstant(time.Second),
+		r := newRetry(t, backoff.RetryConfig{
+			MaxAttempts: backoff.Unlimited, MaxDuration: 10 * time.Second, Strategy: backoff.Constant(time.Second),
 		})
-		require.NoError(t, err)
 		start := time.Now()
 		calls := 0
-		_, err = p.Wrap(func(context.Context) (int, error) {
+		err := resilience.Run(context.Background(), func(context.Context) error {
 			calls++
 			time.Sleep(4 * time.Second)
-			return 0, errBoom
-		})(context.Background())
+			return errBoom
+		}, r)
 		assert.ErrorIs(t, err, backoff.ErrMaxDuration)
 		// 4s, wait to 5s, 9s; a wait ending at 10s still fits, then 14s.
 		assert.Equal(t, 3, calls)
@@ -119,16 +115,14 @@ func TestSynctestMaxDurationIncludesAttempts(t *testing.T) {
 	})
 }
 
-// The zero config: three attempts, full jitter from 100ms doubling.
-func TestSynctestDefaultSchedule(t *testing.T) {
+// The zero Retry: three attempts, full jitter from 100ms doubling.
+func TestWaitDefaultSchedule(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p, err := backoff.NewRetry(backoff.RetryConfig[int]{})
-		require.NoError(t, err)
 		var starts []time.Time
-		_, err = p.Wrap(func(context.Context) (int, error) {
+		err := resilience.Run(context.Background(), func(context.Context) error {
 			starts = append(starts, time.Now())
-			return 0, errBoom
-		})(context.Background())
+			return errBoom
+		}, &backoff.Retry{})
 		assert.ErrorIs(t, err, backoff.ErrMaxAttempts)
 		require.Len(t, starts, backoff.DefaultMaxAttempts)
 		for i, limit := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond} {
