@@ -9,6 +9,16 @@
 // conversion is computed in math/big from a rational rate, then rounded
 // half-even unless told otherwise.
 //
+// Nothing that looks like a card number gets in: free text and account IDs
+// are checked with [ContainsCardNumber], which reads digits of any script
+// and joins digit groups across any separator that is not a letter.
+//
+// The [Log] is idempotent by payment ID and appends in batches of up to
+// [MaxLogBatch] entries, each entry with its own result ([AppendEach]
+// builds the batch method from single appends). A [TransferRequest] may
+// name the payment it settles ([TransferRequest.PaymentID]), so that one
+// payment charged under two idempotency keys can be found.
+//
 // Transports live in sub-packages: payments/httpapi (HTTP/JSON clients and
 // handlers), payments/sim (simulated services with fault injection) and
 // payments/outbox (durable queue for log entries).

@@ -46,15 +46,17 @@ func (e *DeclineError) Permanent() bool { return true }
 
 // IsPermanent reports whether err, or an error it wraps, says that retrying
 // the same request cannot succeed: it has a method Permanent() bool that
-// returns true (a decline, an HTTP 4xx), or it is one of [ErrDeclined],
-// [ErrIdempotencyConflict], [ErrInvalidRequest], [ErrNotFound],
-// [ErrNoRate] or [ErrUnknownCurrency]. A retry policy stops on such errors.
+// returns true (a decline, an HTTP 4xx from the service), or it is one of
+// [ErrDeclined], [ErrIdempotencyConflict], [ErrInvalidRequest],
+// [ErrNotFound], [ErrNoRate], [ErrUnknownCurrency] or [ErrBatchTooLarge].
+// A retry policy stops on such errors.
 func IsPermanent(err error) bool {
 	var p interface{ Permanent() bool }
 	if errors.As(err, &p) {
 		return p.Permanent()
 	}
-	for _, s := range []error{ErrDeclined, ErrIdempotencyConflict, ErrInvalidRequest, ErrNotFound, ErrNoRate, ErrUnknownCurrency} {
+	for _, s := range []error{ErrDeclined, ErrIdempotencyConflict, ErrInvalidRequest, ErrNotFound, ErrNoRate,
+		ErrUnknownCurrency, ErrBatchTooLarge} {
 		if errors.Is(err, s) {
 			return true
 		}

@@ -1,6 +1,7 @@
 package payments_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -58,4 +59,44 @@ func ExamplePaymentRequest_Validate() {
 	// payee: want acct_ followed by 8-32 of [a-z0-9]
 	// amount: must be positive
 	// description: looks like it contains a card number
+}
+
+func ExampleContainsCardNumber() {
+	for _, s := range []string{
+		"4111.1111.1111.1111",
+		"４１１１ １１１１ １１１１ １１１１", // full-width, ideographic spaces
+		"acct_4111111111111111",
+		"invoice 2026-0042, 3 items",
+	} {
+		fmt.Println(payments.ContainsCardNumber(s))
+	}
+	// Output:
+	// true
+	// true
+	// true
+	// false
+}
+
+// AppendEach gives a log that appends one entry at a time the batch
+// method of payments.Log.
+func ExampleAppendEach() {
+	stored := map[string]bool{}
+	appendOne := func(_ context.Context, e payments.Entry) error {
+		if err := e.Validate(); err != nil {
+			return err
+		}
+		stored[e.PaymentID] = true
+		return nil
+	}
+	results, err := payments.AppendEach(context.Background(), appendOne, []payments.Entry{
+		{PaymentID: "pay-1", Amount: payments.MustParseMoney("1 USD")},
+		{PaymentID: "", Amount: payments.MustParseMoney("1 USD")},
+	})
+	fmt.Println(err, results[0], errors.Is(results[1], payments.ErrInvalidRequest), len(stored))
+
+	_, err = payments.AppendEach(context.Background(), appendOne, make([]payments.Entry, payments.MaxLogBatch+1))
+	fmt.Println(errors.Is(err, payments.ErrBatchTooLarge))
+	// Output:
+	// <nil> <nil> true 1
+	// true
 }

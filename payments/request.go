@@ -20,11 +20,17 @@ const (
 // AccountID names a bank account. A well-formed one is "acct_" followed by
 // 8 to 32 lower-case ASCII letters or digits ("acct_alice0001"): short
 // enough to log, with no characters that need escaping in a URL or a log.
+// It must not embed a card number ([ContainsCardNumber]): account IDs are
+// logged everywhere, and a card number must never reach a log.
 // The zero value (empty) is not well-formed.
 type AccountID string
 
-// Valid reports whether id is well-formed.
+// Valid reports whether id is well-formed and embeds no card number.
 func (id AccountID) Valid() bool {
+	return id.wellFormed() && !ContainsCardNumber(string(id))
+}
+
+func (id AccountID) wellFormed() bool {
 	rest, ok := strings.CutPrefix(string(id), "acct_")
 	if !ok || len(rest) < 8 || len(rest) > 32 {
 		return false
@@ -129,7 +135,7 @@ func (e *ValidationError) Has(field string) bool {
 // Validate checks every field and reports all problems at once in a
 // [*ValidationError], or returns nil. It checks that the idempotency key is
 // present and well-formed ([ValidIdempotencyKey]), that both accounts are
-// well-formed and different, that the amount has a known currency and is
+// well-formed ([AccountID.Valid]: no card number inside) and different, that the amount has a known currency and is
 // positive, that the target currency, if set, is known, and that the free
 // text is valid UTF-8, at most [MaxTextLen] bytes, free of control
 // characters and free of anything that looks like a card number
@@ -171,8 +177,10 @@ func (v *validator) account(field string, id AccountID) {
 	switch {
 	case id == "":
 		v.add(field, "required")
-	case !id.Valid():
+	case !id.wellFormed():
 		v.add(field, "want acct_ followed by 8-32 of [a-z0-9]")
+	case ContainsCardNumber(string(id)):
+		v.add(field, panProblem)
 	}
 }
 
@@ -185,9 +193,12 @@ func (v *validator) text(field, s string) {
 	case strings.ContainsFunc(s, isControl):
 		v.add(field, "contains control characters")
 	case ContainsCardNumber(s):
-		v.add(field, "looks like it contains a card number")
+		v.add(field, panProblem)
 	}
 }
+
+// panProblem is the problem reported for a field that holds a card number.
+const panProblem = "looks like it contains a card number"
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
 

@@ -84,28 +84,6 @@ func fields(ve *payments.ValidationError) []string {
 	return out
 }
 
-func TestContainsCardNumber(t *testing.T) {
-	cases := []struct {
-		in   string
-		want bool
-	}{
-		{"4111111111111111", true},
-		{"pay 4111 1111 1111 1111 now", true},
-		{"4111-1111-1111-1111", true},
-		{"378282246310005", true},          // 15-digit Amex test number
-		{"4111111111111111 2029", true},    // card followed by more digits
-		{"4111111111111112", false},        // fails Luhn
-		{"411111111111", false},            // 12 digits
-		{"41111111111111111111111", false}, // 23 unbroken digits: not a card as written
-		{"4111  1111 1111 1111", false},    // double space breaks the run into short pieces
-		{"invoice 2024-05-17 amount 12", false},
-		{"", false},
-	}
-	for _, c := range cases {
-		assert.Equal(t, c.want, payments.ContainsCardNumber(c.in), "%q", c.in)
-	}
-}
-
 func TestTransferRequestValidateUsesItsFieldNames(t *testing.T) {
 	err := payments.TransferRequest{IdempotencyKey: "k1", From: "x", To: "acct_bob000002", Amount: payments.MustParseMoney("1 USD")}.Validate()
 	var ve *payments.ValidationError
@@ -113,9 +91,25 @@ func TestTransferRequestValidateUsesItsFieldNames(t *testing.T) {
 	assert.Equal(t, []string{"from"}, fields(ve))
 }
 
+func TestTransferRequestPaymentID(t *testing.T) {
+	req := payments.TransferRequest{IdempotencyKey: "k1", From: "acct_alice0001", To: "acct_bob000002",
+		Amount: payments.MustParseMoney("1 USD")}
+	require.NoError(t, req.Validate(), "the payment reference is optional")
+	req.PaymentID = "pay-1"
+	require.NoError(t, req.Validate())
+	req.PaymentID = "bad id/.."
+	var ve *payments.ValidationError
+	require.ErrorAs(t, req.Validate(), &ve)
+	assert.Equal(t, []string{"payment_id"}, fields(ve))
+	req.From = "x"
+	require.ErrorAs(t, req.Validate(), &ve)
+	assert.Equal(t, []string{"from", "payment_id"}, fields(ve))
+}
+
 func TestIsPermanent(t *testing.T) {
 	assert.True(t, payments.IsPermanent(&payments.DeclineError{Reason: payments.DeclineInsufficientFunds}))
 	assert.True(t, payments.IsPermanent(errors.Join(errors.New("x"), payments.ErrIdempotencyConflict)))
+	assert.True(t, payments.IsPermanent(payments.CheckBatch(make([]payments.Entry, payments.MaxLogBatch+1))))
 	assert.False(t, payments.IsPermanent(errors.New("connection reset")))
 	assert.False(t, payments.IsPermanent(nil))
 }

@@ -55,14 +55,23 @@ type TransferRequest struct {
 	From           AccountID `json:"from"`
 	To             AccountID `json:"to"`
 	Amount         Money     `json:"amount"`
+	// PaymentID optionally names the payment this transfer settles (the
+	// gateway sets the payment's idempotency key). The bank does not
+	// deduplicate by it — the idempotency key does — but it records it, so
+	// that one payment charged under two different keys can be found. It
+	// is part of the request's content: the same key with another
+	// PaymentID is a different request.
+	PaymentID string `json:"payment_id,omitempty"`
 }
 
 // Validate reports every problem of req in a [*ValidationError]: the key,
-// both accounts, and a positive amount in a known currency.
+// both accounts, a positive amount in a known currency, and a PaymentID
+// that is empty or a well-formed key ([ValidIdempotencyKey]).
 func (req TransferRequest) Validate() error {
 	p := PaymentRequest{IdempotencyKey: req.IdempotencyKey, Payer: req.From, Payee: req.To, Amount: req.Amount}
 	err := p.Validate()
-	if ve, ok := err.(*ValidationError); ok {
+	ve, _ := err.(*ValidationError)
+	if ve != nil {
 		for i := range ve.Problems { // report the transfer's own field names
 			switch ve.Problems[i].Field {
 			case "payer":
@@ -72,7 +81,16 @@ func (req TransferRequest) Validate() error {
 			}
 		}
 	}
-	return err
+	if req.PaymentID != "" && !ValidIdempotencyKey(req.PaymentID) {
+		if ve == nil {
+			ve = &ValidationError{}
+		}
+		ve.Problems = append(ve.Problems, FieldError{Field: "payment_id", Problem: KeyRule})
+	}
+	if ve == nil {
+		return nil
+	}
+	return ve
 }
 
 // TransferState is where a transfer stands at the bank. The zero value
@@ -102,6 +120,7 @@ type Receipt struct {
 // safe to share once no goroutine modifies it.
 type TransferStatus struct {
 	IdempotencyKey string        `json:"idempotency_key"`
+	PaymentID      string        `json:"payment_id,omitempty"` // the request's PaymentID, if it had one
 	State          TransferState `json:"state"`
 	TransferID     string        `json:"transfer_id,omitempty"`    // when completed
 	DeclineReason  string        `json:"decline_reason,omitempty"` // when declined

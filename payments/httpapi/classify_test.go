@@ -24,7 +24,8 @@ func TestOutcomeAndNotProcessed(t *testing.T) {
 		outcome      resilience.Outcome
 		notProcessed bool
 	}{
-		{"decline", serverURL(reply(422, `{"code":"declined","reason":"insufficient_funds"}`)), resilience.Success, true},
+		{"decline", serverURL(answer(422, `{"code":"declined","reason":"insufficient_funds"}`)), resilience.Success, true},
+		{"proxy 401", serverURL(reply(401, `<html>login</html>`, "Content-Type", "text/html")), resilience.Failure, true},
 		{"429", serverURL(reply(429, `{}`)), resilience.Failure, true},
 		{"503", serverURL(reply(503, `{}`)), resilience.Failure, true},
 		{"500", serverURL(reply(500, `{}`)), resilience.Failure, false},

@@ -8,13 +8,16 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/benbjohnson/clock"
 
 	"github.com/riprap-go/riprap/payments"
+	"github.com/riprap-go/riprap/resilience"
 )
 
 // DefaultMaxResponseBytes bounds a response body when
@@ -42,13 +45,17 @@ type client struct {
 	clock clock.Clock
 }
 
+// newClient checks the configuration of a client of kind ("bank", "fx",
+// "log"); a refusal is a *resilience.ConfigError named after the kind.
 func newClient(kind, baseURL string, cfg ClientConfig) (client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return client{}, fmt.Errorf("httpapi: %s base URL must be an absolute http(s) URL, got %q", kind, baseURL)
+		return client{}, &resilience.ConfigError{Component: "httpapi", Name: kind, Field: "baseURL",
+			Rule: "must be an absolute http(s) URL", Value: baseURL}
 	}
 	if cfg.MaxResponseBytes < 0 {
-		return client{}, fmt.Errorf("httpapi: MaxResponseBytes must be >= 0, got %d", cfg.MaxResponseBytes)
+		return client{}, &resilience.ConfigError{Component: "httpapi", Name: kind, Field: "MaxResponseBytes",
+			Rule: "must not be negative", Value: cfg.MaxResponseBytes}
 	}
 	c := client{base: strings.TrimRight(baseURL, "/"), hc: cfg.HTTPClient, max: cfg.MaxResponseBytes, clock: cfg.Clock}
 	if c.hc == nil {
@@ -120,20 +127,41 @@ func decodeSuccess(op string, status int, data []byte, out any) error {
 }
 
 // statusError builds the error for a non-2xx response. The body is read
-// leniently: a proxy's HTML page still yields a classified error.
+// leniently: a proxy's HTML page still yields a classified error. A 4xx
+// that is not the service's own answer is [ErrInfrastructure].
 func (c *client) statusError(op string, resp *http.Response, data []byte) error {
-	e := &Error{Op: op, StatusCode: resp.StatusCode, class: classify(resp.StatusCode)}
 	var eb ErrorBody
-	if json.Unmarshal(data, &eb) == nil {
-		e.Code, e.Message = eb.Code, clip(eb.Message)
+	_ = json.Unmarshal(data, &eb) // a body that is not ours leaves eb empty or partial
+	var after time.Duration
+	if s := resp.StatusCode; s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable {
+		after = parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())
 	}
-	if e.class == ErrOverloaded {
-		e.After = parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())
+	e := newStatusError(op, resp.StatusCode, eb, after)
+	if ct := resp.Header.Get("Content-Type"); e.class == ErrClientError && !(isJSON(ct) && serviceCodes[eb.Code]) {
+		e.class = ErrInfrastructure
+		e.Cause = fmt.Errorf("not an answer of the service: no error body of this API (Content-Type %q)", clip(ct))
 	}
-	if e.class == ErrClientError {
+	return e
+}
+
+// newStatusError builds the error for a status the service answered,
+// with the error body it sent (the zero ErrorBody when none) and the
+// Retry-After it asked for.
+func newStatusError(op string, status int, eb ErrorBody, after time.Duration) *Error {
+	e := &Error{Op: op, StatusCode: status, class: classify(status), Code: clip(eb.Code), Message: clip(eb.Message)}
+	switch e.class {
+	case ErrOverloaded:
+		e.After = after
+	case ErrClientError:
 		e.Cause = domainError(eb)
 	}
 	return e
+}
+
+// isJSON reports whether a Content-Type names JSON.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
 // domainError turns an error body into the payments error it names.
@@ -143,6 +171,8 @@ func domainError(eb ErrorBody) error {
 		return &payments.DeclineError{Reason: clip(eb.Reason)}
 	case CodeConflict:
 		return payments.ErrIdempotencyConflict
+	case CodeBatchTooLarge:
+		return payments.ErrBatchTooLarge
 	case CodeNotFound:
 		return payments.ErrNotFound
 	case CodeNoRate:

@@ -23,6 +23,11 @@ func transferReq(key string) payments.TransferRequest {
 		Amount: payments.MustParseMoney("10.00 USD")}
 }
 
+// answer replies as the service does: a JSON body with its content type.
+func answer(status int, body string, headers ...string) http.HandlerFunc {
+	return reply(status, body, append([]string{"Content-Type", "application/json"}, headers...)...)
+}
+
 // reply answers every request with the given status, headers and body.
 func reply(status int, body string, headers ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -60,11 +65,14 @@ func TestStatusMapping(t *testing.T) {
 		{"500", reply(500, `{"code":"internal"}`, "Retry-After", "5"), httpapi.ErrServerFailure, nil, false, 0},
 		{"502 html", reply(502, `<html>bad gateway</html>`), httpapi.ErrServerFailure, nil, false, 0},
 		{"408", reply(408, ``), httpapi.ErrServerFailure, nil, false, 0},
-		{"422 declined", reply(422, `{"code":"declined","reason":"insufficient_funds"}`), httpapi.ErrClientError, payments.ErrDeclined, true, 0},
-		{"409 conflict", reply(409, `{"code":"idempotency_conflict"}`), httpapi.ErrClientError, payments.ErrIdempotencyConflict, true, 0},
-		{"400 invalid", reply(400, `{"code":"invalid_request","problems":[{"field":"amount","problem":"must be positive"}]}`),
+		{"422 declined", answer(422, `{"code":"declined","reason":"insufficient_funds"}`), httpapi.ErrClientError, payments.ErrDeclined, true, 0},
+		{"409 conflict", answer(409, `{"code":"idempotency_conflict"}`), httpapi.ErrClientError, payments.ErrIdempotencyConflict, true, 0},
+		{"400 invalid", answer(400, `{"code":"invalid_request","problems":[{"field":"amount","problem":"must be positive"}]}`),
 			httpapi.ErrClientError, payments.ErrInvalidRequest, true, 0},
-		{"404 unknown code", reply(404, `{"code":"teapot"}`), httpapi.ErrClientError, nil, true, 0},
+		{"413 batch too large", answer(413, `{"code":"batch_too_large"}`), httpapi.ErrClientError, payments.ErrBatchTooLarge, true, 0},
+		{"404 unknown code", answer(404, `{"code":"teapot"}`), httpapi.ErrInfrastructure, nil, false, 0},
+		{"422 declined, not JSON", reply(422, `{"code":"declined","reason":"insufficient_funds"}`, "Content-Type", "text/plain"),
+			httpapi.ErrInfrastructure, nil, false, 0},
 		{"200 malformed", reply(200, `{"transfer_id":`), httpapi.ErrMalformedResponse, nil, false, 0},
 		{"200 wrong type", reply(200, `{"amount":12.5}`), httpapi.ErrMalformedResponse, nil, false, 0},
 		{"200 trailing", reply(200, `{} {}`), httpapi.ErrMalformedResponse, nil, false, 0},
@@ -92,7 +100,7 @@ func TestStatusMapping(t *testing.T) {
 }
 
 func TestDeclineCarriesReason(t *testing.T) {
-	bank := newBank(t, reply(422, `{"code":"declined","reason":"insufficient_funds"}`), httpapi.ClientConfig{})
+	bank := newBank(t, answer(422, `{"code":"declined","reason":"insufficient_funds"}`), httpapi.ClientConfig{})
 	_, err := bank.Transfer(context.Background(), transferReq("k1"))
 	var de *payments.DeclineError
 	require.ErrorAs(t, err, &de)
@@ -204,8 +212,14 @@ func TestClientRefusesBadInputBeforeSending(t *testing.T) {
 func TestNewClientRefusesBadConfig(t *testing.T) {
 	for _, u := range []string{"", "localhost:80", "ftp://x", "http://"} {
 		_, err := httpapi.NewBankClient(u, httpapi.ClientConfig{})
-		assert.ErrorContains(t, err, "httpapi: bank base URL", u)
+		var ce *resilience.ConfigError
+		require.ErrorAs(t, err, &ce, u)
+		assert.Equal(t, resilience.ConfigError{Component: "httpapi", Name: "bank", Field: "baseURL",
+			Rule: "must be an absolute http(s) URL", Value: u}, *ce)
 	}
 	_, err := httpapi.NewLogClient("http://127.0.0.1:1", httpapi.ClientConfig{MaxResponseBytes: -1})
-	assert.ErrorContains(t, err, "MaxResponseBytes must be >= 0")
+	var ce *resilience.ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, resilience.ConfigError{Component: "httpapi", Name: "log", Field: "MaxResponseBytes",
+		Rule: "must not be negative", Value: int64(-1)}, *ce)
 }

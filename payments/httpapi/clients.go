@@ -93,35 +93,7 @@ func (f *FXClient) Health(ctx context.Context) error {
 	return f.c.do(ctx, "fx.Health", http.MethodGet, PathHealth, nil, nil)
 }
 
-// LogClient is a payments.Log over HTTP. It is safe for concurrent use;
-// build it with [NewLogClient].
-type LogClient struct{ c client }
-
-// NewLogClient returns a client of the transaction log served at baseURL.
-func NewLogClient(baseURL string, cfg ClientConfig) (*LogClient, error) {
-	c, err := newClient("log", baseURL, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &LogClient{c: c}, nil
-}
-
-// Append posts e; appending the same entry twice is a success, a different
-// entry under the same payment ID matches payments.ErrIdempotencyConflict.
-func (l *LogClient) Append(ctx context.Context, e payments.Entry) error {
-	if err := e.Validate(); err != nil {
-		return err
-	}
-	return l.c.do(ctx, "log.Append", http.MethodPost, PathEntries, e, nil)
-}
-
-// Health returns nil when the log answers its health check.
-func (l *LogClient) Health(ctx context.Context) error {
-	return l.c.do(ctx, "log.Health", http.MethodGet, PathHealth, nil, nil)
-}
-
 var (
 	_ payments.Bank = (*BankClient)(nil)
 	_ payments.FX   = (*FXClient)(nil)
-	_ payments.Log  = (*LogClient)(nil)
 )

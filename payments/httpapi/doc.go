@@ -1,7 +1,9 @@
 // Package httpapi carries the payments services over HTTP/JSON: typed
 // clients ([BankClient], [FXClient], [LogClient]) that implement the
-// payments interfaces, and handlers ([NewBankHandler], [NewFXHandler],
-// [NewLogHandler]) that serve any implementation of them.
+// payments interfaces, handlers ([NewBankHandler], [NewFXHandler],
+// [NewLogHandler]) that serve any implementation of them, and
+// [HandlerTransport], which serves a handler in-process for deterministic
+// simulations.
 //
 // # Errors
 //
@@ -18,11 +20,20 @@
 //     errors, timeouts) and [ErrMalformedResponse] (a 2xx whose body cannot
 //     be read): failures whose effect is unknown — a transfer may have been
 //     committed. Retry with the same idempotency key, or look the status up.
-//   - [ErrClientError] (other 4xx): permanent; Permanent() reports true and
-//     payments.IsPermanent agrees, so retry policies stop. Where the body
-//     names a domain error, the error also matches it (payments.ErrDeclined
-//     with a *payments.DeclineError, payments.ErrIdempotencyConflict,
-//     payments.ErrNotFound, payments.ErrNoRate, payments.ErrInvalidRequest).
+//   - [ErrClientError] (the service's own 4xx, other than 408 and 429):
+//     permanent; Permanent() reports true and payments.IsPermanent agrees,
+//     so retry policies stop. Where the body names a domain error, the
+//     error also matches it (payments.ErrDeclined with a
+//     *payments.DeclineError, payments.ErrIdempotencyConflict,
+//     payments.ErrNotFound, payments.ErrNoRate, payments.ErrInvalidRequest,
+//     payments.ErrBatchTooLarge).
+//   - [ErrInfrastructure] (a 4xx that is not the service's answer): the
+//     response has no JSON error body with a code of this API — an auth
+//     proxy's 401 or 403, a load balancer's HTML 404 for an unknown route,
+//     a WAF's refusal. It had no effect, but it is no answer of the bank: a
+//     failure for breakers (expired credentials or a broken route must not
+//     look like a healthy bank), not permanent (so a payment is never
+//     declined, nor a log entry set aside, on it), and [NotProcessed].
 //
 // An error caused by the caller's own context also matches its context
 // error, so resilience.DefaultOutcome ignores it. [Outcome] is the
@@ -36,4 +47,22 @@
 // as decimal or ratio strings ("0.9215", "1/3"): never JSON numbers, which
 // decoders read as float64. Handlers refuse unknown fields, trailing data and
 // bodies over a size limit, and never panic on garbage.
+//
+// A log batch is one POST of a [BatchRequest] to [PathEntriesBatch]:
+//
+//	{"entries": [{"payment_id": "pay-1", …}, {"payment_id": "pay-2", …}]}
+//
+// answered 200 with one [BatchResult] per entry, in order, each holding the
+// status POST [PathEntries] would have answered for that entry alone:
+//
+//	{"results": [{"status": 204},
+//	             {"status": 409, "error": {"code": "idempotency_conflict", "message": "…"}},
+//	             {"status": 503, "error": {"code": "overloaded", "message": "…"}, "retry_after": 1}]}
+//
+// The batch is refused whole only when it cannot be read as one (400
+// malformed_request, 413 too_large over HandlerConfig.MaxBatchBodyBytes,
+// 413 batch_too_large over payments.MaxLogBatch entries) or when the log
+// fails it whole (503, 500); a malformed or invalid entry gets its own 400
+// result and the others are appended. [LogClient.AppendBatch] turns each
+// result into the error Append would have returned.
 package httpapi

@@ -18,8 +18,14 @@ var (
 	ErrTransport = errors.New("httpapi: transport failure")
 	// ErrMalformedResponse: a 2xx whose body is not what the API promises.
 	ErrMalformedResponse = errors.New("httpapi: malformed response")
-	// ErrClientError: a 4xx other than 408 and 429; retrying cannot help.
+	// ErrClientError: the service's own 4xx answer (other than 408 and
+	// 429); retrying cannot help.
 	ErrClientError = errors.New("httpapi: request refused")
+	// ErrInfrastructure: a 4xx that did not come from the service — an
+	// auth proxy's 401 or 403, a load balancer's 404 for a route it does
+	// not know — so it had no effect, but it is a failure, not an answer;
+	// see the package documentation.
+	ErrInfrastructure = errors.New("httpapi: refused by infrastructure in front of the service")
 )
 
 var errQuoteMismatch = errors.New("quote is not for the currencies asked, or has no rate")
@@ -68,7 +74,9 @@ func (e *Error) Unwrap() []error {
 }
 
 // Permanent reports whether retrying the same request cannot succeed: true
-// for [ErrClientError] only.
+// for [ErrClientError] only. An [ErrInfrastructure] refusal is not
+// permanent: expired credentials or a route missing during a deployment are
+// fixed without changing the request.
 func (e *Error) Permanent() bool { return e.class == ErrClientError }
 
 // RetryAfter returns the server's Retry-After for 429 and 503, else 0.

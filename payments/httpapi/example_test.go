@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 
 	"github.com/riprap-go/riprap/payments"
@@ -17,7 +18,7 @@ func ExampleBankClient() {
 	bank := sim.NewBank(sim.BankConfig{})
 	_ = bank.Open("acct_alice0001", payments.MustParseMoney("50.00 USD"))
 	_ = bank.Open("acct_bob000002", payments.MustParseMoney("0 USD"))
-	h, _ := sim.BankHandler(bank, nil)
+	h := sim.BankHandler(bank, nil)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -49,4 +50,49 @@ func ExampleBankClient() {
 	// true true
 	// true insufficient_funds
 	// 30.00 USD 1
+}
+
+// One batch, one request: each entry gets the answer Append would have
+// given it alone.
+func ExampleLogClient_AppendBatch() {
+	log := sim.NewLog(sim.LogConfig{})
+	h := sim.LogHandler(log, nil)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	client, _ := httpapi.NewLogClient(srv.URL, httpapi.ClientConfig{})
+	ctx := context.Background()
+
+	e := payments.Entry{PaymentID: "pay-1", TransferID: "tr_1", Amount: payments.MustParseMoney("10.00 USD")}
+	_ = client.Append(ctx, e)
+	changed := e
+	changed.Amount = payments.MustParseMoney("11.00 USD")
+	results, err := client.AppendBatch(ctx, []payments.Entry{
+		e,       // already stored: a success
+		changed, // another entry under the same payment ID
+		{PaymentID: "pay-2", TransferID: "tr_2", Amount: payments.MustParseMoney("5.00 USD")},
+	})
+	fmt.Println(err)
+	fmt.Println(results[0], errors.Is(results[1], payments.ErrIdempotencyConflict), results[2])
+	fmt.Println(len(log.Entries()))
+	// Output:
+	// <nil>
+	// <nil> true <nil>
+	// 2
+}
+
+// A handler served in-process, with no socket: what a deterministic
+// simulation runs its clients on.
+func ExampleHandlerTransport() {
+	bank := sim.NewBank(sim.BankConfig{})
+	_ = bank.Open("acct_alice0001", payments.MustParseMoney("50.00 USD"))
+	_ = bank.Open("acct_bob000002", payments.MustParseMoney("0 USD"))
+	h := sim.BankHandler(bank, nil)
+	hc := &http.Client{Transport: httpapi.HandlerTransport(h)}
+	client, _ := httpapi.NewBankClient("http://bank.invalid", httpapi.ClientConfig{HTTPClient: hc})
+
+	r, err := client.Transfer(context.Background(), payments.TransferRequest{IdempotencyKey: "order-1",
+		From: "acct_alice0001", To: "acct_bob000002", Amount: payments.MustParseMoney("20.00 USD")})
+	fmt.Println(r.TransferID, err)
+	// Output:
+	// tr_00000001 <nil>
 }

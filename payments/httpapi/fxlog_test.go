@@ -21,8 +21,7 @@ func TestFXOverLoopback(t *testing.T) {
 	fx := sim.NewFX(sim.FXConfig{Clock: mock})
 	require.NoError(t, fx.SetRate(payments.USD, payments.JPY, payments.MustParseRate("150.25")))
 	require.NoError(t, fx.SetRate(payments.EUR, payments.GBP, payments.MustParseRate("6/7")))
-	h, err := sim.FXHandler(fx, nil)
-	require.NoError(t, err)
+	h := sim.FXHandler(fx, nil)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	c, err := httpapi.NewFXClient(srv.URL, httpapi.ClientConfig{})
@@ -56,9 +55,8 @@ func TestFXClientRefusesAQuoteForOtherCurrencies(t *testing.T) {
 }
 
 func TestLogOverLoopback(t *testing.T) {
-	l := sim.NewLog()
-	h, err := sim.LogHandler(l, nil)
-	require.NoError(t, err)
+	l := sim.NewLog(sim.LogConfig{})
+	h := sim.LogHandler(l, nil)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	c, err := httpapi.NewLogClient(srv.URL, httpapi.ClientConfig{})

@@ -3,9 +3,11 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/benbjohnson/clock"
@@ -15,6 +17,7 @@ import (
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/httpapi"
 	"github.com/riprap-go/riprap/payments/sim"
+	"github.com/riprap-go/riprap/resilience"
 )
 
 func simBank(t testing.TB) *sim.Bank {
@@ -80,7 +83,7 @@ func TestFXAndLogHandlers(t *testing.T) {
 	assert.Equal(t, 422, rec.Code)
 	assert.Equal(t, httpapi.CodeNoRate, eb.Code)
 
-	l := sim.NewLog()
+	l := sim.NewLog(sim.LogConfig{})
 	lh, err := httpapi.NewLogHandler(l, httpapi.HandlerConfig{})
 	require.NoError(t, err)
 	entry := `{"payment_id":"p1","transfer_id":"tr_1","payer":"acct_alice0001","payee":"acct_bob000002","amount":"1.00 USD","at":"2026-01-01T00:00:00Z"}`
@@ -95,18 +98,34 @@ func TestFXAndLogHandlers(t *testing.T) {
 }
 
 func TestNewHandlersRefuseBadConfig(t *testing.T) {
-	_, err := httpapi.NewBankHandler(nil, httpapi.HandlerConfig{})
-	assert.ErrorContains(t, err, "httpapi: NewBankHandler needs a non-nil Bank")
-	_, err = httpapi.NewLogHandler(sim.NewLog(), httpapi.HandlerConfig{MaxBodyBytes: -1})
-	assert.ErrorContains(t, err, "httpapi: MaxBodyBytes must be >= 0")
+	cases := []struct {
+		name string
+		make func() (http.Handler, error)
+		want resilience.ConfigError
+	}{
+		{"nil bank", func() (http.Handler, error) { return httpapi.NewBankHandler(nil, httpapi.HandlerConfig{}) },
+			resilience.ConfigError{Component: "httpapi", Name: "bank handler", Field: "Bank", Rule: "must not be nil"}},
+		{"negative body", func() (http.Handler, error) {
+			return httpapi.NewLogHandler(sim.NewLog(sim.LogConfig{}), httpapi.HandlerConfig{MaxBodyBytes: -1})
+		}, resilience.ConfigError{Component: "httpapi", Name: "log handler", Field: "MaxBodyBytes", Rule: "must not be negative", Value: int64(-1)}},
+		{"negative batch body", func() (http.Handler, error) {
+			return httpapi.NewLogHandler(sim.NewLog(sim.LogConfig{}), httpapi.HandlerConfig{MaxBatchBodyBytes: -2})
+		}, resilience.ConfigError{Component: "httpapi", Name: "log handler", Field: "MaxBatchBodyBytes", Rule: "must not be negative", Value: int64(-2)}},
+	}
+	for _, c := range cases {
+		h, err := c.make()
+		var ce *resilience.ConfigError
+		require.ErrorAs(t, err, &ce, c.name)
+		assert.Equal(t, c.want, *ce, c.name)
+		assert.Nil(t, h, c.name)
+	}
 }
 
 // TestBankOverLoopback runs the typed client against the simulated bank
 // over real HTTP, through every answer the bank gives.
 func TestBankOverLoopback(t *testing.T) {
 	b := simBank(t)
-	h, err := sim.BankHandler(b, nil)
-	require.NoError(t, err)
+	h := sim.BankHandler(b, nil)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	c, err := httpapi.NewBankClient(srv.URL, httpapi.ClientConfig{})
@@ -146,4 +165,37 @@ func TestBankOverLoopback(t *testing.T) {
 	bal, _ := b.Balance("acct_alice0001")
 	assert.Equal(t, "90.00 USD", bal.String())
 	assert.Equal(t, 1, b.Stats().DebitsApplied)
+}
+
+// commitThenFail commits, then — as a server-side deadline would — sees
+// its context cancelled and fails for another reason.
+type commitThenFail struct {
+	payments.Bank
+	commits atomic.Int32
+	cancel  context.CancelFunc
+}
+
+func (b *commitThenFail) Transfer(context.Context, payments.TransferRequest) (payments.Receipt, error) {
+	b.commits.Add(1)
+	b.cancel()
+	return payments.Receipt{}, errors.New("writing the receipt failed")
+}
+
+// The handler once answered 503 ("not processed") for any error once the
+// request's context was done, even after the service had committed.
+func TestErrorAfterACommitIsNeverReportedNotProcessed(t *testing.T) {
+	bank := &commitThenFail{}
+	h, err := httpapi.NewBankHandler(bank, httpapi.HandlerConfig{})
+	require.NoError(t, err)
+	withDeadline := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithCancel(r.Context())
+		bank.cancel = cancel
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+	client := newBank(t, withDeadline, httpapi.ClientConfig{})
+	_, err = client.Transfer(context.Background(), transferReq("k1"))
+	require.Error(t, err)
+	assert.Equal(t, int32(1), bank.commits.Load())
+	assert.False(t, httpapi.NotProcessed(err), "the transfer may have committed: %v", err)
+	assert.ErrorIs(t, err, httpapi.ErrServerFailure)
 }

@@ -5,16 +5,18 @@ import (
 	"net/http"
 
 	"github.com/riprap-go/riprap/payments"
+	"github.com/riprap-go/riprap/resilience"
 )
 
 // NewBankHandler serves b: POST [PathTransfers] with a
 // payments.TransferRequest, GET PathTransfers/{key} for its status, and GET
 // [PathHealth]. The handler is safe for concurrent use when b is.
 func NewBankHandler(b payments.Bank, cfg HandlerConfig) (http.Handler, error) {
+	const who = "bank handler"
 	if b == nil {
-		return nil, errors.New("httpapi: NewBankHandler needs a non-nil Bank")
+		return nil, nilService(who, "Bank")
 	}
-	if err := cfg.normalize(); err != nil {
+	if err := cfg.normalize(who); err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
@@ -38,7 +40,7 @@ func NewBankHandler(b payments.Bank, cfg HandlerConfig) (http.Handler, error) {
 	mux.HandleFunc("GET "+PathTransfers+"/{key}", func(w http.ResponseWriter, r *http.Request) {
 		key := r.PathValue("key")
 		if !payments.ValidIdempotencyKey(key) {
-			writeError(w, &httpError{http.StatusBadRequest, ErrorBody{Code: CodeInvalid, Message: "malformed idempotency key",
+			writeError(w, &httpError{status: http.StatusBadRequest, body: ErrorBody{Code: CodeInvalid, Message: "malformed idempotency key",
 				Problems: []payments.FieldError{{Field: "idempotency_key", Problem: payments.KeyRule}}}})
 			return
 		}
@@ -56,10 +58,11 @@ func NewBankHandler(b payments.Bank, cfg HandlerConfig) (http.Handler, error) {
 // NewFXHandler serves fx: GET [PathQuotes]?from=USD&to=EUR and GET
 // [PathHealth]. It is safe for concurrent use when fx is.
 func NewFXHandler(fx payments.FX, cfg HandlerConfig) (http.Handler, error) {
+	const who = "fx handler"
 	if fx == nil {
-		return nil, errors.New("httpapi: NewFXHandler needs a non-nil FX")
+		return nil, nilService(who, "FX")
 	}
-	if err := cfg.normalize(); err != nil {
+	if err := cfg.normalize(who); err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
@@ -82,13 +85,15 @@ func NewFXHandler(fx payments.FX, cfg HandlerConfig) (http.Handler, error) {
 }
 
 // NewLogHandler serves log: POST [PathEntries] with a payments.Entry
-// (answered 204 whether stored now or before) and GET [PathHealth]. It is
+// (answered 204 whether stored now or before), POST [PathEntriesBatch]
+// with a [BatchRequest] (see [BatchResponse]) and GET [PathHealth]. It is
 // safe for concurrent use when log is.
 func NewLogHandler(log payments.Log, cfg HandlerConfig) (http.Handler, error) {
+	const who = "log handler"
 	if log == nil {
-		return nil, errors.New("httpapi: NewLogHandler needs a non-nil Log")
+		return nil, nilService(who, "Log")
 	}
-	if err := cfg.normalize(); err != nil {
+	if err := cfg.normalize(who); err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
@@ -108,6 +113,12 @@ func NewLogHandler(log payments.Log, cfg HandlerConfig) (http.Handler, error) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("POST "+PathEntriesBatch, batchHandler(log, cfg.MaxBatchBodyBytes))
 	mux.HandleFunc("GET "+PathHealth, health)
 	return mux, nil
+}
+
+// nilService is the error of a handler constructor given no service.
+func nilService(who, field string) error {
+	return &resilience.ConfigError{Component: "httpapi", Name: who, Field: field, Rule: "must not be nil", Value: nil}
 }

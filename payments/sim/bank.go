@@ -25,6 +25,19 @@ type BankStats struct {
 	Replays       int // repeats answered from the idempotency table
 	Conflicts     int // keys reused with a different request, refused
 	Declines      int // new transfers declined (insufficient funds, …)
+	// DoubleCharges counts debits of a payment reference
+	// (TransferRequest.PaymentID) already debited under another key: the
+	// same payment charged again. See [Bank.DoubleCharges].
+	DoubleCharges int
+}
+
+// DoubleCharge is one payment reference (TransferRequest.PaymentID) that
+// the bank debited under more than one idempotency key: a payment charged
+// more than once. It is plain data.
+type DoubleCharge struct {
+	PaymentID   string   `json:"payment_id"`
+	Keys        []string `json:"keys"`         // the keys that debited it, in commit order
+	TransferIDs []string `json:"transfer_ids"` // their transfers, in the same order
 }
 
 // Bank is an in-memory payments.Bank: accounts with a balance in one
@@ -37,7 +50,8 @@ type Bank struct {
 	mu       sync.Mutex // protects everything below
 	accounts map[payments.AccountID]payments.Money
 	byKey    map[string]*bankRecord
-	order    []string // keys in commit order
+	order    []string            // keys in commit order
+	debited  map[string][]string // payment reference → keys that debited it
 	stats    BankStats
 }
 
@@ -51,7 +65,8 @@ func NewBank(cfg BankConfig) *Bank {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.New()
 	}
-	return &Bank{clock: cfg.Clock, accounts: make(map[payments.AccountID]payments.Money), byKey: make(map[string]*bankRecord)}
+	return &Bank{clock: cfg.Clock, accounts: make(map[payments.AccountID]payments.Money),
+		byKey: make(map[string]*bankRecord), debited: make(map[string][]string)}
 }
 
 // Open creates account id with the given balance, or resets its balance.
@@ -81,7 +96,8 @@ func (b *Bank) Stats() BankStats {
 }
 
 // Transfers returns the status of every key the bank has answered (completed
-// or declined), in the order they were first decided.
+// or declined), in the order they were first decided. Each status carries
+// the request's PaymentID, if it had one.
 func (b *Bank) Transfers() []payments.TransferStatus {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -116,14 +132,45 @@ func (b *Bank) Transfer(ctx context.Context, req payments.TransferRequest) (paym
 		return answer(rec, true)
 	}
 	st, err := b.apply(req)
-	st.IdempotencyKey, st.Amount, st.At = req.IdempotencyKey, req.Amount, now
+	st.IdempotencyKey, st.PaymentID, st.Amount, st.At = req.IdempotencyKey, req.PaymentID, req.Amount, now
 	if err != nil {
 		return payments.Receipt{}, err
 	}
 	rec := &bankRecord{req: req, status: st}
 	b.byKey[req.IdempotencyKey] = rec
 	b.order = append(b.order, req.IdempotencyKey)
+	if st.State == payments.TransferCompleted && req.PaymentID != "" {
+		keys := append(b.debited[req.PaymentID], req.IdempotencyKey)
+		b.debited[req.PaymentID] = keys
+		if len(keys) > 1 {
+			b.stats.DoubleCharges++
+		}
+	}
 	return answer(rec, false)
+}
+
+// DoubleCharges lists every payment reference debited under more than one
+// idempotency key, in the order of their first debit; nil when there is
+// none. A drill's "no double debit" check reads it: the idempotency table
+// stops a key from debiting twice, but only this catches one payment sent
+// under two keys.
+func (b *Bank) DoubleCharges() []DoubleCharge {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []DoubleCharge
+	for _, k := range b.order {
+		pid := b.byKey[k].req.PaymentID
+		keys := b.debited[pid]
+		if pid == "" || len(keys) < 2 || keys[0] != k { // listed once, at its first debit
+			continue
+		}
+		dc := DoubleCharge{PaymentID: pid, Keys: append([]string(nil), keys...)}
+		for _, key := range keys {
+			dc.TransferIDs = append(dc.TransferIDs, b.byKey[key].status.TransferID)
+		}
+		out = append(out, dc)
+	}
+	return out
 }
 
 // apply moves the money or decides the decline. It runs under b.mu. An

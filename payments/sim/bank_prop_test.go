@@ -21,6 +21,7 @@ type bankModel struct {
 	balances map[payments.AccountID]int64
 	table    map[string]modelRecord
 	debits   int
+	charged  map[string]int // payment reference → debits under it
 }
 
 type modelRecord struct {
@@ -30,7 +31,7 @@ type modelRecord struct {
 
 func newBankModel(t *rapid.T) *bankModel {
 	m := &bankModel{bank: sim.NewBank(sim.BankConfig{Clock: clock.NewMock()}),
-		balances: map[payments.AccountID]int64{}, table: map[string]modelRecord{}}
+		balances: map[payments.AccountID]int64{}, table: map[string]modelRecord{}, charged: map[string]int{}}
 	for _, a := range propAccounts {
 		v := rapid.Int64Range(0, 10_000).Draw(t, "balance")
 		m.balances[a] = v
@@ -49,6 +50,7 @@ func drawTransfer(t *rapid.T) payments.TransferRequest {
 		From:           propAccounts[from],
 		To:             propAccounts[to],
 		Amount:         payments.New(rapid.Int64Range(1, 4_000).Draw(t, "amount"), payments.USD),
+		PaymentID:      rapid.SampledFrom([]string{"", "pay-a", "pay-b"}).Draw(t, "payment"),
 	}
 }
 
@@ -75,6 +77,9 @@ func (m *bankModel) transfer(t *rapid.T) {
 		m.balances[req.From] -= req.Amount.Minor()
 		m.balances[req.To] += req.Amount.Minor()
 		m.debits++
+		if req.PaymentID != "" {
+			m.charged[req.PaymentID]++
+		}
 		if err != nil || r.Replayed {
 			t.Fatalf("fresh transfer %v: got %+v, %v", req, r, err)
 		}
@@ -109,6 +114,24 @@ func (m *bankModel) check(t *rapid.T) {
 	}
 	if d := m.bank.Stats().DebitsApplied; d != m.debits {
 		t.Fatalf("debits %d, model %d", d, m.debits)
+	}
+	want, extra := map[string]int{}, 0
+	for p, n := range m.charged {
+		if n > 1 {
+			want[p], extra = n, extra+n-1
+		}
+	}
+	got := map[string]int{}
+	for _, dc := range m.bank.DoubleCharges() {
+		got[dc.PaymentID] = len(dc.Keys)
+	}
+	if len(got) != len(want) || m.bank.Stats().DoubleCharges != extra {
+		t.Fatalf("double charges %v (%d extra), model %v (%d extra)", got, m.bank.Stats().DoubleCharges, want, extra)
+	}
+	for p, n := range want {
+		if got[p] != n {
+			t.Fatalf("double charges %v, model %v", got, want)
+		}
 	}
 }
 

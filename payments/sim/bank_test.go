@@ -81,8 +81,7 @@ func TestBankSameKeyConcurrentlyDebitsOnce(t *testing.T) {
 
 func TestBankSameKeyConcurrentlyOverHTTPDebitsOnce(t *testing.T) {
 	b := newBank(t)
-	h, err := sim.BankHandler(b, nil)
-	require.NoError(t, err)
+	h := sim.BankHandler(b, nil)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	c, err := httpapi.NewBankClient(srv.URL, httpapi.ClientConfig{})
@@ -167,7 +166,7 @@ func TestFXAndLog(t *testing.T) {
 	assert.ErrorIs(t, err, payments.ErrNoRate)
 	assert.Equal(t, 2, fx.Quotes())
 
-	l := sim.NewLog()
+	l := sim.NewLog(sim.LogConfig{})
 	e := payments.Entry{PaymentID: "p1", Amount: payments.MustParseMoney("1 USD")}
 	require.NoError(t, l.Append(context.Background(), e))
 	require.NoError(t, l.Append(context.Background(), e))
@@ -176,4 +175,65 @@ func TestFXAndLog(t *testing.T) {
 	assert.ErrorIs(t, l.Append(context.Background(), e2), payments.ErrIdempotencyConflict)
 	assert.ErrorIs(t, l.Append(context.Background(), payments.Entry{}), payments.ErrInvalidRequest)
 	assert.Equal(t, []payments.Entry{e}, l.Entries())
+}
+
+func TestBankReportsAPaymentChargedUnderTwoKeys(t *testing.T) {
+	b := newBank(t)
+	ctx := context.Background()
+	charge := func(key, payment, amount string) {
+		req := transfer(key, amount)
+		req.PaymentID = payment
+		_, err := b.Transfer(ctx, req)
+		require.NoError(t, err)
+	}
+	charge("pay-1", "pay-1", "10.00 USD")
+	charge("pay-1", "pay-1", "10.00 USD") // a replay: the same key, no new debit
+	charge("pay-2", "pay-2", "5.00 USD")
+	assert.Empty(t, b.DoubleCharges(), "one debit per payment so far")
+
+	charge("pay-1-retry", "pay-1", "10.00 USD") // the same payment under a new key
+	charge("pay-1-again", "pay-1", "10.00 USD")
+	charge("other", "", "1.00 USD") // no payment reference: never reported
+
+	assert.Equal(t, []sim.DoubleCharge{{PaymentID: "pay-1", Keys: []string{"pay-1", "pay-1-retry", "pay-1-again"},
+		TransferIDs: []string{"tr_00000001", "tr_00000003", "tr_00000004"}}}, b.DoubleCharges())
+	assert.Equal(t, 2, b.Stats().DoubleCharges, "two debits too many")
+	assert.Equal(t, 5, b.Stats().DebitsApplied)
+
+	st, err := b.Status(ctx, "pay-1-retry")
+	require.NoError(t, err)
+	assert.Equal(t, "pay-1", st.PaymentID, "the status carries the payment reference")
+	assert.Equal(t, "pay-1", b.Transfers()[2].PaymentID)
+
+	declined := transfer("pay-2-big", "500.00 USD")
+	declined.PaymentID = "pay-2"
+	_, err = b.Transfer(ctx, declined)
+	assert.ErrorIs(t, err, payments.ErrDeclined)
+	assert.Len(t, b.DoubleCharges(), 1, "a declined attempt charged nothing")
+
+	changed := transfer("pay-2", "5.00 USD")
+	changed.PaymentID = "pay-3"
+	_, err = b.Transfer(ctx, changed)
+	assert.ErrorIs(t, err, payments.ErrIdempotencyConflict, "the payment reference is part of the request")
+}
+
+// The payment reference travels over HTTP.
+func TestBankDoubleChargeOverHTTP(t *testing.T) {
+	b := newBank(t)
+	h := sim.BankHandler(b, nil)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, err := httpapi.NewBankClient(srv.URL, httpapi.ClientConfig{})
+	require.NoError(t, err)
+	for _, key := range []string{"k1", "k2"} {
+		req := transfer(key, "1.00 USD")
+		req.PaymentID = "pay-9"
+		_, err := c.Transfer(context.Background(), req)
+		require.NoError(t, err)
+	}
+	require.Len(t, b.DoubleCharges(), 1)
+	assert.Equal(t, []string{"k1", "k2"}, b.DoubleCharges()[0].Keys)
+	st, err := c.Status(context.Background(), "k2")
+	require.NoError(t, err)
+	assert.Equal(t, "pay-9", st.PaymentID)
 }

@@ -7,15 +7,31 @@
 //
 // The services implement the payments interfaces directly too, so tests can
 // use them in-process. Everything is safe for concurrent use, and every
-// fault can be changed while requests are in flight. Time comes from an
-// injectable clock.Clock; randomness from a seed, so a run can be replayed.
+// fault can be changed while requests are in flight.
 //
-// [Start] serves all three on loopback, each behind its own injector. To
-// serve one handler alone, use net/http/httptest:
+// # Faults per request, per entry
+//
+// An [Injector] works on HTTP requests: a log batch is one request, so
+// its latency is paid once per batch and its errors fail the batch whole.
+// The [Log] injects its own faults per append ([LogFaults]): "the log fails
+// 30% of appends" fails single entries of a batch with a retryable error
+// ([ErrInjected], which matches httpapi.ErrOverloaded) while the others are
+// stored; a batch can also fail whole. The [Bank] reports a payment charged
+// under two idempotency keys ([Bank.DoubleCharges]), for the drill's
+// invariants.
+//
+// # Determinism
+//
+// Time comes from an injectable clock.Clock (or testing/synctest's fake
+// time); randomness from a seed, or from an injected rand.Source, so a run
+// can be replayed. [Start] serves all three on loopback, or in-process with
+// no socket ([ServicesConfig.InProcess], reached through
+// [Services.Transport] built on httpapi.HandlerTransport). To serve one
+// handler alone, use net/http/httptest or httpapi.HandlerTransport:
 //
 //	bank := sim.NewBank(sim.BankConfig{})
-//	inj := sim.NewInjector(sim.InjectorConfig{Seed: 1})
-//	h, _ := sim.BankHandler(bank, inj)
+//	inj, _ := sim.NewInjector(sim.InjectorConfig{Seed: 1})
+//	h := sim.BankHandler(bank, inj)
 //	srv := httptest.NewServer(h) // 127.0.0.1:0
 //	defer srv.Close()
 package sim

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/benbjohnson/clock"
+
+	"github.com/riprap-go/riprap/resilience"
 )
 
 // Chance is a probability in basis points: 0 (never) to 10000 (always).
@@ -92,39 +94,72 @@ type Faults struct {
 }
 
 func (f Faults) validate() error {
-	check := func(name string, c Chance) error {
-		if c < Never || c > Always {
-			return fmt.Errorf("sim: %s must be in [0, 10000] basis points, got %d", name, c)
-		}
-		return nil
-	}
-	if err := check("ErrorRate", f.ErrorRate); err != nil {
+	if err := checkChance("Faults", "ErrorRate", f.ErrorRate); err != nil {
 		return err
 	}
-	if err := check("LostReplyRate", f.LostReplyRate); err != nil {
+	if err := checkChance("Faults", "LostReplyRate", f.LostReplyRate); err != nil {
 		return err
 	}
 	if f.ErrorStatus != 0 && (f.ErrorStatus < 400 || f.ErrorStatus > 599) {
-		return fmt.Errorf("sim: ErrorStatus must be 0 or in [400, 599], got %d", f.ErrorStatus)
+		return configError("Faults", "ErrorStatus", "must be 0 or in [400, 599]", f.ErrorStatus)
 	}
-	if f.RetryAfter < 0 || f.Latency.Fixed < 0 || f.Latency.Jitter < 0 {
-		return fmt.Errorf("sim: RetryAfter and Latency must be >= 0, got %v, %+v", f.RetryAfter, f.Latency)
+	for _, d := range []struct {
+		field string
+		d     time.Duration
+	}{{"RetryAfter", f.RetryAfter}, {"Latency.Fixed", f.Latency.Fixed}, {"Latency.Jitter", f.Latency.Jitter}} {
+		if d.d < 0 {
+			return configError("Faults", d.field, "must not be negative", d.d)
+		}
 	}
 	for i, w := range f.Windows {
-		if w.Kind != Outage && w.Kind != Slowdown || w.End <= w.Start || w.Extra < 0 ||
-			w.Status != 0 && (w.Status < 400 || w.Status > 599) {
-			return fmt.Errorf("sim: Windows[%d] needs a Kind, End > Start, Extra >= 0 and Status 0 or 4xx/5xx, got %+v", i, w)
+		if err := w.validate(fmt.Sprintf("Windows[%d]", i)); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+func (w Window) validate(field string) error {
+	switch {
+	case w.Kind != Outage && w.Kind != Slowdown:
+		return configError("Faults", field+".Kind", "must be Outage or Slowdown", w.Kind)
+	case w.End <= w.Start:
+		return configError("Faults", field+".End", "must be after Start", w.End)
+	case w.Extra < 0:
+		return configError("Faults", field+".Extra", "must not be negative", w.Extra)
+	case w.Status != 0 && (w.Status < 400 || w.Status > 599):
+		return configError("Faults", field+".Status", "must be 0 or in [400, 599]", w.Status)
+	}
+	return nil
+}
+
+// checkChance refuses a Chance outside [Never, Always].
+func checkChance(typ, field string, c Chance) error {
+	if c < Never || c > Always {
+		return configError(typ, field, "must be in [0, 10000] basis points", int(c))
+	}
+	return nil
+}
+
+// configError is the error of every refused setting of this package:
+// typ is the struct the field belongs to ("Faults", "LogFaults").
+func configError(typ, field, rule string, value any) error {
+	return &resilience.ConfigError{Component: "sim", Field: typ + "." + field, Rule: rule, Value: value}
 }
 
 // InjectorConfig configures an [Injector]. The zero value is ready to use.
 type InjectorConfig struct {
 	// Clock times latency and windows; nil means the real clock.
 	Clock clock.Clock
-	// Seed seeds the random choices, so that a run can be replayed.
+	// Seed seeds the random choices when Source is nil, so that a run can
+	// be replayed.
 	Seed uint64
+	// Source, when set, supplies the random choices instead of a generator
+	// seeded from Seed: a deterministic simulation derives every
+	// component's source from one master seed. The injector draws from it
+	// under its lock only, so it must not be used elsewhere at the same time
+	// unless it is safe for concurrent use.
+	Source rand.Source
 	// Faults are the initial faults; see [Injector.Set].
 	Faults Faults
 }
@@ -157,7 +192,8 @@ type Injector struct {
 }
 
 // NewInjector returns an injector whose epoch (the zero of window offsets)
-// is the clock's current time. It refuses invalid initial faults.
+// is the clock's current time. It refuses invalid initial faults with a
+// *resilience.ConfigError.
 func NewInjector(cfg InjectorConfig) (*Injector, error) {
 	if err := cfg.Faults.validate(); err != nil {
 		return nil, err
@@ -166,10 +202,19 @@ func NewInjector(cfg InjectorConfig) (*Injector, error) {
 		cfg.Clock = clock.New()
 	}
 	return &Injector{clock: cfg.Clock, epoch: cfg.Clock.Now(), faults: cloneFaults(cfg.Faults),
-		rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}, nil
+		rng: newRand(cfg.Seed, cfg.Source)}, nil
 }
 
-// Set replaces the faults; invalid ones are refused and the old kept.
+// newRand returns a generator over src, or over a PCG seeded from seed.
+func newRand(seed uint64, src rand.Source) *rand.Rand {
+	if src == nil {
+		src = rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)
+	}
+	return rand.New(src)
+}
+
+// Set replaces the faults; invalid ones are refused (with a
+// *resilience.ConfigError) and the old kept.
 func (i *Injector) Set(f Faults) error {
 	if err := f.validate(); err != nil {
 		return err
@@ -257,8 +302,12 @@ func (i *Injector) decide() decision {
 
 // hit draws one event of chance c. It runs under i.mu (rng is not safe for
 // concurrent use).
-func (i *Injector) hit(c Chance) bool {
-	return c > Never && (c >= Always || Chance(i.rng.IntN(int(Always))) < c)
+func (i *Injector) hit(c Chance) bool { return hit(i.rng, c) }
+
+// hit draws one event of chance c from rng; Never and Always draw nothing,
+// so that setting them does not shift the sequence of later draws.
+func hit(rng *rand.Rand, c Chance) bool {
+	return c > Never && (c >= Always || Chance(rng.IntN(int(Always))) < c)
 }
 
 func (i *Injector) count(field *int) {

@@ -17,6 +17,7 @@ import (
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/httpapi"
 	"github.com/riprap-go/riprap/payments/sim"
+	"github.com/riprap-go/riprap/resilience"
 )
 
 const transferBody = `{"idempotency_key":"k1","from":"acct_alice0001","to":"acct_bob000002","amount":"10.00 USD"}`
@@ -33,8 +34,7 @@ func faulty(t *testing.T, cfg sim.InjectorConfig) (*sim.Bank, *sim.Injector, htt
 	b := newBank(t)
 	inj, err := sim.NewInjector(cfg)
 	require.NoError(t, err)
-	h, err := sim.BankHandler(b, inj)
-	require.NoError(t, err)
+	h := sim.BankHandler(b, inj)
 	return b, inj, h
 }
 
@@ -190,19 +190,31 @@ func TestLatencyRespectsCancellation(t *testing.T) {
 
 func TestSetIsValidatedAndConcurrencySafe(t *testing.T) {
 	_, inj, h := faulty(t, sim.InjectorConfig{Seed: 1})
-	bad := []sim.Faults{
-		{ErrorRate: sim.Percent(101)},
-		{LostReplyRate: -1},
-		{ErrorStatus: 200},
-		{Latency: sim.Latency{Jitter: -1}},
-		{Windows: []sim.Window{{Kind: sim.Outage, Start: 5, End: 5}}},
-		{Windows: []sim.Window{{Start: 0, End: 5}}},
+	bad := []struct {
+		f     sim.Faults
+		field string
+		value any
+	}{
+		{sim.Faults{ErrorRate: sim.Percent(101)}, "Faults.ErrorRate", 10100},
+		{sim.Faults{LostReplyRate: -1}, "Faults.LostReplyRate", -1},
+		{sim.Faults{ErrorStatus: 200}, "Faults.ErrorStatus", 200},
+		{sim.Faults{RetryAfter: -time.Second}, "Faults.RetryAfter", -time.Second},
+		{sim.Faults{Latency: sim.Latency{Jitter: -1}}, "Faults.Latency.Jitter", time.Duration(-1)},
+		{sim.Faults{Windows: []sim.Window{{Kind: sim.Outage, Start: 5, End: 5}}}, "Faults.Windows[0].End", time.Duration(5)},
+		{sim.Faults{Windows: []sim.Window{{Start: 0, End: 5}}}, "Faults.Windows[0].Kind", sim.WindowKind(0)},
+		{sim.Faults{Windows: []sim.Window{{Kind: sim.Outage, End: 5}, {Kind: sim.Outage, End: 5, Status: 302}}},
+			"Faults.Windows[1].Status", 302},
 	}
-	for _, f := range bad {
-		assert.ErrorContains(t, inj.Set(f), "sim: ", "%+v", f)
+	for _, b := range bad {
+		var ce *resilience.ConfigError
+		require.ErrorAs(t, inj.Set(b.f), &ce, "%+v", b.f)
+		assert.Equal(t, "sim", ce.Component)
+		assert.Equal(t, b.field, ce.Field)
+		assert.Equal(t, b.value, ce.Value, b.field)
 	}
-	_, err := sim.NewInjector(sim.InjectorConfig{Faults: bad[0]})
-	assert.ErrorContains(t, err, "sim: ErrorRate must be in [0, 10000] basis points, got 10100")
+	assert.Equal(t, sim.Faults{}, inj.Faults(), "refused faults leave the old ones")
+	_, err := sim.NewInjector(sim.InjectorConfig{Faults: bad[0].f})
+	assert.EqualError(t, err, "sim: Faults.ErrorRate must be in [0, 10000] basis points, got 10100")
 
 	var wg sync.WaitGroup
 	for i := range 4 {

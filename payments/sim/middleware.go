@@ -2,7 +2,6 @@ package sim
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -106,36 +105,53 @@ func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discard) WriteHeader(int)             {}
 
 // BankHandler serves b over the httpapi bank API behind inj (nil: no
-// faults).
-func BankHandler(b *Bank, inj *Injector) (http.Handler, error) {
+// faults). A nil b gives a handler that answers every request 500.
+func BankHandler(b *Bank, inj *Injector) http.Handler {
 	if b == nil {
-		return nil, errors.New("sim: BankHandler needs a non-nil *Bank")
+		return broken("sim: BankHandler has a nil *Bank")
 	}
 	h, err := httpapi.NewBankHandler(b, httpapi.HandlerConfig{})
-	return behind(inj, h), err
+	return behind(inj, h, err)
 }
 
 // FXHandler serves fx over the httpapi FX API behind inj (nil: no faults).
-func FXHandler(fx *FX, inj *Injector) (http.Handler, error) {
+// A nil fx gives a handler that answers every request 500.
+func FXHandler(fx *FX, inj *Injector) http.Handler {
 	if fx == nil {
-		return nil, errors.New("sim: FXHandler needs a non-nil *FX")
+		return broken("sim: FXHandler has a nil *FX")
 	}
 	h, err := httpapi.NewFXHandler(fx, httpapi.HandlerConfig{})
-	return behind(inj, h), err
+	return behind(inj, h, err)
 }
 
-// LogHandler serves l over the httpapi log API behind inj (nil: no faults).
-func LogHandler(l *Log, inj *Injector) (http.Handler, error) {
+// LogHandler serves l over the httpapi log API, single and batch appends,
+// behind inj (nil: no faults). A nil l gives a handler that answers every
+// request 500.
+func LogHandler(l *Log, inj *Injector) http.Handler {
 	if l == nil {
-		return nil, errors.New("sim: LogHandler needs a non-nil *Log")
+		return broken("sim: LogHandler has a nil *Log")
 	}
 	h, err := httpapi.NewLogHandler(l, httpapi.HandlerConfig{})
-	return behind(inj, h), err
+	return behind(inj, h, err)
 }
 
-func behind(inj *Injector, h http.Handler) http.Handler {
-	if inj == nil || h == nil {
+// behind puts h behind inj. err is the handler constructor's, which the
+// zero HandlerConfig and a non-nil service cannot cause: kept visible all
+// the same rather than dropped.
+func behind(inj *Injector, h http.Handler, err error) http.Handler {
+	if err != nil {
+		return broken(err.Error())
+	}
+	if inj == nil {
 		return h
 	}
 	return inj.Wrap(h)
+}
+
+// broken answers every request 500 with msg: a programmer error shown to
+// whoever calls, never a panic.
+func broken(msg string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		httpapi.WriteError(w, http.StatusInternalServerError, httpapi.CodeInternal, msg)
+	})
 }
