@@ -42,13 +42,6 @@ func serialAndParallel(b *testing.B, op func(i int)) {
 	})
 }
 
-func call(br *breaker.Breaker, o resilience.Outcome) {
-	p, err := br.Allow()
-	if err == nil {
-		p.Done(o)
-	}
-}
-
 func BenchmarkClosedSuccessCountWindow(b *testing.B) {
 	br := mustNew(b, breaker.Config{FailureRate: 0.5, ConsecutiveFailures: 5, WindowSize: 100})
 	serialAndParallel(b, func(int) { call(br, resilience.Success) })
@@ -59,11 +52,43 @@ func BenchmarkClosedSuccessConsecutiveOnly(b *testing.B) {
 	serialAndParallel(b, func(int) { call(br, resilience.Success) })
 }
 
-func BenchmarkClosedSuccessPolicy(b *testing.B) {
+// The same closed success with a listener of state changes only: what
+// most users attach (a log line when the breaker opens). It must cost
+// nothing.
+func BenchmarkClosedSuccessStateChangeListener(b *testing.B) {
+	br := mustNew(b, breaker.Config{FailureRate: 0.5, ConsecutiveFailures: 5, WindowSize: 100,
+		Listeners: resilience.Listeners{resilience.OnStateChange(func(resilience.Event) {})}})
+	serialAndParallel(b, func(int) { call(br, resilience.Success) })
+}
+
+// The same with a listener of every kind that counts events, as a naive
+// metrics listener would: each call builds and delivers an outcome event
+// on its own goroutine, and reads the clock twice to time it.
+func BenchmarkClosedSuccessCountingListener(b *testing.B) {
+	var n atomic.Uint64
+	br := mustNew(b, breaker.Config{FailureRate: 0.5, ConsecutiveFailures: 5, WindowSize: 100,
+		Listeners: resilience.Listeners{resilience.OnEvent(func(resilience.Event) { n.Add(1) })}})
+	serialAndParallel(b, func(int) { call(br, resilience.Success) })
+}
+
+// The breaker as a Guard in a one-guard pipeline running a fresh closure,
+// next to the same pipeline with a pass-through guard: the difference is
+// the breaker's cost.
+func BenchmarkClosedSuccessPipeline(b *testing.B) {
 	br := mustNew(b, breaker.Config{FailureRate: 0.5, WindowSize: 100})
-	f := breaker.Policy[int](br).Wrap(func(context.Context) (int, error) { return 1, nil })
+	pass := resilience.GuardFunc(func(ctx context.Context, next resilience.Next) error { return next.Run(ctx) })
 	ctx := context.Background()
-	serialAndParallel(b, func(int) { _, _ = f(ctx) })
+	for _, bm := range []struct {
+		name  string
+		guard resilience.Guard
+	}{{"breaker", br}, {"pass-through", pass}} {
+		p := resilience.NewPipeline[int](bm.guard)
+		b.Run(bm.name, func(b *testing.B) {
+			serialAndParallel(b, func(i int) {
+				_, _ = p.Execute(ctx, func(context.Context) (int, error) { return i, nil })
+			})
+		})
+	}
 }
 
 func BenchmarkOpenRejection(b *testing.B) {
@@ -75,9 +100,26 @@ func BenchmarkOpenRejection(b *testing.B) {
 	serialAndParallel(b, func(int) { _, _ = br.Allow() })
 }
 
+func BenchmarkOpenRejectionCountingListener(b *testing.B) {
+	var n atomic.Uint64
+	br := mustNew(b, breaker.Config{ConsecutiveFailures: 1, OpenWait: time.Hour,
+		Listeners: resilience.Listeners{resilience.OnEvent(func(resilience.Event) { n.Add(1) })}})
+	call(br, resilience.Failure)
+	if br.State() != breaker.Open {
+		b.Fatal("not open")
+	}
+	serialAndParallel(b, func(int) { _, _ = br.Allow() })
+}
+
 func BenchmarkForcedOpenRejection(b *testing.B) {
 	br := mustNew(b, breaker.Config{})
 	br.ForceOpen()
+	serialAndParallel(b, func(int) { _, _ = br.Allow() })
+}
+
+func BenchmarkHeldOpenRejection(b *testing.B) {
+	br := mustNew(b, breaker.Config{})
+	br.HoldOpen("health", time.Second)
 	serialAndParallel(b, func(int) { _, _ = br.Allow() })
 }
 
@@ -114,6 +156,13 @@ func BenchmarkSharedAtomicAdd(b *testing.B) {
 
 func BenchmarkTimeNow(b *testing.B) {
 	serialAndParallel(b, func(int) { _ = time.Now() })
+}
+
+// BenchmarkTimeSince is what the breaker pays per clock read with the real
+// clock: the monotonic clock only.
+func BenchmarkTimeSince(b *testing.B) {
+	base := time.Now()
+	serialAndParallel(b, func(int) { _ = time.Since(base) })
 }
 
 // heapGrowth returns the live heap bytes build adds, per item.

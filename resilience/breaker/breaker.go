@@ -1,7 +1,6 @@
 package breaker
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,9 +16,11 @@ import (
 // to close again. See [Config] for the rules and [State] for the states.
 //
 // A Breaker is not generic: one instance protects a dependency for calls of
-// any result type, through the two-step [Breaker.Allow] / [Permit.Done] or
-// through [Policy] adapters. Transitions are lazy, computed from the clock
-// when the breaker is used; it runs no goroutine.
+// any result type. It is a [resilience.Guard], so it goes into a
+// resilience.NewPipeline[T] or resilience.NewChain as it is, and it has a
+// two-step API, [Breaker.Allow] then [Permit.Done], for code that is not one
+// function call. Transitions are lazy, computed from the clock when the
+// breaker is used; it runs no goroutine.
 //
 // The closed path is lock-free: the current state is one immutable phase
 // behind an atomic pointer, and a success in a closed breaker with a count
@@ -42,12 +43,16 @@ type Breaker struct {
 	name     string
 	set      settings
 	classify resilience.ErrorClassifier
-	clock    clock.Clock
-	base     time.Time // time 0 of the breaker's nanosecond clock
+	clock    clock.Clock // nil: the real clock, read through time.Since
+	base     time.Time   // time 0 of the breaker's nanosecond clock
 	disp     *resilience.Dispatcher
-	stampIn  bool // Allow reads the clock: slow-call rule or listeners
-	stampOut bool // Done reads the clock: time window, slow-call rule or listeners
-	cur      atomic.Pointer[phase]
+	// What listeners subscribe to, read once so that a call pays one load
+	// of its own breaker for each question, and nothing at all for a
+	// listener of state changes only.
+	emitOutcome, emitReject, emitState bool
+	stampIn                            bool // Allow reads the clock: slow-call rule or outcome listeners
+	stampOut                           bool // Done reads the clock: time window, slow-call rule or outcome listeners
+	cur                                atomic.Pointer[phase]
 
 	_ [64]byte // keeps the lock, written by failures, off the lines above
 
@@ -57,23 +62,27 @@ type Breaker struct {
 	lastWait   time.Duration
 }
 
-// New returns a closed breaker configured by cfg, or an error naming the
-// first field that breaks a rule.
+// New returns a closed breaker configured by cfg, or a
+// *[resilience.ConfigError] naming the first field that breaks a rule.
 func New(cfg Config) (*Breaker, error) {
 	s, err := cfg.settings()
 	if err != nil {
 		return nil, err
 	}
 	b := &Breaker{name: cfg.Name, set: s, clock: cfg.Clock, classify: cfg.Classifier}
-	if b.clock == nil {
-		b.clock = clock.New()
-	}
 	if len(cfg.Listeners) > 0 {
 		b.disp = resilience.NewDispatcher(cfg.Listeners)
 	}
-	b.stampIn = s.slowDur > 0 || b.disp.Active()
+	b.emitOutcome = b.disp.Wants(resilience.EventOutcome)
+	b.emitReject = b.disp.Wants(resilience.EventRejection)
+	b.emitState = b.disp.Wants(resilience.EventStateChange)
+	b.stampIn = s.slowDur > 0 || b.emitOutcome
 	b.stampOut = b.stampIn || s.countSize == 0
-	b.base = b.clock.Now()
+	if b.clock != nil {
+		b.base = b.clock.Now()
+	} else {
+		b.base = time.Now()
+	}
 	b.cur.Store(b.newPhase(Closed, 0, 0, 0))
 	return b, nil
 }
@@ -81,9 +90,15 @@ func New(cfg Config) (*Breaker, error) {
 // Name returns the breaker's name.
 func (b *Breaker) Name() string { return b.name }
 
-// now reads the clock as nanoseconds since b.base; with the real clock the
-// difference is monotonic.
-func (b *Breaker) now() int64 { return int64(b.clock.Now().Sub(b.base)) }
+// now reads the clock as nanoseconds since b.base. With the real clock,
+// time.Since reads only the monotonic clock, about half the cost of
+// time.Now, which matters to a call that a listener wants timed.
+func (b *Breaker) now() int64 {
+	if b.clock == nil {
+		return int64(time.Since(b.base))
+	}
+	return int64(b.clock.Now().Sub(b.base))
+}
 
 func (b *Breaker) at(n int64) time.Time { return b.base.Add(time.Duration(n)) }
 
@@ -92,6 +107,10 @@ func (b *Breaker) at(n int64) time.Time { return b.base.Add(time.Duration(n)) }
 // the breaker refuses. A permit that is never reported does no harm in the
 // closed state; in the half-open state it holds a probe slot until
 // MaxHalfOpen has passed.
+//
+// Allow does not look at a context: a caller whose context is already done
+// should not ask (as [Breaker.Guard] does not), since the call it would
+// report is the caller's failure, not the dependency's.
 func (b *Breaker) Allow() (Permit, error) {
 	ph := b.cur.Load()
 	switch ph.state {
@@ -107,7 +126,7 @@ func (b *Breaker) Allow() (Permit, error) {
 		if b.now() < ph.until {
 			return Permit{}, b.refuse(&ph.refusal)
 		}
-	case ForcedOpen:
+	case ForcedOpen, HeldOpen:
 		return Permit{}, b.refuse(&ph.refusal)
 	}
 	return b.allowSlow()
@@ -131,7 +150,7 @@ func (b *Breaker) allowSlow() (Permit, error) {
 		} else {
 			refuse = &ph.full
 		}
-	case Open, ForcedOpen:
+	case Open, ForcedOpen, HeldOpen:
 		refuse = &ph.refusal
 	default:
 		p = Permit{b: b, ph: ph, start: now}
@@ -146,10 +165,10 @@ func (b *Breaker) allowSlow() (Permit, error) {
 
 func (b *Breaker) refuse(e *RejectedError) error {
 	b.rejected.Add(1)
-	if b.disp.Active() {
+	if b.emitReject {
 		b.disp.Emit(resilience.Event{
 			Kind: resilience.EventRejection, Policy: policyName, Name: b.name,
-			Time: b.clock.Now(), Err: e,
+			Time: b.at(b.now()), Err: e,
 		})
 	}
 	return e
@@ -174,7 +193,8 @@ func (b *Breaker) State() State {
 }
 
 // ForceOpen makes the breaker refuse every call, with [ErrOpen], until
-// [Breaker.Reset] or another manual state.
+// [Breaker.Reset] or another manual state. It replaces a health hold, which
+// then cannot end it.
 func (b *Breaker) ForceOpen() { b.manual(ForcedOpen, "forced open") }
 
 // ForceClosed disables the breaker: it admits every call and never opens,
@@ -195,24 +215,14 @@ func (b *Breaker) Reset() {
 	b.disp.Flush()
 }
 
+// manual enters a person's state. It replaces a hold (HeldOpen is a state of
+// its own), so that Release, which only ends holds and open waits, cannot
+// undo it.
 func (b *Breaker) manual(st State, reason string) {
 	b.mu.Lock()
-	// A person's command replaces a health hold even in the same state, so
-	// that Release, which only ends holds, cannot undo it.
-	if cur := b.cur.Load(); cur.state != st || cur.held.Load() {
-		b.enter(st, b.now(), 0, reason, cur.held.Load())
+	if b.cur.Load().state != st {
+		b.enter(st, b.now(), 0, reason, false)
 	}
 	b.mu.Unlock()
 	b.disp.Flush()
-}
-
-// judge classifies err with the configured classifier, falling back to
-// [resilience.DefaultOutcome].
-func (b *Breaker) judge(ctx context.Context, err error) resilience.Outcome {
-	if b.classify != nil {
-		if o := b.classify(ctx, err); o != resilience.Unclassified {
-			return o
-		}
-	}
-	return resilience.DefaultOutcome(ctx, err)
 }

@@ -1,12 +1,8 @@
 package breaker_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
-	"math"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,33 +13,31 @@ import (
 
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/breaker"
+	"github.com/riprap-go/riprap/resilience/resiliencetest"
 )
 
-func TestNewRefusesBadConfig(t *testing.T) {
-	tests := []struct {
-		name string
-		cfg  breaker.Config
-		want string
-	}{
-		{"rate above 1", breaker.Config{FailureRate: 1.5}, "breaker: FailureRate must be in (0,1], got 1.5"},
-		{"negative rate", breaker.Config{FailureRate: -0.1}, "breaker: FailureRate must be in (0,1], got -0.1"},
-		{"NaN slow rate", breaker.Config{SlowCallRate: math.NaN()}, "breaker: SlowCallRate must be in (0,1], got NaN"},
-		{"negative consecutive", breaker.Config{ConsecutiveFailures: -1}, "breaker: ConsecutiveFailures must be >= 0, got -1"},
-		{"both windows", breaker.Config{WindowSize: 10, WindowDuration: time.Second}, "breaker: set either WindowSize (10) or WindowDuration (1s), not both"},
-		{"size not multiple", breaker.Config{WindowSize: 15, WindowBuckets: 10}, "breaker: WindowSize (15) must be a multiple of WindowBuckets (10)"},
-		{"min above size", breaker.Config{FailureRate: 0.5, WindowSize: 10, MinimumCalls: 11}, "breaker: MinimumCalls (11) must not exceed WindowSize (10)"},
-		{"tiny buckets", breaker.Config{WindowDuration: 5, WindowBuckets: 10}, "breaker: WindowDuration (5ns) must be at least WindowBuckets (10) nanoseconds"},
-		{"negative wait", breaker.Config{OpenWait: -time.Second}, "breaker: OpenWait must be >= 0, got -1s"},
-		{"cap below wait", breaker.Config{OpenWait: time.Minute, MaxOpenWait: time.Second}, "breaker: MaxOpenWait (1s) must not be below OpenWait (1m0s)"},
-		{"negative probes", breaker.Config{MaxProbes: -2}, "breaker: MaxProbes must be >= 0, got -2"},
-		{"negative half-open", breaker.Config{MaxHalfOpen: -1}, "breaker: MaxHalfOpen must be >= 0, got -1ns"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b, err := breaker.New(tt.cfg)
-			assert.Nil(t, b)
-			assert.EqualError(t, err, tt.want)
-		})
+// The state machine: trip rules, open wait, rejections, manual states.
+
+func newBreaker(t *testing.T, cfg breaker.Config) (*breaker.Breaker, *clock.Mock) {
+	t.Helper()
+	clk := clock.NewMock()
+	cfg.Clock = clk
+	b, err := breaker.New(cfg)
+	require.NoError(t, err)
+	return b, clk
+}
+
+func allow(t *testing.T, b *breaker.Breaker) breaker.Permit {
+	t.Helper()
+	p, err := b.Allow()
+	require.NoError(t, err)
+	return p
+}
+
+func call(br *breaker.Breaker, o resilience.Outcome) {
+	p, err := br.Allow()
+	if err == nil {
+		p.Done(o)
 	}
 }
 
@@ -69,23 +63,36 @@ type countingClock struct {
 
 func (c *countingClock) Now() time.Time { c.reads.Add(1); return c.Mock.Now() }
 
+// The hot path, with no listener and with a listener of state changes
+// only: a closed success reads no clock and allocates nothing, and neither
+// does a rejection.
 func TestClosedSuccessReadsNoClockAndAllocatesNothing(t *testing.T) {
-	clk := &countingClock{Mock: clock.NewMock()}
-	b, err := breaker.New(breaker.Config{FailureRate: 0.5, ConsecutiveFailures: 3, Clock: clk})
-	require.NoError(t, err)
-	clk.reads.Store(0)
-	allocs := testing.AllocsPerRun(100, func() { call(b, resilience.Success) })
-	assert.Zero(t, allocs)
-	assert.Zero(t, clk.reads.Load(), "clock reads")
+	for _, tt := range []struct {
+		name      string
+		listeners resilience.Listeners
+	}{
+		{"no listener", nil},
+		{"state-change listener", resilience.Listeners{resilience.OnStateChange(func(resilience.Event) {})}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &countingClock{Mock: clock.NewMock()}
+			b, err := breaker.New(breaker.Config{FailureRate: 0.5, ConsecutiveFailures: 3, Clock: clk, Listeners: tt.listeners})
+			require.NoError(t, err)
+			clk.reads.Store(0)
+			allocs := testing.AllocsPerRun(100, func() { call(b, resilience.Success) })
+			assert.Zero(t, allocs)
+			assert.Zero(t, clk.reads.Load(), "clock reads")
 
-	b.ForceOpen()
-	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = b.Allow() }), "forced-open rejection allocates")
-	b.Reset()
-	for range 3 {
-		call(b, resilience.Failure)
+			b.ForceOpen()
+			assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = b.Allow() }), "forced-open rejection allocates")
+			b.Reset()
+			for range 3 {
+				call(b, resilience.Failure)
+			}
+			require.Equal(t, breaker.Open, b.State())
+			assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = b.Allow() }), "open rejection allocates")
+		})
 	}
-	require.Equal(t, breaker.Open, b.State())
-	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = b.Allow() }), "open rejection allocates")
 }
 
 func TestRejectedError(t *testing.T) {
@@ -107,6 +114,7 @@ func TestRejectedError(t *testing.T) {
 	var re *breaker.RejectedError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, breaker.Open, re.State())
+	assert.Equal(t, "bank", re.Name())
 
 	clk.Add(6 * time.Second)
 	_ = allow(t, b)
@@ -117,12 +125,16 @@ func TestRejectedError(t *testing.T) {
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, breaker.HalfOpen, re.State())
 	assert.Equal(t, uint64(2), b.Snapshot().Rejected)
+
+	var zero breaker.RejectedError
+	assert.ErrorIs(t, &zero, breaker.ErrOpen, "the zero value reports ErrOpen")
+	assert.Zero(t, zero.RetryAfter())
 }
 
 func TestOpenWaitGrowsIsCappedAndRestartsOnClose(t *testing.T) {
 	b, clk := newBreaker(t, breaker.Config{
 		ConsecutiveFailures: 1, OpenWait: time.Second, MaxOpenWait: 5 * time.Second,
-		OpenBackoff: doublingStrategy{},
+		OpenBackoff: doubling{},
 	})
 	call(b, resilience.Failure)
 	var waits []time.Duration
@@ -141,9 +153,10 @@ func TestOpenWaitGrowsIsCappedAndRestartsOnClose(t *testing.T) {
 	assert.Equal(t, time.Second, b.Snapshot().OpenWait, "the sequence restarts after closing")
 }
 
-type doublingStrategy struct{}
+// doubling is a test strategy: every re-opening waits twice the last.
+type doubling struct{}
 
-func (doublingStrategy) Delay(_ int, prev time.Duration) time.Duration { return 2 * prev }
+func (doubling) Delay(_ int, prev time.Duration) time.Duration { return 2 * prev }
 
 func TestRetryAfterLengthensTheWaitUpToTheCap(t *testing.T) {
 	tests := []struct {
@@ -175,6 +188,9 @@ func TestManualStates(t *testing.T) {
 	b.ForceOpen()
 	_, err := b.Allow()
 	require.ErrorIs(t, err, breaker.ErrOpen)
+	var re *breaker.RejectedError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, breaker.ForcedOpen, re.State())
 	d, ok := resilience.RetryAfter(err)
 	assert.False(t, ok, "a forced open breaker does not know when it will close, got %v", d)
 
@@ -192,18 +208,8 @@ func TestManualStates(t *testing.T) {
 }
 
 func TestMetricsOnlyReportsWouldOpenAndNeverRejects(t *testing.T) {
-	var (
-		mu     sync.Mutex
-		events []resilience.Event
-	)
-	listener := func(e resilience.Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		if e.Kind == resilience.EventStateChange {
-			events = append(events, e)
-		}
-	}
-	b, _ := newBreaker(t, breaker.Config{ConsecutiveFailures: 2, Listeners: resilience.Listeners{listener}})
+	rec := resiliencetest.NewRecorder()
+	b, _ := newBreaker(t, breaker.Config{ConsecutiveFailures: 2, Listeners: resilience.Listeners{rec.Listener()}})
 	b.MetricsOnly()
 	for range 5 {
 		call(b, resilience.Failure)
@@ -212,132 +218,53 @@ func TestMetricsOnlyReportsWouldOpenAndNeverRejects(t *testing.T) {
 	s := b.Snapshot()
 	assert.Equal(t, uint64(5), s.Failures)
 	assert.Equal(t, uint64(0), s.Rejected)
-	require.Len(t, events, 3)
-	assert.Equal(t, "metrics_only", events[0].To)
-	for _, e := range events[1:] {
-		assert.Equal(t, "metrics_only", e.From)
-		assert.Equal(t, "metrics_only", e.To)
-		assert.Equal(t, "would open: 2 consecutive failures", e.Reason)
-		assert.False(t, e.Degraded)
-	}
-}
-
-func TestEvents(t *testing.T) {
-	var events []resilience.Event
-	b, clk := newBreaker(t, breaker.Config{
-		Name: "fx", ConsecutiveFailures: 1, OpenWait: time.Second,
-		Listeners: resilience.Listeners{func(e resilience.Event) { events = append(events, e) }},
-	})
-	p := allow(t, b)
-	clk.Add(30 * time.Millisecond)
-	p.DoneErr(context.Background(), errors.New("timeout"))
-	_, _ = b.Allow()
-
-	require.Len(t, events, 3)
-	out, open, rej := events[0], events[1], events[2]
-	assert.Equal(t, resilience.EventOutcome, out.Kind)
-	assert.Equal(t, resilience.Failure, out.Outcome)
-	assert.Equal(t, 30*time.Millisecond, out.Duration)
-	assert.EqualError(t, out.Err, "timeout")
-
-	assert.Equal(t, resilience.EventStateChange, open.Kind)
-	assert.Equal(t, "breaker", open.Policy)
-	assert.Equal(t, "fx", open.Name)
-	assert.Equal(t, "closed", open.From)
-	assert.Equal(t, "open", open.To)
-	assert.True(t, open.Degraded)
-	assert.Equal(t, "1 consecutive failures", open.Reason)
-	snap, ok := open.Detail.(breaker.Snapshot)
-	require.True(t, ok)
-	assert.Equal(t, breaker.Open, snap.State)
-	assert.Equal(t, time.Second, snap.UntilHalfOpen)
-
-	assert.Equal(t, resilience.EventRejection, rej.Kind)
-	assert.ErrorIs(t, rej.Err, breaker.ErrOpen)
-}
-
-func TestPolicyRecordsPanicAsFailureAndReraises(t *testing.T) {
-	b, _ := newBreaker(t, breaker.Config{ConsecutiveFailures: 1})
-	f := breaker.Policy[int](b).Wrap(func(context.Context) (int, error) { panic("boom") })
-	assert.PanicsWithValue(t, "boom", func() { _, _ = f(context.Background()) })
-	s := b.Snapshot()
-	assert.Equal(t, uint64(1), s.Failures)
-	assert.Equal(t, breaker.Open, s.State)
-}
-
-func TestPolicyNilArguments(t *testing.T) {
-	b, _ := newBreaker(t, breaker.Config{})
-	_, err := breaker.Policy[int](nil).Wrap(func(context.Context) (int, error) { return 1, nil })(context.Background())
-	assert.ErrorIs(t, err, breaker.ErrNilBreaker)
-	_, err = breaker.Policy[int](b).Wrap(nil)(context.Background())
-	assert.ErrorIs(t, err, resilience.ErrNilFunc)
-}
-
-func TestPolicyClassifierOrder(t *testing.T) {
-	b, _ := newBreaker(t, breaker.Config{
-		ConsecutiveFailures: 1,
-		Classifier: func(context.Context, error) resilience.Outcome {
-			return resilience.Ignored // the breaker's own rule: ignore every error
-		},
-	})
-	negative := func(_ context.Context, v int, _ error) resilience.Outcome {
-		if v < 0 {
-			return resilience.Failure
+	assert.Equal(t, []string{"closed->metrics_only", "metrics_only->metrics_only", "metrics_only->metrics_only"}, rec.StateChanges())
+	for _, e := range rec.Events() {
+		if e.Kind == resilience.EventStateChange && e.From == "metrics_only" {
+			assert.Equal(t, "would open: 2 consecutive failures", e.Reason)
+			assert.False(t, e.Degraded)
 		}
-		return resilience.Unclassified
 	}
-	f := breaker.Policy(b, nil, negative).Wrap(func(_ context.Context) (int, error) { return 1, errors.New("x") })
-	_, _ = f(context.Background())
-	assert.Equal(t, breaker.Closed, b.State(), "an error the breaker's classifier ignores")
-	g := breaker.Policy(b, negative).Wrap(func(context.Context) (int, error) { return -1, nil })
-	_, _ = g(context.Background())
-	assert.Equal(t, breaker.Open, b.State(), "a negative result is a failure")
 }
 
-func TestPermitDoneIsIdempotentAndZeroPermitIsInert(t *testing.T) {
-	b, _ := newBreaker(t, breaker.Config{})
-	var zero breaker.Permit
-	zero.Done(resilience.Failure)
-	zero.DoneErr(context.Background(), errors.New("x"))
-	p := allow(t, b)
-	p.Done(resilience.Success)
-	p.Done(resilience.Failure)
-	s := b.Snapshot()
-	assert.Equal(t, uint64(1), s.Successes)
-	assert.Equal(t, uint64(0), s.Failures)
-}
+// hystrix-go: a success of a call admitted before the breaker opened, that
+// reports late, must not close it, neither while open nor half-open.
+func TestLateSuccessDoesNotClose(t *testing.T) {
+	b, clk := newBreaker(t, breaker.Config{ConsecutiveFailures: 1, OpenWait: time.Second})
+	slowCall := allow(t, b)
+	otherSlowCall := allow(t, b)
+	failing := allow(t, b)
+	failing.Done(resilience.Failure)
+	require.Equal(t, breaker.Open, b.State())
 
-func TestIgnoredProbeFreesItsSlotAndCopiesReleaseOnce(t *testing.T) {
-	b, clk := newBreaker(t, breaker.Config{ConsecutiveFailures: 1, OpenWait: time.Second, SuccessesToClose: 2})
-	call(b, resilience.Failure)
+	slowCall.Done(resilience.Success)
+	assert.Equal(t, breaker.Open, b.State(), "late success while open")
+
 	clk.Add(time.Second)
-
-	probe := allow(t, b)
-	_, err := b.Allow()
-	require.ErrorIs(t, err, breaker.ErrHalfOpenFull)
-	probe.Done(resilience.Ignored)
-	assert.Equal(t, 0, b.Snapshot().ProbesInFlight, "an ignored probe frees its slot")
-
-	probe = allow(t, b)
-	copied := probe
-	probe.Done(resilience.Success)
-	copied.Done(resilience.Success) // counted in totals, but releases and closes nothing
+	require.Equal(t, breaker.HalfOpen, b.State())
+	otherSlowCall.Done(resilience.Success)
 	s := b.Snapshot()
-	assert.Equal(t, breaker.HalfOpen, s.State)
-	assert.Equal(t, 1, s.ProbeSuccesses)
-	assert.Equal(t, 0, s.ProbesInFlight)
+	assert.Equal(t, breaker.HalfOpen, s.State, "late success while half-open")
+	assert.Equal(t, 0, s.ProbeSuccesses)
+	assert.Equal(t, uint64(2), s.Successes, "late successes are still totalled")
 }
 
-func TestSlogListenerLogsTransitionsWithSnapshot(t *testing.T) {
-	var buf bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&buf, nil))
-	b, _ := newBreaker(t, breaker.Config{
-		Name: "bank", ConsecutiveFailures: 1,
-		Listeners: resilience.Listeners{resilience.SlogListener(logger, resilience.SlogOptions{})},
-	})
-	call(b, resilience.Failure)
-	out := buf.String()
-	assert.Contains(t, out, `level=WARN msg="state change" policy=breaker name=bank from=closed to=open`)
-	assert.Contains(t, out, "snapshot.state=open")
-	assert.Contains(t, out, "snapshot.open_wait=5s")
+func TestStateText(t *testing.T) {
+	for st, want := range map[breaker.State]string{
+		breaker.Closed: "closed", breaker.Open: "open", breaker.HalfOpen: "half_open",
+		breaker.ForcedOpen: "forced_open", breaker.Disabled: "disabled",
+		breaker.MetricsOnly: "metrics_only", breaker.HeldOpen: "held_open", breaker.State(99): "unknown",
+	} {
+		assert.Equal(t, want, st.String())
+		if want == "unknown" {
+			continue
+		}
+		text, err := st.MarshalText()
+		require.NoError(t, err)
+		var back breaker.State
+		require.NoError(t, back.UnmarshalText(text))
+		assert.Equal(t, st, back)
+	}
+	var st breaker.State
+	assert.Error(t, st.UnmarshalText([]byte("ajar")))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/breaker"
+	"github.com/riprap-go/riprap/resilience/resiliencetest"
 )
 
 // Concurrent bursts: every input is drawn on the test goroutine, the
@@ -23,39 +25,24 @@ import (
 
 var errBurst = errors.New("burst failure")
 
-// transitions records state changes as a listener sees them.
-type transitions struct {
-	mu   sync.Mutex
-	path [][2]string
+var automatic = map[string]bool{
+	"closed->open": true, "open->half_open": true,
+	"half_open->closed": true, "half_open->open": true,
 }
 
-func (tr *transitions) listen(e resilience.Event) {
-	if e.Kind == resilience.EventStateChange {
-		tr.mu.Lock()
-		tr.path = append(tr.path, [2]string{e.From, e.To})
-		tr.mu.Unlock()
-	}
-}
-
-var automatic = map[[2]string]bool{
-	{"closed", "open"}: true, {"open", "half_open"}: true,
-	{"half_open", "closed"}: true, {"half_open", "open"}: true,
-}
-
-// checkPath fails unless the transitions form a legal chain from `from`
-// to `to`, each reported once, in order.
-func (tr *transitions) checkPath(t *rapid.T, from, to breaker.State) {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
+// checkPath fails unless the recorded state changes form a legal chain
+// from `from` to `to`, each reported once, in order.
+func checkPath(t *rapid.T, rec *resiliencetest.Recorder, from, to breaker.State) {
+	path := rec.StateChanges()
 	at := from.String()
-	for i, step := range tr.path {
-		if step[0] != at || !automatic[step] {
-			t.Fatalf("transition %d: %s -> %s after %s (path %v)", i, step[0], step[1], at, tr.path)
+	for i, step := range path {
+		if !strings.HasPrefix(step, at+"->") || !automatic[step] {
+			t.Fatalf("transition %d: %s after %s (path %v)", i, step, at, path)
 		}
-		at = step[1]
+		at = strings.TrimPrefix(step, at+"->")
 	}
 	if at != to.String() {
-		t.Fatalf("path %v ends in %s, breaker is %s", tr.path, at, to)
+		t.Fatalf("path %v ends in %s, breaker is %s", path, at, to)
 	}
 }
 
@@ -82,7 +69,10 @@ func (b *barrier) arrive() {
 
 type firstCall struct{}
 
-func (g *guarded) call(o resilience.Outcome) resilience.Func[int] {
+// call returns the function of one call with outcome o. An ignored call
+// is a caller giving up while the call is in flight: the function cancels
+// the caller's context before it returns.
+func (g *guarded) call(o resilience.Outcome, cancel context.CancelFunc) resilience.Func[int] {
 	return func(ctx context.Context) (int, error) {
 		n := g.inside.Add(1)
 		defer g.inside.Add(-1)
@@ -97,7 +87,8 @@ func (g *guarded) call(o resilience.Outcome) resilience.Func[int] {
 		case resilience.Failure:
 			return 0, errBurst
 		case resilience.Ignored:
-			return 0, context.Canceled // with a cancelled ctx: the caller gave up
+			cancel()
+			return 0, ctx.Err()
 		}
 		return 1, nil
 	}
@@ -106,7 +97,8 @@ func (g *guarded) call(o resilience.Outcome) resilience.Func[int] {
 type burst struct {
 	b        *breaker.Breaker
 	clk      *clock.Mock
-	tr       *transitions
+	rec      *resiliencetest.Recorder
+	pipe     resilience.Pipeline[int]
 	g        guarded
 	calls    [][]resilience.Outcome // per goroutine
 	ticks    []time.Duration        // advanced by one more goroutine
@@ -115,13 +107,13 @@ type burst struct {
 }
 
 func drawBurst(t *rapid.T, cfg breaker.Config, outcomes []resilience.Outcome, clockMoves bool) *burst {
-	bu := &burst{clk: clock.NewMock(), tr: &transitions{}}
-	cfg.Clock, cfg.Listeners = bu.clk, resilience.Listeners{bu.tr.listen}
+	bu := &burst{clk: clock.NewMock(), rec: resiliencetest.NewRecorder()}
+	cfg.Clock, cfg.Listeners = bu.clk, resilience.Listeners{bu.rec.Listener()}
 	b, err := breaker.New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	bu.b = b
+	bu.b, bu.pipe = b, resilience.NewPipeline[int](b)
 	out := rapid.SampledFrom(outcomes)
 	for i := range rapid.IntRange(2, 8).Draw(t, "goroutines") {
 		bu.calls = append(bu.calls, rapid.SliceOfN(out, 1, 12).Draw(t, fmt.Sprint("calls", i)))
@@ -134,8 +126,6 @@ func drawBurst(t *rapid.T, cfg breaker.Config, outcomes []resilience.Outcome, cl
 
 // run releases every goroutine at once and waits for all.
 func (bu *burst) run() {
-	cancelled, cancel := context.WithCancel(context.Background())
-	cancel()
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	if bu.g.first != nil {
@@ -145,15 +135,13 @@ func (bu *burst) run() {
 		wg.Go(func() {
 			<-start
 			for i, o := range calls {
-				ctx := context.Background()
-				if o == resilience.Ignored {
-					ctx = cancelled
-				}
+				ctx, cancel := context.WithCancel(context.Background())
 				if i == 0 {
 					ctx = context.WithValue(ctx, firstCall{}, true)
 				}
 				bu.attempts.Add(1)
-				_, err := breaker.Policy[int](bu.b).Wrap(bu.g.call(o))(ctx)
+				_, err := bu.pipe.Execute(ctx, bu.g.call(o, cancel))
+				cancel()
 				if resilience.IsRejected(err) {
 					bu.rejected.Add(1)
 					if i == 0 && bu.g.first != nil {
@@ -251,12 +239,12 @@ func TestBurstAccountingAndPath(t *testing.T) {
 		}
 		start := bu.b.State()
 		before := bu.b.Snapshot()
-		bu.tr.reset()
+		bu.rec.Reset()
 		bu.run()
 		s := bu.checkAccounting(t, before)
-		bu.tr.checkPath(t, start, s.State)
-		if int(s.Generation-before.Generation) != len(bu.tr.path) {
-			t.Fatalf("generation grew by %d, %d transitions seen", s.Generation-before.Generation, len(bu.tr.path))
+		checkPath(t, bu.rec, start, s.State)
+		if n := len(bu.rec.StateChanges()); int(s.Generation-before.Generation) != n {
+			t.Fatalf("generation grew by %d, %d transitions seen", s.Generation-before.Generation, n)
 		}
 	})
 }
@@ -323,11 +311,5 @@ func openBreaker(t *rapid.T, bu *burst) {
 	if st := bu.b.State(); st != breaker.Open {
 		t.Fatalf("setup: could not open the breaker, state %v", st)
 	}
-	bu.tr.reset()
-}
-
-func (tr *transitions) reset() {
-	tr.mu.Lock()
-	tr.path = nil
-	tr.mu.Unlock()
+	bu.rec.Reset()
 }

@@ -75,11 +75,11 @@ type Config struct {
 	// row (0: rule off, unless no rule is set).
 	ConsecutiveFailures int
 	// FailureRate opens the breaker when failures/calls in the window reach
-	// it, once the window holds MinimumCalls calls. In (0,1]; 0: rule off.
+	// it, once the window holds MinimumCalls calls. In [0, 1]; 0: rule off.
 	FailureRate float64
 	// SlowCallRate opens the breaker when the share of calls that took at
 	// least SlowCallDuration reaches it, once the window holds MinimumCalls
-	// calls. In (0,1]; 0: rule off. A slow failure counts as both.
+	// calls. In [0, 1]; 0: rule off. A slow failure counts as both.
 	SlowCallRate float64
 	// SlowCallDuration is the latency from which a call is slow; default 1s.
 	// Only used with SlowCallRate.
@@ -124,14 +124,24 @@ type Config struct {
 	// MaxHalfOpen is how long half-open may last; default 1 minute.
 	MaxHalfOpen time.Duration
 
-	// Classifier judges the error given to [Permit.DoneErr] and to the
-	// [Policy] adapter; nil, or an answer of [resilience.Unclassified],
-	// means [resilience.DefaultOutcome].
+	// Classifier judges the error of a call through [Breaker.Guard] or
+	// given to [Permit.DoneErr]; nil, or an answer of
+	// [resilience.Unclassified], means [resilience.DefaultOutcome]: the
+	// caller's own cancellation is ignored, while the caller's deadline
+	// passing with the call in flight is a failure (the dependency did not
+	// answer in the time it was given), so a hanging dependency opens the
+	// breaker even with no timeout policy. A pipeline classifier's verdict
+	// ([resilience.Judged]) comes first.
 	Classifier resilience.ErrorClassifier
-	// Clock is the source of time; nil means the real clock.
+	// Clock is the source of time; nil means the real clock, read on a
+	// faster path.
 	Clock clock.Clock
-	// Listeners receive state changes, rejections and outcomes. With none,
-	// the breaker builds no events.
+	// Listeners receive the kinds of events they subscribe to: state
+	// changes (each exactly once, in order, never under the breaker's
+	// lock), rejections and outcomes (on the caller's goroutine, as they
+	// happen). A call builds an event only for a kind somebody listens
+	// to, so a listener made by [resilience.OnStateChange] costs a call
+	// nothing.
 	Listeners resilience.Listeners
 }
 
@@ -156,9 +166,15 @@ type settings struct {
 	maxHalfOpen      int64
 }
 
-func errorf(format string, args ...any) error {
-	return fmt.Errorf("breaker: "+format, args...)
+// refuse builds the error New returns for a field that breaks a rule.
+func (c *Config) refuse(field, rule string, value any) error {
+	return &resilience.ConfigError{Component: policyName, Name: c.Name, Field: field, Rule: rule, Value: value}
 }
+
+const (
+	ruleNotNegative = "must not be negative"
+	ruleRate        = "must be in [0, 1]" // 0 turns the rule off
+)
 
 func (c *Config) settings() (settings, error) {
 	s := settings{strategy: c.OpenBackoff, useRetryAfter: !c.IgnoreRetryAfter}
@@ -177,15 +193,15 @@ func (c *Config) settings() (settings, error) {
 func (c *Config) rules(s *settings) error {
 	switch {
 	case c.ConsecutiveFailures < 0:
-		return errorf("ConsecutiveFailures must be >= 0, got %d", c.ConsecutiveFailures)
+		return c.refuse("ConsecutiveFailures", ruleNotNegative, c.ConsecutiveFailures)
 	case !rateOK(c.FailureRate):
-		return errorf("FailureRate must be in (0,1], got %v", c.FailureRate)
+		return c.refuse("FailureRate", ruleRate, c.FailureRate)
 	case !rateOK(c.SlowCallRate):
-		return errorf("SlowCallRate must be in (0,1], got %v", c.SlowCallRate)
+		return c.refuse("SlowCallRate", ruleRate, c.SlowCallRate)
 	case c.SlowCallDuration < 0:
-		return errorf("SlowCallDuration must be >= 0, got %v", c.SlowCallDuration)
+		return c.refuse("SlowCallDuration", ruleNotNegative, c.SlowCallDuration)
 	case c.MinimumCalls < 0:
-		return errorf("MinimumCalls must be >= 0, got %d", c.MinimumCalls)
+		return c.refuse("MinimumCalls", ruleNotNegative, c.MinimumCalls)
 	}
 	s.consecutive = int64(c.ConsecutiveFailures)
 	s.failureRate, s.slowRate = c.FailureRate, c.SlowCallRate
@@ -205,21 +221,21 @@ func rateOK(r float64) bool { return r == 0 || (r > 0 && r <= 1) }
 func (c *Config) window(s *settings) error {
 	switch {
 	case c.WindowSize < 0:
-		return errorf("WindowSize must be >= 0, got %d", c.WindowSize)
+		return c.refuse("WindowSize", ruleNotNegative, c.WindowSize)
 	case c.WindowSize > maxWindowSize:
-		return errorf("WindowSize must be <= %d, got %d", maxWindowSize, c.WindowSize)
+		return c.refuse("WindowSize", fmt.Sprintf("must be at most %d", maxWindowSize), c.WindowSize)
 	case c.WindowDuration < 0:
-		return errorf("WindowDuration must be >= 0, got %v", c.WindowDuration)
+		return c.refuse("WindowDuration", ruleNotNegative, c.WindowDuration)
 	case c.WindowBuckets < 0 || c.WindowBuckets > maxWindowBuckets:
-		return errorf("WindowBuckets must be in [0, %d], got %d", maxWindowBuckets, c.WindowBuckets)
+		return c.refuse("WindowBuckets", fmt.Sprintf("must be in [0, %d]", maxWindowBuckets), c.WindowBuckets)
 	case c.WindowSize > 0 && c.WindowDuration > 0:
-		return errorf("set either WindowSize (%d) or WindowDuration (%v), not both", c.WindowSize, c.WindowDuration)
+		return c.refuse("WindowDuration", fmt.Sprintf("must be 0 when WindowSize is set (%d)", c.WindowSize), c.WindowDuration)
 	}
 	if c.WindowDuration > 0 {
 		s.buckets = orDefault(c.WindowBuckets, DefaultWindowBuckets)
 		s.bucketWidth = int64(c.WindowDuration) / int64(s.buckets)
 		if s.bucketWidth == 0 {
-			return errorf("WindowDuration (%v) must be at least WindowBuckets (%d) nanoseconds", c.WindowDuration, s.buckets)
+			return c.refuse("WindowDuration", fmt.Sprintf("must be at least WindowBuckets (%d) nanoseconds", s.buckets), c.WindowDuration)
 		}
 		return nil
 	}
@@ -229,14 +245,14 @@ func (c *Config) window(s *settings) error {
 		s.buckets = largestDivisor(size, DefaultWindowBuckets)
 	}
 	if size%s.buckets != 0 {
-		return errorf("WindowSize (%d) must be a multiple of WindowBuckets (%d)", size, s.buckets)
+		return c.refuse("WindowSize", fmt.Sprintf("must be a multiple of WindowBuckets (%d)", s.buckets), size)
 	}
 	s.countSize, s.perBucket = uint64(size), uint64(size/s.buckets)
 	if c.MinimumCalls == 0 {
 		s.minCalls = min(s.minCalls, s.countSize) // the default never exceeds a small window
 	}
 	if (s.failureRate > 0 || s.slowRate > 0) && s.minCalls > s.countSize {
-		return errorf("MinimumCalls (%d) must not exceed WindowSize (%d)", s.minCalls, size)
+		return c.refuse("MinimumCalls", fmt.Sprintf("must be at most WindowSize (%d)", size), c.MinimumCalls)
 	}
 	return nil
 }
@@ -250,21 +266,27 @@ func largestDivisor(n, limit int) int {
 	return 1
 }
 
+// maxWait keeps now+wait far from overflowing int64 nanoseconds.
+const maxWait = time.Duration(math.MaxInt64 / 4)
+
 func (c *Config) openWait(s *settings) error {
 	switch {
 	case c.OpenWait < 0:
-		return errorf("OpenWait must be >= 0, got %v", c.OpenWait)
+		return c.refuse("OpenWait", ruleNotNegative, c.OpenWait)
 	case c.MaxOpenWait < 0:
-		return errorf("MaxOpenWait must be >= 0, got %v", c.MaxOpenWait)
+		return c.refuse("MaxOpenWait", ruleNotNegative, c.MaxOpenWait)
 	}
 	s.openWait = orDefault(c.OpenWait, DefaultOpenWait)
 	s.maxOpenWait = orDefault(c.MaxOpenWait, max(DefaultMaxOpenWait, s.openWait))
-	if s.maxOpenWait < s.openWait {
-		return errorf("MaxOpenWait (%v) must not be below OpenWait (%v)", s.maxOpenWait, s.openWait)
-	}
-	// Keeps now+wait far from overflowing int64 nanoseconds.
-	if s.maxOpenWait > math.MaxInt64/4 {
-		return errorf("MaxOpenWait must be <= %v, got %v", time.Duration(math.MaxInt64/4), s.maxOpenWait)
+	switch {
+	case s.maxOpenWait < s.openWait:
+		return c.refuse("MaxOpenWait", fmt.Sprintf("must be at least OpenWait (%v)", s.openWait), s.maxOpenWait)
+	case s.maxOpenWait > maxWait:
+		field := "MaxOpenWait"
+		if c.MaxOpenWait == 0 {
+			field = "OpenWait" // the default cap followed it
+		}
+		return c.refuse(field, "must be at most "+maxWait.String(), s.maxOpenWait)
 	}
 	return nil
 }
@@ -272,13 +294,13 @@ func (c *Config) openWait(s *settings) error {
 func (c *Config) halfOpen(s *settings) error {
 	switch {
 	case c.MaxProbes < 0:
-		return errorf("MaxProbes must be >= 0, got %d", c.MaxProbes)
+		return c.refuse("MaxProbes", ruleNotNegative, c.MaxProbes)
 	case c.SuccessesToClose < 0:
-		return errorf("SuccessesToClose must be >= 0, got %d", c.SuccessesToClose)
+		return c.refuse("SuccessesToClose", ruleNotNegative, c.SuccessesToClose)
 	case c.MaxHalfOpen < 0:
-		return errorf("MaxHalfOpen must be >= 0, got %v", c.MaxHalfOpen)
-	case c.MaxHalfOpen > math.MaxInt64/4:
-		return errorf("MaxHalfOpen must be <= %v, got %v", time.Duration(math.MaxInt64/4), c.MaxHalfOpen)
+		return c.refuse("MaxHalfOpen", ruleNotNegative, c.MaxHalfOpen)
+	case c.MaxHalfOpen > maxWait:
+		return c.refuse("MaxHalfOpen", "must be at most "+maxWait.String(), c.MaxHalfOpen)
 	}
 	s.maxProbes = orDefault(c.MaxProbes, 1)
 	s.successesToClose = orDefault(c.SuccessesToClose, 1)

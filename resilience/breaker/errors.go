@@ -10,16 +10,23 @@ import (
 // policyName is the Policy field of this package's rejections and events.
 const policyName = "breaker"
 
-// Sentinel errors matched with errors.Is by the error Allow returns.
+// Sentinel errors, matched with errors.Is.
 var (
-	// ErrOpen: the breaker is open (or forced open) and refuses calls.
+	// ErrOpen: the breaker is open, held open or forced open and refuses
+	// calls. [RejectedError.State] tells which.
 	ErrOpen = errors.New("breaker: circuit open")
 	// ErrHalfOpenFull: the breaker is half-open and every probe slot is
 	// taken by a call still in flight.
 	ErrHalfOpenFull = errors.New("breaker: half-open, probe slots full")
-	// ErrNilBreaker is returned by calls through a [Policy] built on a nil
-	// *Breaker.
+	// ErrNilBreaker is returned by every call guarded by a nil *Breaker
+	// (a nil breaker put in a pipeline) and by [Registry.Register](nil).
 	ErrNilBreaker = errors.New("breaker: nil Breaker")
+	// ErrConfigMismatch is returned by [Registry.GetOrCreate] when the
+	// breaker of that name was made with different settings.
+	ErrConfigMismatch = errors.New("breaker: config differs from the registered breaker's")
+	// ErrNameTaken is returned by [Registry.Register] when another breaker
+	// of the same name is registered.
+	ErrNameTaken = errors.New("breaker: name already registered")
 )
 
 // errPanicked is the Err of the outcome event of a call that panicked.
@@ -62,7 +69,8 @@ func (e *RejectedError) Name() string {
 	return e.b.name
 }
 
-// State returns the state the breaker was in when it refused the call.
+// State returns the state the breaker was in when it refused the call:
+// [Open], [HeldOpen], [ForcedOpen] or [HalfOpen].
 func (e *RejectedError) State() State {
 	if e.ph == nil {
 		return Open
@@ -75,12 +83,17 @@ func (e *RejectedError) State() State {
 // expects its release; zero when the wait is over. A breaker forced open by
 // hand or a half-open one does not know, and returns zero.
 func (e *RejectedError) RetryAfter() time.Duration {
-	if e.b == nil || e.ph == nil || (e.ph.state != Open && !e.ph.held.Load()) {
+	if e.b == nil || e.ph == nil {
 		return 0
 	}
-	until := e.ph.until
-	if e.ph.held.Load() {
+	var until int64
+	switch e.ph.state {
+	case Open:
+		until = e.ph.until
+	case HeldOpen:
 		until = e.ph.holdUntil.Load()
+	default:
+		return 0
 	}
 	if d := until - e.b.now(); d > 0 {
 		return time.Duration(d)

@@ -17,6 +17,8 @@ type model struct {
 	since int64
 	until int64
 	wait  time.Duration
+	// holdUntil is when a HeldOpen breaker expects its release.
+	holdUntil int64
 
 	succ, fail, ign, rej, slow uint64
 
@@ -27,7 +29,7 @@ type model struct {
 	reopens int
 	last    time.Duration
 
-	events []string // "from>to" for every transition a listener must see
+	events []string // "from->to" for every transition a listener must see
 }
 
 type modelCall struct {
@@ -39,16 +41,17 @@ type modelCall struct {
 
 type modelPermit struct {
 	gen   uint64
-	probe bool
 	start int64
 	done  bool
+	// probeDone is shared by a probe's copies: the first report counts.
+	probeDone *bool
 }
 
 func newModel(s settings) *model { return &model{s: s} }
 
 func (m *model) enter(st State, emit bool) {
 	if emit || st != m.state {
-		m.events = append(m.events, m.state.String()+">"+st.String())
+		m.events = append(m.events, m.state.String()+"->"+st.String())
 	}
 	m.state, m.gen, m.since = st, m.gen+1, m.now
 	m.calls, m.consec, m.inflght, m.probeOK = nil, 0, 0, 0
@@ -105,7 +108,7 @@ func (m *model) allow() (modelPermit, error) {
 		m.advance()
 	}
 	switch m.state {
-	case Open, ForcedOpen:
+	case Open, ForcedOpen, HeldOpen:
 		m.rej++
 		return modelPermit{}, ErrOpen
 	case HalfOpen:
@@ -114,16 +117,47 @@ func (m *model) allow() (modelPermit, error) {
 			return modelPermit{}, ErrHalfOpenFull
 		}
 		m.inflght++
-		return modelPermit{gen: m.gen, probe: true, start: m.now}, nil
+		return modelPermit{gen: m.gen, start: m.now, probeDone: new(bool)}, nil
 	}
 	return modelPermit{gen: m.gen, start: m.now}, nil
 }
 
+// hold is HoldOpen: a person's state is left alone, a hold refreshed.
+func (m *model) hold(retryAfter time.Duration) bool {
+	m.advance()
+	switch m.state {
+	case ForcedOpen, Disabled, MetricsOnly:
+		return false
+	case HeldOpen:
+	default:
+		m.enter(HeldOpen, false)
+	}
+	m.holdUntil = m.now + int64(retryAfter)
+	return true
+}
+
+// release is Release: it ends a hold or an open wait, nothing else.
+func (m *model) release(closeNow bool) bool {
+	m.advance()
+	if m.state != HeldOpen && m.state != Open {
+		return false
+	}
+	if closeNow {
+		m.enter(Closed, false)
+	} else {
+		m.enter(HalfOpen, false)
+	}
+	return true
+}
+
 func (m *model) done(p *modelPermit, o resilience.Outcome, retryAfter time.Duration) {
-	if p.done {
+	if p.done || (p.probeDone != nil && *p.probeDone) {
 		return
 	}
 	p.done = true
+	if p.probeDone != nil {
+		*p.probeDone = true
+	}
 	counted := o == resilience.Success || o == resilience.Failure
 	slow := m.s.slowDur > 0 && counted && m.now-p.start >= m.s.slowDur
 	if slow {
@@ -137,7 +171,7 @@ func (m *model) done(p *modelPermit, o resilience.Outcome, retryAfter time.Durat
 	default:
 		m.ign++
 	}
-	if p.probe {
+	if p.probeDone != nil {
 		m.advance()
 		if m.state == HalfOpen && m.gen == p.gen {
 			m.inflght--
@@ -246,8 +280,21 @@ func (m *model) snapshot() Snapshot {
 		}
 	case Open:
 		s.UntilHalfOpen = max(0, time.Duration(m.until-m.now))
+	case HeldOpen:
+		s.HoldRemaining = max(0, time.Duration(m.holdUntil-m.now))
 	case HalfOpen:
 		s.ProbesInFlight, s.ProbeSuccesses = m.inflght, m.probeOK
 	}
 	return s
+}
+
+// retryAfter is what a rejection says now.
+func (m *model) retryAfter() time.Duration {
+	switch m.state {
+	case Open:
+		return max(0, time.Duration(m.until-m.now))
+	case HeldOpen:
+		return max(0, time.Duration(m.holdUntil-m.now))
+	}
+	return 0
 }

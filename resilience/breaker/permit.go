@@ -13,10 +13,12 @@ import (
 //
 // A permit reports once: Done clears it, so a second Done on the same
 // Permit is a no-op, and so is Done on the zero Permit. Keep the Permit in
-// one variable: copies of a closed-state permit would each count. A
-// half-open probe's slot is released once even through copies. A permit
-// from an earlier state of the breaker (it opened, closed or was reset
-// since) is counted in the totals but changes nothing else.
+// one variable: copies of a closed-state permit would each count, since
+// telling them apart would cost the closed path an allocation. A half-open
+// probe's copies share one record, so the first report of any of them
+// releases the slot and counts, and the others do nothing. A permit from an
+// earlier state of the breaker (it opened, closed or was reset since) is
+// counted in the totals but changes nothing else.
 //
 // A Permit is not safe for concurrent use; the breaker it came from is.
 type Permit struct {
@@ -26,7 +28,7 @@ type Permit struct {
 	probe *probe // half-open only
 }
 
-// probe makes a half-open permit release its slot once, copies included.
+// probe makes a half-open permit report once, copies included.
 type probe struct {
 	done bool // protected by Breaker.mu
 }
@@ -35,8 +37,8 @@ type probe struct {
 // Ignored.
 func (p *Permit) Done(o resilience.Outcome) { p.finish(o, nil) }
 
-// DoneErr reports the call's error (nil for success), judged by the
-// breaker's classifier; ctx is the context the call ran under, so the
+// DoneErr reports the call's error (nil for success), judged as
+// [Breaker.Guard] judges it; ctx is the context the call ran under, so the
 // caller's own cancellation counts as Ignored. A Retry-After carried by a
 // failing err may lengthen the open wait (see [Config]).
 func (p *Permit) DoneErr(ctx context.Context, err error) {
@@ -58,18 +60,20 @@ func (p *Permit) finish(o resilience.Outcome, err error) {
 	}
 	slow := b.set.slowDur > 0 && o != resilience.Ignored && o != resilience.Unclassified &&
 		end-p.start >= b.set.slowDur
-	if b.disp.Active() {
-		b.disp.Emit(resilience.Event{
-			Kind: resilience.EventOutcome, Policy: policyName, Name: b.name, Time: b.at(end),
-			Outcome: o, Duration: time.Duration(end - p.start), Err: err,
-		})
+	if p.probe != nil {
+		if b.finishProbe(ph, p.probe, o, slow, err, end) && b.emitOutcome {
+			b.emitOutcomeEvent(o, err, p.start, end)
+		}
+		b.disp.Flush() // after the outcome, which caused the change
+		return
+	}
+	if b.emitOutcome {
+		b.emitOutcomeEvent(o, err, p.start, end)
 	}
 	if slow {
 		b.slow.Add(1)
 	}
 	switch {
-	case p.probe != nil:
-		b.finishProbe(ph, p.probe, o, slow, err, end)
 	case o == resilience.Success && !slow:
 		b.success(ph, end)
 	case o == resilience.Success || o == resilience.Failure:
@@ -77,6 +81,16 @@ func (p *Permit) finish(o resilience.Outcome, err error) {
 	default:
 		b.ignored.Add(1)
 	}
+}
+
+// emitOutcomeEvent delivers an outcome on the caller's goroutine. Callers
+// check b.emitOutcome first: with no listener of outcomes, a call builds no
+// event and reads no clock for one.
+func (b *Breaker) emitOutcomeEvent(o resilience.Outcome, err error, start, end int64) {
+	b.disp.Emit(resilience.Event{
+		Kind: resilience.EventOutcome, Policy: policyName, Name: b.name, Time: b.at(end),
+		Outcome: o, Duration: time.Duration(end - start), Err: err,
+	})
 }
 
 // success is the hot path: no lock, no allocation, and no clock read unless
@@ -169,20 +183,16 @@ func (b *Breaker) tripReason(consecutive int64, st windowStats) string {
 
 // finishProbe reports a half-open probe: a failure (or a slow call, under
 // the slow-call rule) opens the breaker again, enough successes close it,
-// and any outcome frees the slot.
-func (b *Breaker) finishProbe(ph *phase, pr *probe, o resilience.Outcome, slow bool, err error, end int64) {
-	switch o {
-	case resilience.Success:
-		b.succ.Add(1)
-	case resilience.Failure:
-		b.fail.Add(1)
-	default:
-		b.ignored.Add(1)
-	}
+// and any outcome frees the slot. Only the first report of a probe and its
+// copies counts; finishProbe returns whether this was it. The caller
+// flushes the state change it may have queued.
+func (b *Breaker) finishProbe(ph *phase, pr *probe, o resilience.Outcome, slow bool, err error, end int64) bool {
 	retryAfter := b.retryAfter(err)
 	b.mu.Lock()
-	if !pr.done {
+	first := !pr.done
+	if first {
 		pr.done = true
+		b.countProbe(o, slow)
 		// A probe reporting after MaxHalfOpen finds the breaker already
 		// re-opened, and so belongs to an earlier generation.
 		if b.advance(end) == ph {
@@ -191,7 +201,21 @@ func (b *Breaker) finishProbe(ph *phase, pr *probe, o resilience.Outcome, slow b
 		}
 	}
 	b.mu.Unlock()
-	b.disp.Flush()
+	return first
+}
+
+func (b *Breaker) countProbe(o resilience.Outcome, slow bool) {
+	switch o {
+	case resilience.Success:
+		b.succ.Add(1)
+	case resilience.Failure:
+		b.fail.Add(1)
+	default:
+		b.ignored.Add(1)
+	}
+	if slow {
+		b.slow.Add(1)
+	}
 }
 
 func (b *Breaker) judgeProbe(ph *phase, o resilience.Outcome, slow bool, retryAfter time.Duration, end int64) {

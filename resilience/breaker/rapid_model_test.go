@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/riprap-go/riprap/resilience"
+	"github.com/riprap-go/riprap/resilience/resiliencetest"
 )
 
 // doubling is a test strategy: every re-opening waits twice the last.
@@ -53,12 +53,11 @@ func drawConfig(t *rapid.T) Config {
 
 // harness drives a breaker and its model with the same actions.
 type harness struct {
-	b      *Breaker
-	m      *model
-	clk    *clock.Mock
-	held   []heldPermit
-	mu     sync.Mutex // protects events
-	events []string
+	b    *Breaker
+	m    *model
+	clk  *clock.Mock
+	held []heldPermit
+	rec  *resiliencetest.Recorder // nil when the breaker has no listener
 }
 
 type heldPermit struct {
@@ -71,13 +70,8 @@ func newHarness(t *rapid.T) *harness {
 	h := &harness{clk: clock.NewMock()}
 	cfg.Clock = h.clk
 	if rapid.Bool().Draw(t, "listener") {
-		cfg.Listeners = resilience.Listeners{func(e resilience.Event) {
-			if e.Kind == resilience.EventStateChange {
-				h.mu.Lock()
-				h.events = append(h.events, e.From+">"+e.To)
-				h.mu.Unlock()
-			}
-		}}
+		h.rec = resiliencetest.NewRecorder()
+		cfg.Listeners = resilience.Listeners{h.rec.Listener()}
 	}
 	b, err := New(cfg)
 	if err != nil {
@@ -111,8 +105,8 @@ func (h *harness) allow(t *rapid.T) (Permit, modelPermit, bool) {
 	if re.State() != h.m.state || re.Name() != "dep" {
 		t.Fatalf("rejection: got state %v name %q, want %v %q", re.State(), re.Name(), h.m.state, "dep")
 	}
-	if want := max(0, time.Duration(h.m.until-h.m.now)); h.m.state == Open && re.RetryAfter() != want {
-		t.Fatalf("rejection RetryAfter: got %v, want %v", re.RetryAfter(), want)
+	if want := h.m.retryAfter(); re.RetryAfter() != want {
+		t.Fatalf("rejection RetryAfter in %v: got %v, want %v", h.m.state, re.RetryAfter(), want)
 	}
 	return Permit{}, modelPermit{}, false
 }
@@ -177,6 +171,8 @@ func (h *harness) advanceAround(t *rapid.T) {
 	h.advance(k*ref + delta)
 }
 
+// doneHeld reports a held permit, sometimes through a copy first: copies
+// of a probe share one record, copies of a closed-state permit each count.
 func (h *harness) doneHeld(t *rapid.T) {
 	if len(h.held) == 0 {
 		t.Skip("no permit held")
@@ -184,9 +180,27 @@ func (h *harness) doneHeld(t *rapid.T) {
 	i := rapid.IntRange(0, len(h.held)-1).Draw(t, "held")
 	hp := h.held[i]
 	h.held = append(h.held[:i], h.held[i+1:]...)
+	if rapid.Bool().Draw(t, "copy") {
+		cp, cmp := hp.p, hp.mp
+		h.finish(&cp, &cmp, h.drawOutcome(t))
+	}
 	d := h.drawOutcome(t)
 	h.finish(&hp.p, &hp.mp, d)
 	h.finish(&hp.p, &hp.mp, d) // a second Done is a no-op for both
+}
+
+func (h *harness) hold(t *rapid.T) {
+	ra := time.Duration(rapid.IntRange(0, 3).Draw(t, "holdSec")) * time.Second
+	if got, want := h.b.HoldOpen("health", ra), h.m.hold(ra); got != want {
+		t.Fatalf("HoldOpen: got %t, want %t", got, want)
+	}
+}
+
+func (h *harness) release(t *rapid.T) {
+	closeNow := rapid.Bool().Draw(t, "closeNow")
+	if got, want := h.b.Release("health", closeNow), h.m.release(closeNow); got != want {
+		t.Fatalf("Release: got %t, want %t", got, want)
+	}
 }
 
 func (h *harness) check(t *rapid.T) {
@@ -198,10 +212,8 @@ func (h *harness) check(t *rapid.T) {
 	if got != want {
 		t.Fatalf("snapshot:\n got %+v\nwant %+v", got, want)
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.b.disp.Active() && fmt.Sprint(h.events) != fmt.Sprint(h.m.events) {
-		t.Fatalf("events:\n got %v\nwant %v", h.events, h.m.events)
+	if h.rec != nil && fmt.Sprint(h.rec.StateChanges()) != fmt.Sprint(h.m.events) {
+		t.Fatalf("events:\n got %v\nwant %v", h.rec.StateChanges(), h.m.events)
 	}
 }
 
@@ -227,6 +239,8 @@ func TestModel(t *testing.T) {
 					}
 				},
 				"doneHeld": h.doneHeld,
+				"hold":     h.hold,
+				"release":  h.release,
 				"observe": func(t *rapid.T) {
 					h.m.advance()
 					if got := h.b.State(); got != h.m.state {

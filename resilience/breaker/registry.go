@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"fmt"
 	"iter"
 	"slices"
 	"strings"
@@ -19,13 +20,29 @@ type Registry struct {
 
 // GetOrCreate returns the breaker named name, creating it from cfg (with
 // cfg.Name set to name) if there is none. Concurrent calls for one name get
-// the same instance. cfg is used, and validated, only when the breaker is
-// created.
+// the same instance.
+//
+// cfg is validated on every call, and an existing breaker is returned only
+// if cfg would make the same breaker; otherwise GetOrCreate returns an
+// error matching [ErrConfigMismatch] that names the first field that
+// differs, never silently a breaker other than the one asked for. "The
+// same" is judged after defaults are applied, so Config{} and
+// Config{ConsecutiveFailures: 5} match. Every field holding a value is
+// compared; OpenBackoff is compared as an interface value where Go can
+// compare it (the same strategy shared, or an equal value of the same
+// type) and otherwise only by its type. Classifier, Clock and Listeners
+// hold functions and clocks, which cannot be compared: those of the first
+// config win, and later calls may leave them out. To share a breaker built
+// elsewhere, use [Registry.Register].
 func (r *Registry) GetOrCreate(name string, cfg Config) (*Breaker, error) {
-	if b, ok := r.Get(name); ok {
-		return b, nil
-	}
 	cfg.Name = name
+	want, err := cfg.settings()
+	if err != nil {
+		return nil, err
+	}
+	if b, ok := r.Get(name); ok {
+		return matching(b, want)
+	}
 	nb, err := New(cfg)
 	if err != nil {
 		return nil, err
@@ -33,13 +50,39 @@ func (r *Registry) GetOrCreate(name string, cfg Config) (*Breaker, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if b, ok := r.breakers[name]; ok {
-		return b, nil // another goroutine won the race; nb is dropped unused
+		// Another goroutine won the race; nb is dropped unused.
+		return matching(b, want)
 	}
+	r.add(nb)
+	return nb, nil
+}
+
+// Register adds b, made with [New], under its name, so that code asking
+// the registry for that name shares it and a status page lists it.
+// Registering a breaker again is a no-op. It fails with an error matching
+// [ErrNameTaken] when another breaker of that name is registered, and with
+// [ErrNilBreaker] for a nil b.
+func (r *Registry) Register(b *Breaker) error {
+	if b == nil {
+		return ErrNilBreaker
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch old, ok := r.breakers[b.name]; {
+	case !ok:
+		r.add(b)
+	case old != b:
+		return fmt.Errorf("%w: %q", ErrNameTaken, b.name)
+	}
+	return nil
+}
+
+// add stores b. r.mu must be held.
+func (r *Registry) add(b *Breaker) {
 	if r.breakers == nil {
 		r.breakers = make(map[string]*Breaker)
 	}
-	r.breakers[name] = nb
-	return nb, nil
+	r.breakers[b.name] = b
 }
 
 // Get returns the breaker named name, if any.

@@ -10,10 +10,19 @@ import (
 
 // State is the state of a [Breaker].
 //
-// The automatic states are Closed → Open → HalfOpen → Closed (or Open
-// again). ForcedOpen, Disabled and MetricsOnly are entered only by hand
-// ([Breaker.ForceOpen], [Breaker.ForceClosed], [Breaker.MetricsOnly]) and
-// left only by hand or by [Breaker.Reset], which always leads to Closed.
+// The automatic states are Closed -> Open -> HalfOpen -> Closed (or Open
+// again), driven by calls and the clock.
+//
+// HeldOpen is entered by [Breaker.HoldOpen], on an outside signal such as a
+// health check finding the dependency down, and left by [Breaker.Release]
+// (to HalfOpen or Closed), by [Breaker.Reset] or by a manual state.
+//
+// ForcedOpen, Disabled and MetricsOnly are a person's commands: they are
+// entered only by [Breaker.ForceOpen], [Breaker.ForceClosed] and
+// [Breaker.MetricsOnly], and left only by another of them or by
+// [Breaker.Reset], which always leads to Closed. A manual state always wins
+// over a hold: it replaces one, HoldOpen leaves it alone, and Release never
+// undoes it.
 type State uint8
 
 // The states of a breaker.
@@ -33,9 +42,14 @@ const (
 	// [resilience.EventStateChange] from metrics_only to metrics_only whose
 	// Reason starts with "would open") and starts a fresh window.
 	MetricsOnly
+	// HeldOpen refuses every call, like ForcedOpen, because an outside
+	// signal says the dependency is down ([Breaker.HoldOpen]); unlike a
+	// person's ForcedOpen, its rejections carry a RetryAfter (the next
+	// health probe) and [Breaker.Release] ends it.
+	HeldOpen
 )
 
-var stateNames = [...]string{"closed", "open", "half_open", "forced_open", "disabled", "metrics_only"}
+var stateNames = [...]string{"closed", "open", "half_open", "forced_open", "disabled", "metrics_only", "held_open"}
 
 // String returns the state in snake case ("half_open"), as in events.
 func (s State) String() string {
@@ -61,6 +75,12 @@ func (s *State) UnmarshalText(b []byte) error {
 
 // counts reports whether the state feeds outcomes to the trip rules.
 func (s State) counts() bool { return s == Closed || s == MetricsOnly }
+
+// refuses reports whether the state refuses every call.
+func (s State) refuses() bool { return s == Open || s == ForcedOpen || s == HeldOpen }
+
+// manual reports whether a person set the state.
+func (s State) manual() bool { return s == ForcedOpen || s == Disabled || s == MetricsOnly }
 
 // sealed marks a retired phase's call counter; see phase.calls.
 const sealed = uint64(1) << 63
@@ -104,13 +124,10 @@ type phase struct {
 	timed   *timeWindow   // Closed, MetricsOnly with a time window
 	refusal RejectedError // what Allow returns while this phase refuses calls
 	full    RejectedError // HalfOpen: what Allow returns when every probe slot is taken
-	// held marks a ForcedOpen phase entered by HoldOpen rather than by a
-	// person. It is set under Breaker.mu just after the phase is published,
-	// so lock-free readers (a rejection's RetryAfter) load it atomically; a
-	// rejection in between reports no RetryAfter, which is harmless.
-	held atomic.Bool
-	// holdUntil is when a held phase expects to be released (its
-	// RetryAfter); HoldOpen refreshes it, so it is atomic.
+	// holdUntil is when a HeldOpen phase expects to be released (its
+	// rejections' RetryAfter). HoldOpen sets it before publishing the
+	// phase and refreshes it afterwards, so lock-free readers load it
+	// atomically.
 	holdUntil atomic.Int64
 
 	// Protected by Breaker.mu.
@@ -128,6 +145,8 @@ func (b *Breaker) newPhase(st State, gen uint64, now int64, wait time.Duration) 
 	case HalfOpen:
 		ph.until = satAdd(now, b.set.maxHalfOpen)
 		ph.full = RejectedError{b: b, ph: ph, reason: ErrHalfOpenFull}
+	case HeldOpen:
+		ph.holdUntil.Store(satAdd(now, int64(wait)))
 	case Closed, MetricsOnly:
 		if b.set.countSize > 0 {
 			ph.count = newCountWindow(b.set.perBucket, b.set.buckets)
@@ -138,10 +157,11 @@ func (b *Breaker) newPhase(st State, gen uint64, now int64, wait time.Duration) 
 	return ph
 }
 
-// enter publishes a new phase in state st (waiting wait, if Open) and
-// queues its event. emit forces an event for a phase that keeps the state
-// (a metrics-only "would open"). The phase is complete before it is
-// published: lock-free readers never see it change. b.mu must be held.
+// enter publishes a new phase in state st (waiting wait, if Open or
+// HeldOpen) and queues its event. emit forces an event for a phase that
+// keeps the state (a metrics-only "would open"). The phase is complete
+// before it is published: lock-free readers never see it change. b.mu must
+// be held.
 func (b *Breaker) enter(st State, now int64, wait time.Duration, reason string, emit bool) *phase {
 	old := b.cur.Load()
 	// now may have been read before the lock, by a call that waited for
@@ -155,11 +175,11 @@ func (b *Breaker) enter(st State, now int64, wait time.Duration, reason string, 
 		// again; a hold or a manual force open keeps it going.
 		b.reopens, b.lastWait = 0, 0
 	}
-	if (emit || st != old.state) && b.disp.Active() {
+	if (emit || st != old.state) && b.emitState {
 		b.disp.Enqueue(resilience.Event{
 			Kind: resilience.EventStateChange, Policy: policyName, Name: b.name,
 			Time: b.at(now), From: old.state.String(), To: st.String(),
-			Degraded: st == Open || st == ForcedOpen, Reason: reason,
+			Degraded: st.refuses(), Reason: reason,
 			Detail: b.snapshotLocked(now),
 		})
 	}
