@@ -1,59 +1,87 @@
 // Package riprap is a framework of resilience policies for Go — circuit
 // breaker, timeout, retry with backoff, rate limiting, bulkhead, health
-// checks and fallback — written with generics so that they compose, type
-// safe, around any call of the form func(context.Context) (T, error).
+// checks, fallback, hedging, adaptive throttling and fault injection — that
+// compose, type safe, around any call of the form
+// func(context.Context) (T, error).
 //
 // This package holds only this overview; the code lives in sub-packages.
 //
 // # The pieces
 //
-//   - [github.com/riprap-go/riprap/resilience]: the core. [github.com/riprap-go/riprap/resilience.Func],
-//     [github.com/riprap-go/riprap/resilience.Policy], [github.com/riprap-go/riprap/resilience.Pipeline], the three-way outcome of a
-//     call (success, failure, ignored), rejection errors, panics, events and
-//     a log/slog listener.
-//   - [github.com/riprap-go/riprap/resilience/timeout]: bounds one call.
+//   - [github.com/riprap-go/riprap/resilience]: the core. The non-generic
+//     Guard interface every policy implements, Pipeline[T] and Chain to
+//     compose them, the three-way outcome of a call (success, failure,
+//     ignored), rejection errors, configuration errors, events and a
+//     log/slog listener.
 //   - [github.com/riprap-go/riprap/resilience/breaker]: a circuit breaker
-//     (closed, open, half-open) whose state is shared by calls of any result
-//     type, with a registry.
+//     (closed, open, half-open, held open by a health check) shared by calls
+//     of any result type, with a registry.
+//   - [github.com/riprap-go/riprap/resilience/timeout]: bounds one call.
 //   - [github.com/riprap-go/riprap/resilience/backoff]: delay strategies, the
-//     retry policy and a retry budget against retry storms.
+//     retry guard and a retry budget against retry storms.
 //   - [github.com/riprap-go/riprap/resilience/ratelimit]: a lock-free rate
-//     limiter, keyed limits, a bulkhead and HTTP 429 middleware.
+//     limiter and keyed limits; [github.com/riprap-go/riprap/resilience/bulkhead]:
+//     concurrency limits, fixed and adaptive.
 //   - [github.com/riprap-go/riprap/resilience/health] and
 //     [github.com/riprap-go/riprap/resilience/fallback]: proactive health
 //     checks that drive breakers, and fallbacks for when all else fails.
+//   - [github.com/riprap-go/riprap/resilience/hedge],
+//     [github.com/riprap-go/riprap/resilience/throttle],
+//     [github.com/riprap-go/riprap/resilience/chaos]: hedged requests,
+//     client-side adaptive throttling, and fault injection for rehearsals.
+//   - [github.com/riprap-go/riprap/resilience/httpx] and
+//     [github.com/riprap-go/riprap/resilience/sqlguard]: net/http (client
+//     transport, server middleware, health handlers) and database/sql.
+//   - [github.com/riprap-go/riprap/resilience/resiliencetest]: helpers for
+//     your own tests (an event recorder, scripted failures).
 //   - [github.com/riprap-go/riprap/payments/gateway]: the payment gateway
 //     riprap exists for, over the money and service types of
 //     [github.com/riprap-go/riprap/payments]; its live demo is
 //     examples/gateway (go run ./examples/gateway).
 //
+// Integrations with heavy dependencies are modules of their own under
+// contrib/ (Prometheus, OpenTelemetry, gRPC, Redis), so importing
+// resilience/... downloads none of them.
+//
 // # Composing policies
 //
-// A pipeline is built once and called from any number of goroutines. The
-// first policy is the outermost:
+// Stateful parts — a breaker, a limiter, a bulkhead — are built once from a
+// Config (the only place an error is checked) and shared. A pipeline names
+// its result type once and is called from any number of goroutines, with a
+// fresh closure per call carrying that call's arguments. The first guard is
+// the outermost:
 //
-//	fx := resilience.Must(resilience.NewPipeline(limit, br, retry, deadline))
-//	getQuote := fx.Wrap(fetchQuote) // a func(context.Context) (Quote, error)
+//	quotes := resilience.NewPipeline[Quote](limiter, retry, fxBreaker, timeout.After(500*time.Millisecond))
+//	q, err := quotes.Execute(ctx, func(ctx context.Context) (Quote, error) {
+//		return fx.Quote(ctx, pair)
+//	})
 //
-// The order matters, and the recommended one, from the outside in, is:
+// The recommended order, from the outside in, is the one Polly and
+// Microsoft's standard HTTP pipeline use:
 //
-//  1. rate limit or bulkhead: refuse excess work before it costs anything;
-//  2. circuit breaker: refuse calls to a dependency known to be failing;
-//  3. retry: try again after a failure, with backoff;
-//  4. timeout: bound each attempt.
+//  1. fallback, when there is one: it answers for rejections too;
+//  2. rate limit or bulkhead: refuse excess work before it costs anything;
+//  3. an overall timeout, when the whole operation has a budget;
+//  4. retry: try again after a failure, with backoff;
+//  5. circuit breaker: judge each attempt, and refuse attempts to a
+//     dependency known to be failing;
+//  6. timeout: bound each attempt.
 //
-// The retry sits inside the breaker in that list so that an open breaker
-// stops the retries at once; put it outside instead when each attempt should
-// be judged by the breaker separately. The timeout sits inside the retry so
-// that it bounds one attempt, not all of them together; a timeout outside the
-// retry bounds the whole operation. A fallback, when there is one, goes
-// outermost, so that it also answers for rejections.
+// The breaker sits inside the retry so that a call already in flight learns
+// at its next attempt that the breaker opened meanwhile: the attempt is
+// refused at once, and the retry gives up instead of waiting out another
+// slow attempt (a rejection whose Retry-After exceeds the time left ends the
+// retries). With the breaker outside the retry, a first wave of calls sent
+// before the breaker opened would each wait out every attempt. The timeout
+// sits inside the retry so that it bounds one attempt; a timeout outside
+// the retry bounds the whole operation.
 //
 // # Rejections and failures
 //
 // A call refused before it reached the dependency returns an error for which
-// [github.com/riprap-go/riprap/resilience.IsRejected] is true; for a payment that means "not attempted,
-// safe to retry later", and [github.com/riprap-go/riprap/resilience.RetryAfter] says when. Any other
+// [github.com/riprap-go/riprap/resilience.IsRejected] is true; for a payment
+// that means "not attempted, safe to retry later", and
+// [github.com/riprap-go/riprap/resilience.RetryAfter] says when. Any other
 // error is a failure, whose effect on the dependency may be unknown.
 //
 // # Time

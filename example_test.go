@@ -13,35 +13,42 @@ import (
 	"github.com/riprap-go/riprap/resilience/timeout"
 )
 
-// The recommended order, outside in: rate limit, breaker, retry, timeout.
+// The recommended order, outside in: rate limit, retry, breaker, timeout.
 // The dependency fails twice; the retry hides that from the caller, and the
-// breaker, judging the whole retried call, sees one success.
+// breaker, judging each attempt, counts two failures and a success.
 func Example() {
 	failures := 2
-	fetchRate := func(context.Context) (string, error) {
+	fetchRate := func(_ context.Context, pair string) (string, error) {
 		if failures > 0 {
 			failures--
 			return "", errors.New("fx: 502 Bad Gateway")
 		}
-		return "EUR/USD 1.0842", nil
+		return pair + " 1.0842", nil
 	}
 
-	limiter := resilience.Must(ratelimit.New(ratelimit.PerSecond(100), 10))
-	fx := resilience.Must(breaker.New(breaker.Config{Name: "fx"}))
-	noWait := resilience.Must(backoff.Constant(0))
-	pipeline := resilience.Must(resilience.NewPipeline(
-		resilience.Must(ratelimit.NewPolicy[string](limiter, 0)),
-		breaker.Policy[string](fx),
-		resilience.Must(backoff.NewRetry(backoff.RetryConfig[string]{MaxAttempts: 3, Strategy: noWait})),
-		resilience.Must(timeout.New[string](time.Second)),
-	))
-	getRate := pipeline.Wrap(fetchRate)
+	// Configs are validated once, at start-up: the only errors to check.
+	limiter, err := ratelimit.New(ratelimit.PerSecond(100), 10)
+	if err != nil {
+		panic(err)
+	}
+	fx, err := breaker.New(breaker.Config{Name: "fx"})
+	if err != nil {
+		panic(err)
+	}
+	retry, err := backoff.NewRetry(backoff.RetryConfig{MaxAttempts: 3, Strategy: backoff.Constant(0)})
+	if err != nil {
+		panic(err)
+	}
+	rates := resilience.NewPipeline[string](limiter, retry, fx, timeout.After(time.Second))
 
-	rate, err := getRate(context.Background())
+	// Each call passes its own arguments in a fresh closure.
+	rate, err := rates.Execute(context.Background(), func(ctx context.Context) (string, error) {
+		return fetchRate(ctx, "EUR/USD")
+	})
 	fmt.Println(rate, err)
 	s := fx.Snapshot()
 	fmt.Println(s.State, "successes:", s.Successes, "failures:", s.Failures)
 	// Output:
 	// EUR/USD 1.0842 <nil>
-	// closed successes: 1 failures: 0
+	// closed successes: 1 failures: 2
 }
