@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
@@ -95,31 +96,35 @@ func BenchmarkAllowN(b *testing.B) {
 	})
 }
 
-func BenchmarkBulkheadAcquireRelease(b *testing.B) {
-	b.Run("TryAcquire/serial", func(b *testing.B) {
-		bh, _ := ratelimit.NewBulkhead(64)
-		for b.Loop() {
-			p, _ := bh.TryAcquire()
-			p.Release()
-		}
-	})
-	b.Run("Acquire/serial", func(b *testing.B) {
-		bh, _ := ratelimit.NewBulkhead(64)
-		ctx := context.Background()
-		for b.Loop() {
-			p, _ := bh.Acquire(ctx)
-			p.Release()
-		}
-	})
-	b.Run("TryAcquire/parallel", func(b *testing.B) {
-		bh, _ := ratelimit.NewBulkhead(1 << 20)
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				p, _ := bh.TryAcquire()
-				p.Release()
+// BenchmarkGuard runs an error-only call through a chain holding the
+// limiter alone, admitting and refusing; the chain's own cost is part of
+// the figure.
+func BenchmarkGuard(b *testing.B) {
+	ctx := context.Background()
+	op := func(context.Context) error { return nil }
+	for _, c := range []struct {
+		name  string
+		rate  ratelimit.Rate
+		burst int
+	}{
+		{"admit", ratelimit.PerSecond(1_000_000_000), 1_000_000},
+		{"refuse", ratelimit.Every(time.Hour), 1},
+	} {
+		b.Run(c.name+"/serial", func(b *testing.B) {
+			ch := resilience.NewChain(mustLimiter(b, c.rate, c.burst))
+			for b.Loop() {
+				_ = ch.Run(ctx, op)
 			}
 		})
-	})
+		b.Run(c.name+"/parallel", func(b *testing.B) {
+			ch := resilience.NewChain(mustLimiter(b, c.rate, c.burst))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					_ = ch.Run(ctx, op)
+				}
+			})
+		})
+	}
 }
 
 func BenchmarkKeyedAllow(b *testing.B) {

@@ -2,10 +2,9 @@ package ratelimit_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -14,12 +13,14 @@ import (
 	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
+// The raw token API, outside a pipeline.
 func ExampleLimiter() {
 	mock := clock.NewMock()
-	lim := resilience.Must(ratelimit.NewWithConfig(ratelimit.Config{
-		Rate: ratelimit.PerSecond(2), Burst: 3, Name: "bank", Clock: mock,
-	}))
-	for i := 0; i < 4; i++ {
+	lim, err := ratelimit.NewWithConfig(ratelimit.Config{Rate: ratelimit.PerSecond(2), Burst: 3, Name: "bank", Clock: mock})
+	if err != nil {
+		panic(err) // only a bad Config fails
+	}
+	for i := range 4 {
 		fmt.Println("call", i, "allowed:", lim.Allow())
 	}
 	r := lim.Reserve()
@@ -35,16 +36,18 @@ func ExampleLimiter() {
 	// after 500ms, tokens: 0
 }
 
-func ExampleNewPolicy() {
-	mock := clock.NewMock()
-	lim := resilience.Must(ratelimit.NewWithConfig(ratelimit.Config{
-		Rate: ratelimit.Every(time.Second), Burst: 1, Name: "bank", Clock: mock,
-	}))
-	policy := resilience.Must(ratelimit.NewPolicy[string](lim, 0)) // reject at once
-	charge := policy.Wrap(func(context.Context) (string, error) { return "charged", nil })
-
-	for i := 0; i < 2; i++ {
-		receipt, err := charge(context.Background())
+// A limiter is a guard: it goes into a pipeline of any result type as it
+// is. A refused call is not attempted and says when to try again.
+func ExampleLimiter_Guard() {
+	lim, err := ratelimit.NewWithConfig(ratelimit.Config{
+		Rate: ratelimit.Every(time.Second), Name: "bank", Clock: clock.NewMock(), // Burst 0 means 1
+	})
+	if err != nil {
+		panic(err)
+	}
+	charges := resilience.NewPipeline[string](lim)
+	for range 2 {
+		receipt, err := charges.Execute(context.Background(), func(context.Context) (string, error) { return "charged", nil })
 		if resilience.IsRejected(err) {
 			wait, _ := resilience.RetryAfter(err)
 			fmt.Println("not attempted, safe to retry in", wait, "- limited:", errors.Is(err, ratelimit.ErrLimited))
@@ -57,76 +60,100 @@ func ExampleNewPolicy() {
 	// not attempted, safe to retry in 1s - limited: true
 }
 
-func ExampleKeyed() {
-	mock := clock.NewMock()
-	perMerchant := resilience.Must(ratelimit.NewKeyed(ratelimit.KeyedConfig{
-		Rate: ratelimit.Per(10, time.Minute), Burst: 2, MaxKeys: 10_000, Clock: mock,
-	}))
+func ExampleKeyed_Take() {
+	perMerchant, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{
+		Rate: ratelimit.Per(10, time.Minute), Burst: 2, MaxKeys: 10_000, Clock: clock.NewMock(),
+	})
+	if err != nil {
+		panic(err)
+	}
 	for _, m := range []string{"acme", "acme", "acme", "globex"} {
 		d, err := perMerchant.Take(m, 1)
 		fmt.Printf("%s allowed=%v remaining=%d retry-after=%v err=%v\n", m, d.Allowed, d.Remaining, d.RetryAfter, err)
 	}
+	d, _ := perMerchant.Take("acme", 0) // a peek: takes nothing
+	fmt.Printf("peek acme remaining=%d reset=%v\n", d.Remaining, d.Reset)
 	// Output:
 	// acme allowed=true remaining=1 retry-after=0s err=<nil>
 	// acme allowed=true remaining=0 retry-after=0s err=<nil>
 	// acme allowed=false remaining=0 retry-after=6s err=<nil>
 	// globex allowed=true remaining=1 retry-after=0s err=<nil>
+	// peek acme remaining=0 reset=12s
 }
 
-func ExampleBulkhead() {
-	bh := resilience.Must(ratelimit.NewBulkheadWithConfig(ratelimit.BulkheadConfig{
-		MaxConcurrent: 2, Name: "ledger",
-	}))
-	a, _ := bh.TryAcquire()
-	b, _ := bh.TryAcquire()
-	_, ok := bh.TryAcquire()
-	fmt.Println("third admitted:", ok)
-
-	policy := resilience.Must(ratelimit.NewBulkheadPolicy[int](bh))
-	_, err := policy.Wrap(func(context.Context) (int, error) { return 1, nil })(context.Background())
-	fmt.Println(err, "| rejected:", resilience.IsRejected(err))
-
-	a.Release()
-	b.Release()
-	s := bh.Snapshot()
-	fmt.Printf("in flight %d, rejected %d\n", s.InFlight, s.Rejected)
-	// Output:
-	// third admitted: false
-	// ratelimit: bulkhead full (name "ledger") | rejected: true
-	// in flight 0, rejected 2
-}
-
-func ExampleMiddleware() {
-	perIP := resilience.Must(ratelimit.NewKeyed(ratelimit.KeyedConfig{
-		Rate: ratelimit.Every(30 * time.Second), Burst: 1, Clock: clock.NewMock(),
-	}))
-	mw := resilience.Must(ratelimit.Middleware(perIP, ratelimit.MiddlewareConfig{}))
-	api := mw(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }))
-
-	for i := 0; i < 2; i++ {
-		req := httptest.NewRequest(http.MethodGet, "/balance", nil)
-		req.RemoteAddr = "198.51.100.23:50412"
-		rec := httptest.NewRecorder()
-		api.ServeHTTP(rec, req)
-		h := rec.Header()
-		fmt.Printf("%d limit=%s remaining=%s reset=%s retry-after=%q\n", rec.Code, h.Get("RateLimit-Limit"),
-			h.Get("RateLimit-Remaining"), h.Get("RateLimit-Reset"), h.Get("Retry-After"))
+// Admit limits by a key that is an argument of the call: ask before running
+// the pipeline, which stays keyless. No context value is involved.
+func ExampleKeyed_Admit() {
+	perMerchant, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.Per(1, time.Minute), Clock: clock.NewMock()})
+	if err != nil {
+		panic(err)
+	}
+	transfers := resilience.NewPipeline[string]() // breaker, retry, timeout…
+	pay := func(ctx context.Context, merchant string) (string, error) {
+		if err := perMerchant.Admit(merchant); err != nil {
+			return "", err
+		}
+		return transfers.Execute(ctx, func(context.Context) (string, error) { return "paid " + merchant, nil })
+	}
+	for _, m := range []string{"acme", "acme", "globex"} {
+		receipt, err := pay(context.Background(), m)
+		fmt.Printf("%s: %q %v\n", m, receipt, err)
 	}
 	// Output:
-	// 200 limit=1 remaining=0 reset=30 retry-after=""
-	// 429 limit=1 remaining=0 reset=30 retry-after="30"
+	// acme: "paid acme" <nil>
+	// acme: "" ratelimit: rate limited (retry after 1m0s)
+	// globex: "paid globex" <nil>
 }
 
-func ExampleAdaptive() {
-	limit := resilience.Must(ratelimit.NewAdaptive(ratelimit.AdaptiveConfig{Initial: 8, BackoffPercent: 50, Name: "bank"}))
-	policy := resilience.Must(ratelimit.NewAdaptivePolicy[string](limit, nil))
-	transfer := policy.Wrap(func(context.Context) (string, error) { return "", errors.New("bank: 502") })
-	for i := 0; i < 3; i++ {
-		_, _ = transfer(context.Background())
-		fmt.Println("limit after failure", i+1, "=", limit.Snapshot().Limit)
+// caller is the authenticated client that middleware stored in the
+// request's context: who is calling, not an argument of the call.
+type caller struct{}
+
+// ByKey puts a keyed limiter inside a pipeline, keyed by request-scoped
+// identity taken from the context.
+func ExampleByKey() {
+	perClient, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.Per(1, time.Minute), Name: "per-client",
+		Clock: clock.NewMock()})
+	if err != nil {
+		panic(err)
+	}
+	byClient := ratelimit.ByKey(perClient, func(ctx context.Context) string {
+		id, _ := ctx.Value(caller{}).(string)
+		return id
+	})
+	quotes := resilience.NewPipeline[float64](byClient)
+	for _, id := range []string{"app-1", "app-1", "app-2"} {
+		ctx := context.WithValue(context.Background(), caller{}, id)
+		rate, err := quotes.Execute(ctx, func(context.Context) (float64, error) { return 1.0842, nil })
+		fmt.Println(id, rate, err)
 	}
 	// Output:
-	// limit after failure 1 = 4
-	// limit after failure 2 = 2
-	// limit after failure 3 = 1
+	// app-1 1.0842 <nil>
+	// app-1 0 ratelimit: rate limited (name "per-client", retry after 1m0s)
+	// app-2 1.0842 <nil>
+}
+
+func ExampleParseRate() {
+	r, err := ratelimit.ParseRate("100/s")
+	fmt.Println(r, r.Interval(), err)
+	var cfg struct {
+		Rate ratelimit.Rate `json:"rate"`
+	}
+	err = json.Unmarshal([]byte(`{"rate":"1/250ms"}`), &cfg)
+	fmt.Println(cfg.Rate, err)
+	_, err = ratelimit.ParseRate("0/s")
+	fmt.Println(err)
+	// Output:
+	// 100/s 10ms <nil>
+	// 1/250ms <nil>
+	// ratelimit: rate "0/s": count and period must be positive
+}
+
+func ExampleLimiter_Snapshot() {
+	lim, _ := ratelimit.NewWithConfig(ratelimit.Config{Rate: ratelimit.PerSecond(100), Burst: 10, Name: "bank", Clock: clock.NewMock()})
+	lim.AllowN(4)
+	b, _ := json.Marshal(lim.Snapshot())
+	fmt.Println(string(b))
+	// Output:
+	// {"name":"bank","rate":"100/s","burst":10,"max_wait":"0s","tokens":6,"full_in":"40ms","full_in_seconds":0.04,"rejected":0}
 }

@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"sync"
@@ -9,14 +8,13 @@ import (
 	"time"
 
 	"github.com/benbjohnson/clock"
-)
 
-// ErrTooManyKeys is the sentinel of a [Keyed] refusal of a new key because
-// MaxKeys keys are tracked and none of them is idle.
-var ErrTooManyKeys = errors.New("ratelimit: too many keys")
+	"github.com/riprap-go/riprap/resilience"
+)
 
 // AtCapacity says what a [Keyed] limiter does with a new key when it tracks
 // MaxKeys keys and none of them is idle. It never admits without limit.
+// The zero value is RejectNewKeys.
 type AtCapacity uint8
 
 const (
@@ -30,21 +28,50 @@ const (
 	ShareOverflow
 )
 
+var atCapacityNames = [...]string{"reject_new_keys", "share_overflow"}
+
+// String returns "reject_new_keys" or "share_overflow".
+func (a AtCapacity) String() string {
+	if int(a) < len(atCapacityNames) {
+		return atCapacityNames[a]
+	}
+	return fmt.Sprintf("AtCapacity(%d)", uint8(a))
+}
+
+// MarshalText returns a's String form.
+func (a AtCapacity) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalText reads "reject_new_keys" or "share_overflow".
+func (a *AtCapacity) UnmarshalText(text []byte) error {
+	for i, name := range atCapacityNames {
+		if string(text) == name {
+			*a = AtCapacity(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("ratelimit: AtCapacity %q: want reject_new_keys or share_overflow", text)
+}
+
 // KeyedConfig configures a [Keyed] limiter. It is a plain value; only Rate
 // has no default.
 type KeyedConfig struct {
 	// Rate and Burst apply to each key separately; Rate is required, Burst
-	// zero means 1.
+	// zero means 1 (as in [Config]), negative values are refused.
 	Rate  Rate
 	Burst int
-	// MaxKeys bounds the keys tracked at once; zero means 65,536.
+	// MaxKeys bounds the keys tracked at once; zero means 65,536,
+	// negative values are refused.
 	MaxKeys int
 	// AtCapacity is the policy when MaxKeys are tracked and none is idle.
 	AtCapacity AtCapacity
-	// Name identifies the limiter in errors and snapshots.
+	// Name identifies the limiter in rejections, events and snapshots.
 	Name string
 	// Clock supplies time; nil means the real clock.
 	Clock clock.Clock
+	// Listeners receive an EventRejection for each call refused by
+	// [Keyed.Admit] or a [ByKey] guard (only when a listener subscribes to
+	// rejections).
+	Listeners resilience.Listeners
 }
 
 // Keyed limits each key (a merchant, a customer, a client IP) to its own
@@ -63,16 +90,21 @@ type KeyedConfig struct {
 // among the oldest of its own shard only; [Keyed.Sweep] frees idle keys
 // everywhere.
 //
+// A Keyed limiter goes into a pipeline through [ByKey], or is asked
+// directly with [Keyed.Admit] before a call.
+//
 // The zero value is not usable; build one with [NewKeyed]. It is safe for
 // concurrent use.
 type Keyed struct {
 	interval, tau, burst int64 // interval 0: Inf
+	rate                 Rate
 	maxKeys              int
 	atCap                AtCapacity
 	name                 string
 	tb                   timebase
 	seed                 maphash.Seed
 	shards               []keyShard
+	events               *resilience.Dispatcher
 
 	overflowMu  sync.Mutex // protects overflowTAT
 	overflowTAT int64
@@ -80,8 +112,8 @@ type Keyed struct {
 	// count is the number of keys tracked over all shards. It changes only
 	// on insertion (by CAS, never past maxKeys) and eviction, so a hit
 	// touches nothing shared between shards.
-	count                        atomic.Int64
-	evicted, refused, overflowed atomic.Uint64
+	count                                 atomic.Int64
+	limited, evicted, refused, overflowed atomic.Uint64
 }
 
 type keyShard struct {
@@ -102,7 +134,8 @@ type keyEntry struct {
 	newer, older *keyEntry
 }
 
-// NewKeyed returns a keyed limiter configured by cfg.
+// NewKeyed returns a keyed limiter configured by cfg. It refuses a bad
+// configuration with a *[resilience.ConfigError].
 func NewKeyed(cfg KeyedConfig) (*Keyed, error) {
 	if cfg.Burst == 0 {
 		cfg.Burst = 1
@@ -110,17 +143,18 @@ func NewKeyed(cfg KeyedConfig) (*Keyed, error) {
 	if cfg.MaxKeys == 0 {
 		cfg.MaxKeys = 1 << 16
 	}
-	switch err := validateLimits(cfg.Rate, cfg.Burst); {
+	switch err := validateLimits(cfg.Name, cfg.Rate, cfg.Burst); {
 	case err != nil:
 		return nil, err
 	case cfg.MaxKeys < 1:
-		return nil, fmt.Errorf("ratelimit: MaxKeys must be positive, got %d", cfg.MaxKeys)
+		return nil, configError(cfg.Name, "MaxKeys", "must not be negative", cfg.MaxKeys)
 	case cfg.AtCapacity > ShareOverflow:
-		return nil, fmt.Errorf("ratelimit: unknown AtCapacity policy %d", cfg.AtCapacity)
+		return nil, configError(cfg.Name, "AtCapacity", "must be RejectNewKeys or ShareOverflow", cfg.AtCapacity)
 	}
 	k := &Keyed{
-		burst: int64(cfg.Burst), maxKeys: cfg.MaxKeys, atCap: cfg.AtCapacity, name: cfg.Name,
+		rate: cfg.Rate, burst: int64(cfg.Burst), maxKeys: cfg.MaxKeys, atCap: cfg.AtCapacity, name: cfg.Name,
 		tb: newTimebase(cfg.Clock), seed: maphash.MakeSeed(), overflowTAT: -maxSpan,
+		events: resilience.NewDispatcher(cfg.Listeners),
 	}
 	if !cfg.Rate.inf {
 		k.interval = int64(cfg.Rate.Interval())
@@ -171,7 +205,15 @@ func (k *Keyed) Take(key string, n int) (Decision, error) { return k.take(k.tb.n
 // if allowed. The error is non-nil, and the decision not allowed, when n
 // exceeds the burst ([ErrExceedsBurst]) or when key is new and the
 // limiter is at capacity under RejectNewKeys (a rejection matching
-// [ErrTooManyKeys]). n ≤ 0 is allowed without consuming anything.
+// [ErrTooManyKeys]).
+//
+// n ≤ 0 is a peek: it consumes nothing, tracks no new key and moves no key
+// in the eviction order, and reports the key's tokens (Remaining) and the
+// time until its bucket is full (Reset) as they are at t. A key not
+// tracked reports the bucket a request of it would get: full, or the
+// shared overflow bucket at capacity under ShareOverflow, or, under
+// RejectNewKeys at capacity, the [ErrTooManyKeys] rejection (not counted in
+// the snapshot's Refused).
 func (k *Keyed) TakeAt(t time.Time, key string, n int) (Decision, error) {
 	return k.take(k.tb.at(t), key, n)
 }
@@ -181,11 +223,13 @@ func (k *Keyed) take(now int64, key string, n int) (Decision, error) {
 	switch {
 	case int64(n) > k.burst:
 		return d, fmt.Errorf("%w: n=%d with burst %d", ErrExceedsBurst, n, k.burst)
-	case k.interval == 0 || n <= 0:
+	case k.interval == 0:
 		d.Allowed = true
 		return d, nil
+	case n <= 0:
+		return k.peek(now, key)
 	}
-	sh := &k.shards[maphash.String(k.seed, key)%uint64(len(k.shards))]
+	sh := k.shard(key)
 	sh.mu.Lock()
 	now = max(now, sh.last)
 	sh.last = now
@@ -200,10 +244,44 @@ func (k *Keyed) take(now int64, key string, n int) (Decision, error) {
 		d = k.decide(&k.overflowTAT, now, int64(n))
 		k.overflowMu.Unlock()
 	}
+	if err == nil && !d.Allowed {
+		k.limited.Add(1)
+	}
 	return d, err
 }
 
-// decide is the GCRA step on one key's TAT (see [Limiter]).
+func (k *Keyed) shard(key string) *keyShard {
+	return &k.shards[maphash.String(k.seed, key)%uint64(len(k.shards))]
+}
+
+// peek reports key's bucket at now without changing anything.
+func (k *Keyed) peek(now int64, key string) (Decision, error) {
+	sh := k.shard(key)
+	tat, overflow := int64(-maxSpan), false // an untracked key starts full
+	sh.mu.Lock()
+	now = max(now, sh.last)
+	e := sh.keys[key]
+	switch {
+	case e != nil:
+		tat = e.tat
+	case k.roomFor(sh, now):
+	case k.atCap == ShareOverflow:
+		overflow = true
+	default:
+		sh.mu.Unlock()
+		return Decision{Limit: int(k.burst)}, k.tooManyKeys()
+	}
+	sh.mu.Unlock()
+	if overflow {
+		k.overflowMu.Lock()
+		tat = k.overflowTAT
+		k.overflowMu.Unlock()
+	}
+	return k.decide(&tat, now, 0), nil // decide on a copy: nothing is stored
+}
+
+// decide is the GCRA step on one key's TAT (see [Limiter]); n = 0 reports
+// the bucket as it is.
 func (k *Keyed) decide(tat *int64, now, n int64) Decision {
 	base := max(*tat, now)
 	after := base + n*k.interval

@@ -21,8 +21,7 @@ func (k *Keyed) lookup(sh *keyShard, key string, now int64) (*keyEntry, error) {
 			return nil, nil
 		}
 		k.refused.Add(1)
-		return nil, fmt.Errorf("ratelimit: %d keys tracked, none idle: %w", k.maxKeys,
-			resilience.Reject("ratelimit", k.name, ErrTooManyKeys, 0))
+		return nil, k.tooManyKeys()
 	}
 	// A private copy: a key sliced from a large request buffer must not
 	// keep the whole buffer alive.
@@ -30,6 +29,28 @@ func (k *Keyed) lookup(sh *keyShard, key string, now int64) (*keyEntry, error) {
 	sh.keys[e.key] = e
 	sh.pushFront(e)
 	return e, nil
+}
+
+// tooManyKeys is the refusal of a new key at capacity.
+func (k *Keyed) tooManyKeys() error {
+	return fmt.Errorf("ratelimit: %d keys tracked, none idle: %w", k.maxKeys,
+		resilience.Reject(policyName, k.name, ErrTooManyKeys, 0))
+}
+
+// roomFor reports, changing nothing, whether a new key of sh (held) would
+// find room now: a free slot, or an idle key among the oldest that lookup
+// would evict.
+func (k *Keyed) roomFor(sh *keyShard, now int64) bool {
+	if k.count.Load() < int64(k.maxKeys) {
+		return true
+	}
+	scan := 8
+	for e := sh.oldest; e != nil && scan > 0; e, scan = e.newer, scan-1 {
+		if e.tat <= now {
+			return true
+		}
+	}
+	return false
 }
 
 // claimSlot counts one more key unless MaxKeys are tracked.
@@ -118,21 +139,4 @@ func (sh *keyShard) moveToFront(e *keyEntry) {
 		sh.unlink(e)
 		sh.pushFront(e)
 	}
-}
-
-// KeyedSnapshot is a point-in-time view of a [Keyed] limiter.
-type KeyedSnapshot struct {
-	Name    string
-	Keys    int // keys tracked now
-	MaxKeys int
-	// Evicted counts idle keys dropped; Refused counts requests of new keys
-	// refused at capacity; Overflowed counts decisions made by the shared
-	// overflow bucket.
-	Evicted, Refused, Overflowed uint64
-}
-
-// Snapshot returns the limiter's counters; it takes no lock.
-func (k *Keyed) Snapshot() KeyedSnapshot {
-	return KeyedSnapshot{Name: k.name, Keys: int(k.count.Load()), MaxKeys: k.maxKeys,
-		Evicted: k.evicted.Load(), Refused: k.refused.Load(), Overflowed: k.overflowed.Load()}
 }

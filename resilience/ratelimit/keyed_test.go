@@ -16,22 +16,28 @@ import (
 	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
-func TestNewKeyedRejectsBadConfig(t *testing.T) {
+func TestNewKeyedRefusesBadConfig(t *testing.T) {
 	tests := []struct {
-		name string
-		cfg  ratelimit.KeyedConfig
-		want string
+		name  string
+		cfg   ratelimit.KeyedConfig
+		field string
+		rule  string
+		value any
 	}{
-		{"no rate", ratelimit.KeyedConfig{}, "ratelimit: Rate must be positive or ratelimit.Inf, got 0/0s"},
-		{"negative burst", ratelimit.KeyedConfig{Rate: ratelimit.PerSecond(1), Burst: -2}, "ratelimit: Burst must be at least 1, got -2"},
-		{"negative keys", ratelimit.KeyedConfig{Rate: ratelimit.PerSecond(1), MaxKeys: -1}, "ratelimit: MaxKeys must be positive, got -1"},
-		{"unknown policy", ratelimit.KeyedConfig{Rate: ratelimit.PerSecond(1), AtCapacity: 9}, "ratelimit: unknown AtCapacity policy 9"},
+		{"no rate", ratelimit.KeyedConfig{}, "Rate", "must be positive or ratelimit.Inf", ratelimit.Rate{}},
+		{"negative burst", ratelimit.KeyedConfig{Rate: ratelimit.PerSecond(1), Burst: -2}, "Burst", "must not be negative", -2},
+		{"negative keys", ratelimit.KeyedConfig{Rate: ratelimit.PerSecond(1), MaxKeys: -1}, "MaxKeys", "must not be negative", -1},
+		{"unknown policy", ratelimit.KeyedConfig{Rate: ratelimit.PerSecond(1), AtCapacity: 9}, "AtCapacity",
+			"must be RejectNewKeys or ShareOverflow", ratelimit.AtCapacity(9)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Name = "merchants"
 			k, err := ratelimit.NewKeyed(tt.cfg)
 			assert.Nil(t, k)
-			assert.EqualError(t, err, tt.want)
+			var ce *resilience.ConfigError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, resilience.ConfigError{Component: "ratelimit", Name: "merchants", Field: tt.field, Rule: tt.rule, Value: tt.value}, *ce)
 		})
 	}
 }
@@ -52,6 +58,77 @@ func TestKeyedDecisions(t *testing.T) {
 	assert.ErrorIs(t, err, ratelimit.ErrExceedsBurst)
 	assert.False(t, k.AllowN("bob", 4))
 	assert.True(t, k.AllowN("bob", 0))
+	assert.Equal(t, ratelimit.KeyedSnapshot{Rate: ratelimit.Every(time.Second), Burst: 3, MaxKeys: 1 << 16, Keys: 2, Limited: 2},
+		k.Snapshot(), "the two refusals for want of tokens count; the request over the burst is an error")
+}
+
+// TestKeyedTakeZeroPeeks (issue 12 item 9): Take(key, 0) reports the key's
+// real tokens and reset time, consuming nothing, not the burst.
+func TestKeyedTakeZeroPeeks(t *testing.T) {
+	mock := clock.NewMock()
+	k, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Second), Burst: 3, Clock: mock})
+	require.NoError(t, err)
+	require.True(t, k.AllowN("alice", 2))
+	mock.Add(500 * time.Millisecond)
+	for i := range 2 { // twice: the peek took nothing
+		d, err := k.Take("alice", 0)
+		require.NoError(t, err)
+		assert.Equal(t, ratelimit.Decision{Allowed: true, Limit: 3, Remaining: 1, Reset: 1500 * time.Millisecond}, d, "peek %d", i)
+	}
+	d, err := k.Take("bob", -1)
+	require.NoError(t, err)
+	assert.Equal(t, ratelimit.Decision{Allowed: true, Limit: 3, Remaining: 3}, d, "an unknown key is full")
+	assert.Equal(t, 1, k.Snapshot().Keys, "a peek tracks no new key")
+	require.True(t, k.Allow("alice"))
+	assert.False(t, k.Allow("alice"), "the peeks consumed nothing: one token was left")
+}
+
+// TestKeyedPeekAtCapacity: an untracked key reports the bucket a request
+// of it would get.
+func TestKeyedPeekAtCapacity(t *testing.T) {
+	mock := clock.NewMock()
+	reject, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Second), Burst: 2, MaxKeys: 1, Clock: mock})
+	require.NoError(t, err)
+	share, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Second), Burst: 2, MaxKeys: 1,
+		AtCapacity: ratelimit.ShareOverflow, Clock: mock})
+	require.NoError(t, err)
+	for _, k := range []*ratelimit.Keyed{reject, share} {
+		require.True(t, k.Allow("a"))
+	}
+	require.True(t, share.Allow("b")) // the overflow bucket: one of two tokens left
+
+	d, err := reject.Take("c", 0)
+	assert.ErrorIs(t, err, ratelimit.ErrTooManyKeys)
+	assert.Equal(t, ratelimit.Decision{Limit: 2}, d)
+	assert.Zero(t, reject.Snapshot().Refused, "a peek is not a refusal")
+	d, err = share.Take("c", 0)
+	require.NoError(t, err)
+	assert.Equal(t, ratelimit.Decision{Allowed: true, Limit: 2, Remaining: 1, Reset: time.Second}, d, "the shared overflow bucket")
+
+	mock.Add(time.Second) // "a" is idle: a new key would take its place
+	d, err = reject.Take("c", 0)
+	require.NoError(t, err)
+	assert.Equal(t, 2, d.Remaining)
+	assert.Equal(t, 1, reject.Snapshot().Keys, "and the peek evicted nothing")
+}
+
+// TestKeyedTimeGoingBackNeverReportsNegativeRemaining: a call whose time
+// went back (TakeAt with an earlier time, a mock clock stepping back)
+// reported a negative RateLimit-Remaining. Each shard now acts at a
+// non-decreasing time, which also keeps a key evicted as idle at a later
+// time from being judged again at an earlier one.
+func TestKeyedTimeGoingBackNeverReportsNegativeRemaining(t *testing.T) {
+	k, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.PerSecond(1), Burst: 1, MaxKeys: 16})
+	require.NoError(t, err)
+	t0 := time.Now() // TakeAt clamps times to decades around the limiter's creation
+	d, _ := k.TakeAt(t0.Add(10*time.Second), "a", 1)
+	require.True(t, d.Allowed)
+	d, _ = k.TakeAt(t0, "a", 1)
+	assert.False(t, d.Allowed, "the token was taken at the later time")
+	assert.Equal(t, 0, d.Remaining)
+	assert.Equal(t, time.Second, d.RetryAfter, "counted from the shard's latest time, not from the past")
+	d, _ = k.TakeAt(t0, "a", 0)
+	assert.Equal(t, 0, d.Remaining, "a peek in the past sees the same")
 }
 
 func TestKeyedEvictsIdleKeysLazily(t *testing.T) {
@@ -135,8 +212,8 @@ func TestKeyedInfNeedsNoMemory(t *testing.T) {
 	assert.Zero(t, k.Snapshot().Keys)
 }
 
-// TestKeyedModel compares random TakeAt calls over a few keys with one
-// token-bucket model per key (eviction of idle keys is invisible by
+// TestKeyedModel compares random TakeAt calls (and peeks, n = 0) over a
+// few keys with one token-bucket model per key (eviction of idle keys is invisible by
 // design), and checks the capacity rule: a new key is refused, or sent to
 // the overflow bucket, exactly when MaxKeys other keys are not idle.
 func TestKeyedModel(t *testing.T) {
@@ -170,6 +247,36 @@ func TestKeyedModel(t *testing.T) {
 			},
 			"advance": func(t *rapid.T) {
 				now += rapid.Int64Range(0, 2*int64(interval)).Draw(t, "d")
+			},
+			"peek": func(t *rapid.T) {
+				key := fmt.Sprint("k", rapid.IntRange(0, 11).Draw(t, "key"))
+				m := models[key]
+				if m == nil {
+					m = newModel()
+				}
+				busyOthers := 0
+				for kk, mm := range models {
+					if kk != key && mm.tokens(now) < mm.burst {
+						busyOthers++
+					}
+				}
+				crowded := m.tokens(now) == m.burst && busyOthers >= maxKeys
+				d, err := k.TakeAt(t0.Add(time.Duration(now)), key, 0)
+				switch {
+				case crowded && atCap == ratelimit.RejectNewKeys:
+					if !errors.Is(err, ratelimit.ErrTooManyKeys) {
+						t.Fatalf("peek of %s with %d busy keys, MaxKeys %d: err %v", key, busyOthers, maxKeys, err)
+					}
+					return
+				case crowded:
+					m = overflow
+				}
+				if err != nil || !d.Allowed {
+					t.Fatalf("peek of %s: %+v, %v", key, d, err)
+				}
+				if int64(d.Remaining) != m.tokens(now) {
+					t.Fatalf("peek of %s: Remaining got %d, want %d", key, d.Remaining, m.tokens(now))
+				}
 			},
 			"take": func(t *rapid.T) {
 				key := fmt.Sprint("k", rapid.IntRange(0, 11).Draw(t, "key"))

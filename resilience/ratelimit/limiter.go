@@ -1,8 +1,6 @@
 package ratelimit
 
 import (
-	"errors"
-	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -13,28 +11,26 @@ import (
 	"github.com/riprap-go/riprap/resilience"
 )
 
-// ErrLimited is the sentinel every rate-limit rejection matches with
-// errors.Is.
-var ErrLimited = errors.New("ratelimit: rate limited")
-
-// ErrExceedsBurst is matched by the error of a request for more tokens than
-// the burst: it can never be admitted, however long the caller waits.
-var ErrExceedsBurst = errors.New("ratelimit: n exceeds burst")
-
 // Config configures a [Limiter] built by [NewWithConfig]. It is a plain
 // value; its zero value is incomplete only in Rate, which is required.
 type Config struct {
 	// Rate is the sustained rate; required (the zero Rate is refused).
 	Rate Rate
 	// Burst is how many events may be admitted at once from a full bucket.
-	// Zero means 1; negative values are refused.
+	// Zero means 1, as in [New]; negative values are refused.
 	Burst int
+	// MaxWait is how long a call through [Limiter.Guard] may wait for its
+	// token. Zero means it is refused at once when no token is free; a
+	// positive MaxWait lets it wait that long (and never past its
+	// context's deadline). Negative values are refused.
+	MaxWait time.Duration
 	// Name identifies the limiter in rejections, events and snapshots.
 	Name string
 	// Clock supplies time; nil means the real clock.
 	Clock clock.Clock
-	// Listeners receive EventLimitChange from SetRate and SetBurst, and the
-	// rejections of the [NewPolicy] adapter.
+	// Listeners receive an EventLimitChange for each SetRate and SetBurst,
+	// and an EventRejection for each call [Limiter.Guard] refuses (only
+	// when a listener subscribes to rejections).
 	Listeners resilience.Listeners
 }
 
@@ -51,18 +47,26 @@ type Config struct {
 // than about 36 years from the creation are clamped. There is no background
 // goroutine: everything is computed from the clock when asked.
 //
+// A Limiter is a [resilience.Guard]: it goes into a pipeline of any result
+// type as it is.
+//
 // A Limiter must be built with [New] or [NewWithConfig]; the zero value is
-// not usable. It is safe for concurrent use; Allow, Reserve and Wait are
-// lock-free.
+// not usable. It is safe for concurrent use; Allow, Reserve, Wait and Guard
+// are lock-free.
 type Limiter struct {
 	// cur holds the parameters and TAT of the current generation. SetRate
 	// and SetBurst replace it; the hot path only loads it.
 	cur atomic.Pointer[gcra]
 
-	tb     timebase
-	clk    clock.Clock // tb.clk
-	name   string
-	events *resilience.Dispatcher
+	tb      timebase
+	clk     clock.Clock // tb.clk
+	name    string
+	maxWait time.Duration
+	events  *resilience.Dispatcher
+
+	// rejected counts the refusals of Guard, Wait and WaitN, for metrics.
+	// Allow and AllowN do not count: their callers see every answer.
+	rejected atomic.Uint64
 
 	mu sync.Mutex // serialises SetRate and SetBurst (writers of cur)
 }
@@ -83,28 +87,32 @@ type gcra struct {
 const frozen = math.MinInt64
 
 // New returns a limiter admitting rate events per unit of time with bursts
-// of up to burst, starting full. It refuses an invalid rate or burst < 1.
+// of up to burst, starting full. A burst of 0 means 1, as in [Config]; a
+// negative burst or an invalid rate is refused with a
+// *[resilience.ConfigError].
 func New(rate Rate, burst int) (*Limiter, error) {
-	if burst < 1 {
-		return nil, fmt.Errorf("ratelimit: Burst must be at least 1, got %d", burst)
-	}
 	return NewWithConfig(Config{Rate: rate, Burst: burst})
 }
 
-// NewWithConfig returns a limiter configured by cfg, starting full.
+// NewWithConfig returns a limiter configured by cfg, starting full. It
+// refuses a bad configuration with a *[resilience.ConfigError].
 func NewWithConfig(cfg Config) (*Limiter, error) {
 	if cfg.Burst == 0 {
 		cfg.Burst = 1
 	}
-	if err := validateLimits(cfg.Rate, cfg.Burst); err != nil {
+	if err := validateLimits(cfg.Name, cfg.Rate, cfg.Burst); err != nil {
 		return nil, err
+	}
+	if cfg.MaxWait < 0 {
+		return nil, configError(cfg.Name, "MaxWait", "must not be negative", cfg.MaxWait)
 	}
 	tb := newTimebase(cfg.Clock)
 	l := &Limiter{
-		tb:     tb,
-		clk:    tb.clk,
-		name:   cfg.Name,
-		events: resilience.NewDispatcher(cfg.Listeners),
+		tb:      tb,
+		clk:     tb.clk,
+		name:    cfg.Name,
+		maxWait: cfg.MaxWait,
+		events:  resilience.NewDispatcher(cfg.Listeners),
 	}
 	l.cur.Store(newGCRA(cfg.Rate, cfg.Burst, -maxSpan)) // full: TAT ≤ any now
 	return l, nil
@@ -199,49 +207,4 @@ func (l *Limiter) awaitWriter() {
 	l.mu.Lock()
 	//lint:ignore SA2001 the empty critical section is the wait itself
 	l.mu.Unlock()
-}
-
-// Snapshot is a point-in-time view of a [Limiter], a plain value.
-type Snapshot struct {
-	Name  string
-	Rate  Rate
-	Burst int
-	// Tokens is how many events could be admitted now. It is negative when
-	// reservations have borrowed ahead; for Inf it equals Burst.
-	Tokens int
-	// FullIn is how long until the bucket is full again (zero if it is).
-	FullIn time.Duration
-}
-
-// Snapshot returns the limiter's state now.
-func (l *Limiter) Snapshot() Snapshot { return l.SnapshotAt(l.clk.Now()) }
-
-// SnapshotAt returns the limiter's state at time t.
-func (l *Limiter) SnapshotAt(t time.Time) Snapshot {
-	now := l.tb.at(t)
-	for {
-		g := l.cur.Load()
-		s := Snapshot{Name: l.name, Rate: g.rate, Burst: int(g.burst), Tokens: int(g.burst)}
-		if g.interval == 0 {
-			return s
-		}
-		tat := g.tat.Load()
-		if tat == frozen {
-			l.awaitWriter()
-			continue
-		}
-		debt := max(tat-now, 0)
-		s.Tokens = int(floorDiv(g.tau-debt, g.interval))
-		s.FullIn = time.Duration(debt)
-		return s
-	}
-}
-
-// floorDiv returns ⌊a/b⌋ for b > 0 and any sign of a.
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && a < 0 {
-		q--
-	}
-	return q
 }

@@ -2,7 +2,6 @@ package ratelimit_test
 
 import (
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,54 +11,57 @@ import (
 
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/ratelimit"
+	"github.com/riprap-go/riprap/resilience/resiliencetest"
 )
 
-func TestRateInterval(t *testing.T) {
-	tests := []struct {
-		name string
-		rate ratelimit.Rate
-		want time.Duration
-	}{
-		{"every", ratelimit.Every(100 * time.Millisecond), 100 * time.Millisecond},
-		{"per second exact", ratelimit.PerSecond(4), 250 * time.Millisecond},
-		{"per second rounds up", ratelimit.PerSecond(3), 333333334},
-		{"per minute", ratelimit.Per(7, time.Minute), 8571428572},
-		{"faster than 1/ns caps at 1ns", ratelimit.PerSecond(2_000_000_000), 1},
-		{"inf has none", ratelimit.Inf, 0},
-		{"zero rate is invalid", ratelimit.Rate{}, 0},
-		{"negative is invalid", ratelimit.PerSecond(-1), 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, tt.rate.Interval(), "rate %v", tt.rate)
-		})
-	}
-}
-
-func TestNewRejectsBadConfig(t *testing.T) {
+func TestNewRefusesBadConfig(t *testing.T) {
 	tests := []struct {
 		name  string
-		rate  ratelimit.Rate
-		burst int
-		want  string
+		cfg   ratelimit.Config
+		field string
+		rule  string
+		value any
 	}{
-		{"zero rate", ratelimit.Rate{}, 1, "ratelimit: Rate must be positive or ratelimit.Inf, got 0/0s"},
-		{"negative rate", ratelimit.PerSecond(-5), 1, "ratelimit: Rate must be positive or ratelimit.Inf, got -5/1s"},
-		{"zero interval", ratelimit.Every(0), 1, "ratelimit: Rate must be positive"},
-		{"zero burst", ratelimit.PerSecond(1), 0, "ratelimit: Burst must be at least 1, got 0"},
-		{"negative burst", ratelimit.PerSecond(1), -3, "ratelimit: Burst must be at least 1, got -3"},
-		{"span overflow", ratelimit.Every(24 * time.Hour), 1 << 20, "ratelimit: Burst × interval must not exceed"},
+		{"zero rate", ratelimit.Config{}, "Rate", "must be positive or ratelimit.Inf", ratelimit.Rate{}},
+		{"negative rate", ratelimit.Config{Rate: ratelimit.PerSecond(-5)}, "Rate", "must be positive or ratelimit.Inf", ratelimit.PerSecond(-5)},
+		{"zero interval", ratelimit.Config{Rate: ratelimit.Every(0)}, "Rate", "must be positive or ratelimit.Inf", ratelimit.Every(0)},
+		{"negative burst", ratelimit.Config{Rate: ratelimit.PerSecond(1), Burst: -3}, "Burst", "must not be negative", -3},
+		{"span overflow", ratelimit.Config{Rate: ratelimit.Every(24 * time.Hour), Burst: 1 << 20}, "Burst",
+			"must be at most 13343 at rate 1/24h0m0s", 1 << 20},
+		{"negative wait", ratelimit.Config{Rate: ratelimit.PerSecond(1), MaxWait: -time.Second}, "MaxWait", "must not be negative", -time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, err := ratelimit.New(tt.rate, tt.burst)
-			require.Error(t, err)
+			tt.cfg.Name = "bank"
+			l, err := ratelimit.NewWithConfig(tt.cfg)
 			assert.Nil(t, l)
-			assert.True(t, strings.HasPrefix(err.Error(), tt.want), "got %q, want prefix %q", err, tt.want)
+			var ce *resilience.ConfigError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, resilience.ConfigError{Component: "ratelimit", Name: "bank", Field: tt.field, Rule: tt.rule, Value: tt.value}, *ce)
 		})
 	}
-	_, err := ratelimit.NewWithConfig(ratelimit.Config{Rate: ratelimit.PerSecond(1), Burst: -1})
-	assert.EqualError(t, err, "ratelimit: Burst must be at least 1, got -1")
+	_, err := ratelimit.New(ratelimit.PerSecond(1), -1)
+	assert.EqualError(t, err, "ratelimit: Burst must not be negative, got -1", "the positional form says the same")
+}
+
+// TestZeroBurstMeansOneEverywhere (issue 13): New(r, 0), Config{Burst: 0}
+// and SetBurst(0) all mean a burst of 1.
+func TestZeroBurstMeansOneEverywhere(t *testing.T) {
+	positional, err := ratelimit.New(ratelimit.PerSecond(1), 0)
+	require.NoError(t, err)
+	configured, err := ratelimit.NewWithConfig(ratelimit.Config{Rate: ratelimit.PerSecond(1)})
+	require.NoError(t, err)
+	keyed, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.PerSecond(1)})
+	require.NoError(t, err)
+	changed, err := ratelimit.New(ratelimit.PerSecond(1), 5)
+	require.NoError(t, err)
+	require.NoError(t, changed.SetBurst(0))
+	for _, l := range []*ratelimit.Limiter{positional, configured, changed} {
+		assert.Equal(t, 1, l.Snapshot().Burst)
+	}
+	assert.Equal(t, 1, keyed.Snapshot().Burst)
+	assert.True(t, positional.Allow())
+	assert.False(t, positional.Allow())
 }
 
 func TestAllowRefillsAtRate(t *testing.T) {
@@ -122,6 +124,8 @@ func TestSnapshot(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ratelimit.Snapshot{Name: "bank", Rate: ratelimit.Every(time.Second), Burst: 4, Tokens: 4}, l.Snapshot())
 	require.True(t, l.AllowN(3))
+	assert.Equal(t, ratelimit.Snapshot{Name: "bank", Rate: ratelimit.Every(time.Second), Burst: 4, Tokens: 3, FullIn: time.Second},
+		l.SnapshotAt(mock.Now().Add(2*time.Second)))
 	r := l.ReserveN(3) // borrows two tokens ahead
 	require.True(t, r.OK())
 	assert.Equal(t, 2*time.Second, r.Delay())
@@ -132,10 +136,10 @@ func TestSnapshot(t *testing.T) {
 
 func TestSetRateKeepsTokensAndEmits(t *testing.T) {
 	mock := clock.NewMock()
-	var events []resilience.Event
+	rec := resiliencetest.NewRecorder()
 	l, err := ratelimit.NewWithConfig(ratelimit.Config{
 		Rate: ratelimit.Every(time.Second), Burst: 10, Name: "fx", Clock: mock,
-		Listeners: resilience.Listeners{func(e resilience.Event) { events = append(events, e) }},
+		Listeners: resilience.Listeners{rec.Listener()},
 	})
 	require.NoError(t, err)
 	require.True(t, l.AllowN(6)) // 4 left
@@ -149,40 +153,21 @@ func TestSetRateKeepsTokensAndEmits(t *testing.T) {
 	mock.Add(180 * time.Millisecond)
 	assert.Equal(t, 20, l.Snapshot().Tokens)
 
-	assert.EqualError(t, l.SetRate(ratelimit.Rate{}), "ratelimit: Rate must be positive or ratelimit.Inf, got 0/0s")
-	assert.EqualError(t, l.SetBurst(0), "ratelimit: Burst must be at least 1, got 0")
+	var ce *resilience.ConfigError
+	require.ErrorAs(t, l.SetRate(ratelimit.Rate{}), &ce)
+	assert.Equal(t, resilience.ConfigError{Component: "ratelimit", Name: "fx", Field: "Rate", Rule: "must be positive or ratelimit.Inf", Value: ratelimit.Rate{}}, *ce)
+	require.ErrorAs(t, l.SetBurst(-1), &ce)
+	assert.Equal(t, "Burst", ce.Field)
+	assert.Equal(t, 20, l.Snapshot().Tokens, "a refused change changes nothing")
+	events := rec.Events()
 	require.Len(t, events, 3, "one event per successful change")
 	for _, e := range events {
 		assert.Equal(t, resilience.EventLimitChange, e.Kind)
 		assert.Equal(t, "fx", e.Name)
 	}
-	assert.Equal(t, "rate 1/1s → 1/10ms, burst 10 → 10", events[0].Reason)
-}
-
-func TestReservationCancelRule(t *testing.T) {
-	mock := clock.NewMock()
-	l, err := ratelimit.NewWithConfig(ratelimit.Config{Rate: ratelimit.Every(time.Second), Burst: 2, Clock: mock})
-	require.NoError(t, err)
-	a := l.ReserveN(2)
-	b := l.ReserveN(1)
-	require.True(t, a.OK())
-	require.True(t, b.OK())
-	assert.Equal(t, time.Second, b.Delay())
-	assert.False(t, a.Cancel(), "b depends on a's tokens")
-	assert.True(t, b.Cancel(), "b is the latest admission")
-	assert.False(t, b.Cancel(), "a second cancel does nothing")
-	c := l.ReserveN(1) // the same slot b had
-	assert.Equal(t, time.Second, c.Delay())
-	assert.False(t, a.Cancel(), "a was already cancelled once")
-	assert.True(t, c.Cancel())
-	d := l.ReserveN(1)
-	require.NoError(t, l.SetRate(ratelimit.Every(time.Second)))
-	assert.False(t, d.Cancel(), "limits changed since")
-
-	tooBig := l.ReserveN(3)
-	assert.False(t, tooBig.OK())
-	assert.Zero(t, tooBig.Delay())
-	assert.False(t, tooBig.Cancel())
+	assert.Equal(t, "rate 1/s -> 1/10ms, burst 10 -> 10", events[0].Reason)
+	assert.Equal(t, ratelimit.Snapshot{Name: "fx", Rate: ratelimit.Every(10 * time.Millisecond), Burst: 10, Tokens: 4, FullIn: 60 * time.Millisecond},
+		events[0].Detail, "the snapshot just after the change")
 }
 
 func TestAllowNNeverPanicsOnBadN(t *testing.T) {
@@ -196,8 +181,12 @@ func TestAllowNNeverPanicsOnBadN(t *testing.T) {
 }
 
 func TestErrorsAreDistinct(t *testing.T) {
-	assert.False(t, errors.Is(ratelimit.ErrLimited, ratelimit.ErrBulkheadFull))
-	assert.False(t, errors.Is(ratelimit.ErrTooManyKeys, ratelimit.ErrLimited))
+	all := []error{ratelimit.ErrLimited, ratelimit.ErrExceedsBurst, ratelimit.ErrTooManyKeys, ratelimit.ErrNilLimiter}
+	for i, a := range all {
+		for j, b := range all {
+			assert.Equal(t, i == j, errors.Is(a, b), "%v vs %v", a, b)
+		}
+	}
 }
 
 func TestListenerMayCallBackIntoTheLimiter(t *testing.T) {
@@ -205,17 +194,17 @@ func TestListenerMayCallBackIntoTheLimiter(t *testing.T) {
 	var seen []string
 	l, err := ratelimit.NewWithConfig(ratelimit.Config{
 		Rate: ratelimit.Every(time.Second), Burst: 2, Clock: clock.NewMock(),
-		Listeners: resilience.Listeners{func(e resilience.Event) {
+		Listeners: resilience.Listeners{resilience.OnStateChange(func(e resilience.Event) {
 			seen = append(seen, e.Reason)
 			if l.Snapshot().Burst == 2 { // re-enter: no lock may be held here
 				require.NoError(t, l.SetBurst(3))
 			}
 			l.Allow()
-		}},
+		})},
 	})
 	require.NoError(t, err)
 	require.NoError(t, l.SetRate(ratelimit.Every(time.Minute)))
-	assert.Equal(t, []string{"rate 1/1s → 1/1m0s, burst 2 → 2", "rate 1/1m0s → 1/1m0s, burst 2 → 3"}, seen,
+	assert.Equal(t, []string{"rate 1/s -> 1/m, burst 2 -> 2", "rate 1/m -> 1/m, burst 2 -> 3"}, seen,
 		"events arrive in order, the nested one after the first returns")
 	assert.Equal(t, 3, l.Snapshot().Burst)
 }

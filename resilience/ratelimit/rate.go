@@ -2,16 +2,20 @@ package ratelimit
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
 // Rate is how many events a limiter admits per unit of time, held as
 // integers (n events per duration) so that no float enters the limiter.
-// Build one with [Every], [PerSecond] or [Per], or use [Inf].
+// Build one with [Every], [PerSecond] or [Per], parse one with [ParseRate],
+// or use [Inf].
 //
 // The zero Rate is invalid: constructors refuse it, so a forgotten rate can
 // never turn into "unlimited" by accident. Rates are comparable values and
-// safe to copy.
+// safe to copy. A Rate reads and marshals as text ("100/s", "1/250ms",
+// "Inf"), so it appears as such in JSON snapshots and configuration files.
 type Rate struct {
 	n   int64
 	per time.Duration
@@ -40,46 +44,98 @@ func (r Rate) IsInf() bool { return r.inf }
 // one event per nanosecond are therefore capped at 1e9/s. It returns 0 for
 // Inf and for an invalid rate.
 func (r Rate) Interval() time.Duration {
-	if r.inf || r.validate() != nil {
+	if r.inf || !r.valid() {
 		return 0
 	}
 	return time.Duration(ceilDiv(int64(r.per), r.n))
 }
 
-// String reads "10/1s", "1/100ms" or "Inf".
+// units are the periods written as a bare unit: "100/s" rather than
+// "100/1s". Microseconds are written "us", keeping the text ASCII.
+var units = []struct {
+	d    time.Duration
+	name string
+}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}, {time.Microsecond, "us"}, {time.Nanosecond, "ns"}}
+
+// String reads "100/s", "10/m", "1/250ms", "3/1m30s" or "Inf": the count,
+// a slash, and the period as a Go duration, its leading 1 dropped when the
+// period is one unit. [ParseRate] reads it back.
 func (r Rate) String() string {
 	if r.inf {
 		return "Inf"
 	}
-	return fmt.Sprintf("%d/%v", r.n, r.per)
+	per := strings.ReplaceAll(r.per.String(), "µ", "u")
+	for _, u := range units {
+		if r.per == u.d {
+			per = u.name
+		}
+	}
+	return strconv.FormatInt(r.n, 10) + "/" + per
 }
 
-func (r Rate) validate() error {
-	if r.inf {
-		return nil
+// MarshalText returns r's [Rate.String] form.
+func (r Rate) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText sets r from the text [ParseRate] accepts.
+func (r *Rate) UnmarshalText(text []byte) error {
+	v, err := ParseRate(string(text))
+	if err != nil {
+		return err
 	}
-	if r.n <= 0 || r.per <= 0 {
-		return fmt.Errorf("ratelimit: Rate must be positive or ratelimit.Inf, got %v", r)
-	}
+	*r = v
 	return nil
 }
 
+// ParseRate reads a rate written as [Rate.String] writes it: "Inf" (in any
+// case), or a positive count, a slash and a positive period, either a bare
+// unit ("100/s", "5/m", "1/h", "20/ms") or a Go duration ("1/250ms",
+// "3/1m30s"). It refuses the zero and negative rates that every
+// constructor refuses.
+func ParseRate(s string) (Rate, error) {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "inf") {
+		return Inf, nil
+	}
+	count, period, ok := strings.Cut(s, "/")
+	if !ok {
+		return Rate{}, fmt.Errorf("ratelimit: rate %q: want N/period (100/s, 1/250ms) or Inf", s)
+	}
+	count, period = strings.TrimSpace(count), strings.TrimSpace(period)
+	n, err := strconv.ParseInt(count, 10, 64)
+	if err != nil {
+		return Rate{}, fmt.Errorf("ratelimit: rate %q: count %q is not an integer", s, count)
+	}
+	if period != "" && !strings.ContainsRune("0123456789.+-", rune(period[0])) {
+		period = "1" + period // a bare unit
+	}
+	per, err := time.ParseDuration(period)
+	if err != nil {
+		return Rate{}, fmt.Errorf("ratelimit: rate %q: period %q is not a duration", s, period)
+	}
+	r := Rate{n: n, per: per}
+	if !r.valid() {
+		return Rate{}, fmt.Errorf("ratelimit: rate %q: count and period must be positive", s)
+	}
+	return r, nil
+}
+
+func (r Rate) valid() bool { return r.inf || (r.n > 0 && r.per > 0) }
+
 // validateLimits checks a rate with a burst, including that burst×interval
-// stays under maxSpan, which keeps
-// every sum in the hot path free of overflow.
-func validateLimits(r Rate, burst int) error {
-	if err := r.validate(); err != nil {
-		return err
+// stays under maxSpan, which keeps every sum in the hot path free of
+// overflow. A zero burst has already become 1.
+func validateLimits(name string, r Rate, burst int) error {
+	if !r.valid() {
+		return configError(name, "Rate", "must be positive or ratelimit.Inf", r)
 	}
 	if burst < 1 {
-		return fmt.Errorf("ratelimit: Burst must be at least 1, got %d", burst)
+		return configError(name, "Burst", "must not be negative", burst)
 	}
 	if r.inf {
 		return nil
 	}
 	if iv := int64(r.Interval()); int64(burst) > maxSpan/iv {
-		return fmt.Errorf("ratelimit: Burst × interval must not exceed %v, got %d × %v",
-			time.Duration(maxSpan), burst, time.Duration(iv))
+		return configError(name, "Burst", fmt.Sprintf("must be at most %d at rate %v", maxSpan/iv, r), burst)
 	}
 	return nil
 }

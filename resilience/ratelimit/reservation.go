@@ -10,7 +10,8 @@ import (
 )
 
 // Reservation is a promise of n events at a time that may lie in the
-// future. Get one from [Limiter.ReserveN]; the zero value is not usable.
+// future. Get one from [Limiter.ReserveN]; the zero value is never OK and
+// its methods do nothing.
 // It is safe for concurrent use.
 type Reservation struct {
 	l           *Limiter
@@ -18,6 +19,7 @@ type Reservation struct {
 	ok          bool
 	n           int
 	at          time.Time // when the events may happen
+	act         int64     // at, in the limiter's nanoseconds
 	base, after int64
 	done        atomic.Bool // Cancel ran (successfully or not)
 }
@@ -39,9 +41,10 @@ func (l *Limiter) ReserveNAt(t time.Time, n int) *Reservation {
 		r.ok = true
 		return r
 	}
-	d := l.take(l.tb.at(t), int64(n), maxSpan)
+	now := l.tb.at(t)
+	d := l.take(now, int64(n), maxSpan)
 	r.g, r.ok, r.base, r.after = d.g, d.ok, d.base, d.after
-	r.at = t.Add(time.Duration(d.delay))
+	r.at, r.act = t.Add(time.Duration(d.delay)), now+d.delay
 	return r
 }
 
@@ -51,7 +54,12 @@ func (r *Reservation) OK() bool { return r.ok }
 // Delay is how long the holder must wait from the limiter clock's now
 // before acting; zero when it may act now, and for a reservation that is
 // not OK.
-func (r *Reservation) Delay() time.Duration { return r.DelayFrom(r.l.clk.Now()) }
+func (r *Reservation) Delay() time.Duration {
+	if r.l == nil {
+		return 0
+	}
+	return r.DelayFrom(r.l.clk.Now())
+}
 
 // DelayFrom is Delay measured from t.
 func (r *Reservation) DelayFrom(t time.Time) time.Duration {
@@ -61,26 +69,48 @@ func (r *Reservation) DelayFrom(t time.Time) time.Duration {
 	return max(r.at.Sub(t), 0)
 }
 
-// Cancel gives the reservation's tokens back, as though it had never been
-// made, and reports whether it did. The rule: tokens come back only when no
-// later admission depends on them, that is when this reservation is still
-// the most recent admission of the limiter (every later one has been
-// cancelled too) and the limits have not changed since. Otherwise the later
-// admissions were computed after this one and cannot be moved, so Cancel
-// does nothing; the tokens then return with time, as usual. Calling Cancel
-// again, or on a reservation that is not OK or made at rate Inf, does
-// nothing.
+// Cancel is CancelAt with the limiter clock's now.
 func (r *Reservation) Cancel() bool {
+	if r.l == nil {
+		return false
+	}
+	return r.CancelAt(r.l.clk.Now())
+}
+
+// CancelAt gives the reservation's tokens back at time t, as though it had
+// never been made, and reports whether it did. Two rules decide:
+//
+//   - Only before its time. A reservation cancelled after its act time
+//     (t later than now + [Reservation.Delay] when it was made) gives
+//     nothing back: its holder may already have acted, and returning the
+//     tokens would let others act in the same window, over the limit.
+//   - Only when nothing depends on it. Tokens come back only while this
+//     reservation is still the most recent admission of the limiter (every
+//     later one has been cancelled too) and the limits have not changed
+//     since. Otherwise the later admissions were computed after this one
+//     and cannot be moved.
+//
+// When Cancel gives nothing back the tokens return with time, as usual.
+// Calling it again, or on a reservation that is not OK or made at rate Inf,
+// does nothing.
+func (r *Reservation) CancelAt(t time.Time) bool {
 	if !r.ok || r.g == nil || r.g.interval == 0 || !r.done.CompareAndSwap(false, true) {
 		return false
 	}
-	// Restoring base rather than the exact old TAT is equivalent: when they
-	// differ, both are ≤ the reservation's now, where max(TAT, now) erases
-	// the difference. TAT never returns to after once something later was
-	// admitted (TATs only grow, and cancels restore values ≥ the later
-	// admission's own base), so a successful CAS proves nothing depends on
-	// these tokens.
-	return r.g.tat.CompareAndSwap(r.after, r.base)
+	return giveBack(r.g, r.base, r.after, r.act, r.l.tb.at(t))
+}
+
+// giveBack returns the tokens of the admission that moved g's TAT from base
+// to after, acting at act, if the time is not past act and no later
+// admission depends on them.
+//
+// Restoring base rather than the exact old TAT is equivalent: when they
+// differ, both are ≤ the admission's now, where max(TAT, now) erases the
+// difference. TAT never returns to after once something later was admitted
+// (TATs only grow, and cancels restore values ≥ the later admission's own
+// base), so a successful CAS proves nothing depends on these tokens.
+func giveBack(g *gcra, base, after, act, now int64) bool {
+	return now <= act && g.tat.CompareAndSwap(after, base)
 }
 
 // Wait is WaitN(ctx, 1).
@@ -91,8 +121,9 @@ func (l *Limiter) Wait(ctx context.Context) error { return l.WaitN(ctx, 1) }
 // ([ErrExceedsBurst]) or when the wait would end after ctx's deadline (a
 // rejection matching [ErrLimited], with RetryAfter set to the wait needed).
 // If ctx is done while waiting, the tokens are given back where
-// [Reservation.Cancel]'s rule allows and ctx's error is returned. The
-// deadline is compared with the limiter's clock.
+// [Reservation.CancelAt]'s rules allow and ctx's error is returned. The
+// deadline is compared with the limiter's clock. A refusal counts in
+// [Snapshot].Rejected.
 func (l *Limiter) WaitN(ctx context.Context, n int) error {
 	return l.waitN(ctx, n, maxSpan)
 }
@@ -114,7 +145,8 @@ func (l *Limiter) waitN(ctx context.Context, n int, maxWait time.Duration) error
 	if dl, ok := ctx.Deadline(); ok && int64(dl.Sub(t))-1 < limit {
 		limit, byDeadline = max(int64(dl.Sub(t))-1, 0), true
 	}
-	d := l.take(l.tb.at(t), int64(n), limit)
+	now := l.tb.at(t)
+	d := l.take(now, int64(n), limit)
 	switch {
 	case d.tooBig:
 		return fmt.Errorf("%w: WaitN(n=%d) with burst %d", ErrExceedsBurst, n, d.g.burst)
@@ -132,12 +164,13 @@ func (l *Limiter) waitN(ctx context.Context, n int, maxWait time.Duration) error
 	case <-timer.C:
 		return nil
 	case <-ctx.Done():
-		d.g.tat.CompareAndSwap(d.after, d.base) // Cancel's rule
+		giveBack(d.g, d.base, d.after, now+d.delay, l.tb.now())
 		return ctx.Err()
 	}
 }
 
-// reject builds the rejection error of this limiter.
+// reject counts a refusal and builds its error.
 func (l *Limiter) reject(retryAfter time.Duration) error {
-	return resilience.Reject("ratelimit", l.name, ErrLimited, retryAfter)
+	l.rejected.Add(1)
+	return resilience.Reject(policyName, l.name, ErrLimited, retryAfter)
 }

@@ -11,15 +11,20 @@ import (
 // kept (rounded down to the nanosecond), so a change never hands out a burst
 // that did not exist before it. Reservations already granted keep their
 // times; the new rate applies from the last of them on. It emits
-// [resilience.EventLimitChange].
+// [resilience.EventLimitChange]. An invalid rate is refused with a
+// *[resilience.ConfigError] and changes nothing.
 func (l *Limiter) SetRate(r Rate) error {
 	return l.setLimits(func(g *gcra) (Rate, int) { return r, int(g.burst) })
 }
 
-// SetBurst changes the burst from now on. Growing the burst does not add
-// tokens (the bucket refills into the new room at the rate); shrinking it
-// caps the tokens at the new burst. It emits [resilience.EventLimitChange].
+// SetBurst changes the burst from now on; 0 means 1, as in [New]. Growing
+// the burst does not add tokens (the bucket refills into the new room at the
+// rate); shrinking it caps the tokens at the new burst. It emits
+// [resilience.EventLimitChange].
 func (l *Limiter) SetBurst(burst int) error {
+	if burst == 0 {
+		burst = 1
+	}
 	return l.setLimits(func(g *gcra) (Rate, int) { return g.rate, burst })
 }
 
@@ -31,7 +36,7 @@ func (l *Limiter) setLimits(next func(*gcra) (Rate, int)) error {
 	l.mu.Lock()
 	old := l.cur.Load()
 	r, burst := next(old)
-	if err := validateLimits(r, burst); err != nil {
+	if err := validateLimits(l.name, r, burst); err != nil {
 		l.mu.Unlock()
 		return err
 	}
@@ -47,10 +52,13 @@ func (l *Limiter) setLimits(next func(*gcra) (Rate, int)) error {
 	g := newGCRA(r, burst, 0)
 	g.tat.Store(carryTAT(old, g, tat, now))
 	l.cur.Store(g)
-	l.events.Enqueue(resilience.Event{
-		Kind: resilience.EventLimitChange, Policy: "ratelimit", Name: l.name, Time: t,
-		Reason: fmt.Sprintf("rate %v → %v, burst %d → %d", old.rate, r, old.burst, burst),
-	})
+	if l.events.Wants(resilience.EventLimitChange) {
+		l.events.Enqueue(resilience.Event{
+			Kind: resilience.EventLimitChange, Policy: policyName, Name: l.name, Time: t,
+			Reason: fmt.Sprintf("rate %v -> %v, burst %d -> %d", old.rate, r, old.burst, burst),
+			Detail: l.snapshotOf(g, now),
+		})
+	}
 	l.mu.Unlock()
 	l.events.Flush()
 	return nil

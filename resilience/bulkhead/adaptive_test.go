@@ -1,8 +1,9 @@
-package ratelimit_test
+package bulkhead_test
 
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,53 +15,55 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/riprap-go/riprap/resilience"
-	"github.com/riprap-go/riprap/resilience/ratelimit"
+	"github.com/riprap-go/riprap/resilience/bulkhead"
+	"github.com/riprap-go/riprap/resilience/resiliencetest"
 )
 
-func TestNewAdaptiveRejectsBadConfig(t *testing.T) {
+func TestNewAdaptiveRefusesBadConfig(t *testing.T) {
 	tests := []struct {
-		name string
-		cfg  ratelimit.AdaptiveConfig
-		want string
+		name  string
+		cfg   bulkhead.AdaptiveConfig
+		field string
+		rule  string
+		value any
 	}{
-		{"min", ratelimit.AdaptiveConfig{Min: -1}, "ratelimit: Min must be at least 1, got -1"},
-		{"max", ratelimit.AdaptiveConfig{Min: 5, Max: 4, Initial: 5}, "ratelimit: Max must be at least Min (5), got 4"},
-		{"initial", ratelimit.AdaptiveConfig{Initial: 2000}, "ratelimit: Initial must be in [Min, Max] = [1, 1000], got 2000"},
-		{"backoff", ratelimit.AdaptiveConfig{BackoffPercent: 100}, "ratelimit: BackoffPercent must be in [1, 99], got 100"},
-		{"latency", ratelimit.AdaptiveConfig{LatencyTarget: -1}, "ratelimit: LatencyTarget must not be negative, got -1ns"},
+		{"min", bulkhead.AdaptiveConfig{Min: -1}, "Min", "must not be negative", -1},
+		{"max", bulkhead.AdaptiveConfig{Min: 5, Max: 4, Initial: 5}, "Max", "must be at least Min (5)", 4},
+		{"initial", bulkhead.AdaptiveConfig{Initial: 2000}, "Initial", "must be in [Min, Max] = [1, 1000]", 2000},
+		{"backoff", bulkhead.AdaptiveConfig{BackoffPercent: 100}, "BackoffPercent", "must be in [1, 99]", 100},
+		{"latency", bulkhead.AdaptiveConfig{LatencyTarget: -1}, "LatencyTarget", "must not be negative", time.Duration(-1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := ratelimit.NewAdaptive(tt.cfg)
+			tt.cfg.Name = "bank"
+			a, err := bulkhead.NewAdaptive(tt.cfg)
 			assert.Nil(t, a)
-			assert.EqualError(t, err, tt.want)
+			var ce *resilience.ConfigError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, resilience.ConfigError{Component: "bulkhead", Name: "bank", Field: tt.field, Rule: tt.rule, Value: tt.value}, *ce)
 		})
 	}
-	a, err := ratelimit.NewAdaptive(ratelimit.AdaptiveConfig{})
+	a, err := bulkhead.NewAdaptive(bulkhead.AdaptiveConfig{})
 	require.NoError(t, err)
-	assert.Equal(t, 10, a.Snapshot().Limit, "documented default")
+	assert.Equal(t, bulkhead.AdaptiveSnapshot{Limit: 10, Min: 1, Max: 1000}, a.Snapshot(), "documented defaults")
 }
 
 func TestAdaptiveDecreasesOnDropsAndGrowsWhenUsed(t *testing.T) {
 	mock := clock.NewMock()
-	var reasons []string
-	a, err := ratelimit.NewAdaptive(ratelimit.AdaptiveConfig{
+	rec := resiliencetest.NewRecorder()
+	a, err := bulkhead.NewAdaptive(bulkhead.AdaptiveConfig{
 		Initial: 4, Min: 2, Max: 5, LatencyTarget: 100 * time.Millisecond, BackoffPercent: 50, Clock: mock,
-		Listeners: resilience.Listeners{func(e resilience.Event) {
-			if e.Kind == resilience.EventLimitChange {
-				reasons = append(reasons, e.Reason)
-			}
-		}},
+		Listeners: resilience.Listeners{rec.Listener()},
 	})
 	require.NoError(t, err)
-	var held []ratelimit.AdaptivePermit
+	var held []bulkhead.AdaptivePermit
 	for range 4 {
 		p, err := a.Acquire()
 		require.NoError(t, err)
 		held = append(held, p)
 	}
 	_, err = a.Acquire()
-	assert.ErrorIs(t, err, ratelimit.ErrOverLimit)
+	assert.ErrorIs(t, err, bulkhead.ErrOverLimit)
 	assert.True(t, resilience.IsRejected(err))
 	// Four successes with 4, 3, 2, 1 in flight: the first three found the
 	// limit at least half used, so three count; the fourth run starts.
@@ -78,9 +81,18 @@ func TestAdaptiveDecreasesOnDropsAndGrowsWhenUsed(t *testing.T) {
 	r, _ := a.Acquire()
 	r.Done(resilience.Ignored)
 	s := a.Snapshot()
-	assert.Equal(t, ratelimit.AdaptiveSnapshot{Limit: 2, Rejected: 1, Drops: 1}, s)
-	assert.Equal(t, []string{"limit 4 → 5", "limit 5 → 2"}, reasons)
-	ratelimit.AdaptivePermit{}.Done(resilience.Failure) // the zero permit does nothing
+	assert.Equal(t, bulkhead.AdaptiveSnapshot{Limit: 2, Min: 2, Max: 5, LatencyTarget: 100 * time.Millisecond, Rejected: 1, Drops: 1}, s)
+	var reasons []string
+	for _, e := range rec.Events() {
+		if e.Kind == resilience.EventLimitChange {
+			reasons = append(reasons, e.Reason)
+		}
+	}
+	assert.Equal(t, []string{"limit 4 -> 5", "limit 5 -> 2"}, reasons)
+	assert.Equal(t, 2, rec.Count(resilience.EventLimitChange))
+	assert.Equal(t, 1, rec.Count(resilience.EventRejection))
+	bulkhead.AdaptivePermit{}.Done(resilience.Failure) // the zero permit does nothing
+	bulkhead.AdaptivePermit{}.DoneErr(context.Background(), errors.New("x"))
 	assert.Equal(t, s, a.Snapshot())
 }
 
@@ -108,11 +120,11 @@ func TestAdaptiveModel(t *testing.T) {
 		hi := rapid.IntRange(lo, 12).Draw(t, "max")
 		m := &adaptiveModel{min: lo, max: hi, backoff: rapid.IntRange(1, 99).Draw(t, "backoff")}
 		m.limit = rapid.IntRange(lo, hi).Draw(t, "initial")
-		a, err := ratelimit.NewAdaptive(ratelimit.AdaptiveConfig{Initial: m.limit, Min: lo, Max: hi, BackoffPercent: m.backoff})
+		a, err := bulkhead.NewAdaptive(bulkhead.AdaptiveConfig{Initial: m.limit, Min: lo, Max: hi, BackoffPercent: m.backoff})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var held []ratelimit.AdaptivePermit
+		var held, done []bulkhead.AdaptivePermit
 		t.Repeat(map[string]func(*rapid.T){
 			"": func(t *rapid.T) {
 				s := a.Snapshot()
@@ -140,8 +152,16 @@ func TestAdaptiveModel(t *testing.T) {
 				i := rapid.IntRange(0, len(held)-1).Draw(t, "which")
 				o := rapid.SampledFrom([]resilience.Outcome{resilience.Success, resilience.Failure, resilience.Ignored}).Draw(t, "outcome")
 				held[i].Done(o)
+				done = append(done, held[i]) // a copy
 				held = append(held[:i], held[i+1:]...)
 				m.done(o)
+			},
+			"doneAgain": func(t *rapid.T) {
+				if len(done) == 0 {
+					t.Skip("nothing done")
+				}
+				o := rapid.SampledFrom([]resilience.Outcome{resilience.Success, resilience.Failure}).Draw(t, "outcome")
+				rapid.SampledFrom(done).Draw(t, "permit").Done(o) // must change nothing
 			},
 		})
 	})
@@ -153,7 +173,7 @@ func TestAdaptiveConcurrentBurst(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		hi := rapid.IntRange(1, 6).Draw(t, "max")
 		outcomes := rapid.SliceOfN(rapid.IntRange(1, 3), 2, 32).Draw(t, "outcomes")
-		a, err := ratelimit.NewAdaptive(ratelimit.AdaptiveConfig{Initial: hi, Max: hi})
+		a, err := bulkhead.NewAdaptive(bulkhead.AdaptiveConfig{Initial: hi, Max: hi})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,29 +211,42 @@ func TestAdaptiveConcurrentBurst(t *testing.T) {
 	})
 }
 
-func TestAdaptivePolicyRecordsOutcomesAndPanics(t *testing.T) {
-	a, err := ratelimit.NewAdaptive(ratelimit.AdaptiveConfig{Initial: 10, BackoffPercent: 50})
+// TestAdaptiveBackoffOfALargeLimit: a large limit collapsed to a tenth on
+// one drop, because limit*backoff overflowed.
+func TestAdaptiveBackoffOfALargeLimit(t *testing.T) {
+	a, err := bulkhead.NewAdaptive(bulkhead.AdaptiveConfig{Initial: math.MaxInt / 10, Max: math.MaxInt, BackoffPercent: 90})
 	require.NoError(t, err)
-	is503 := func(_ context.Context, code int, _ error) resilience.Outcome {
-		if code == 503 {
-			return resilience.Failure
-		}
-		return resilience.Unclassified
-	}
-	p, err := ratelimit.NewAdaptivePolicy[int](a, resilience.Classify(is503))
+	p, err := a.Acquire()
 	require.NoError(t, err)
-	v, err := p.Wrap(func(context.Context) (int, error) { return 503, nil })(context.Background())
+	p.Done(resilience.Failure)
+	assert.Equal(t, math.MaxInt/10/100*90+math.MaxInt/10%100*90/100, a.Snapshot().Limit)
+}
+
+// TestAdaptivePanickingClassifierFreesItsSlot: a classifier that panicked
+// left its slot taken for good.
+func TestAdaptivePanickingClassifierFreesItsSlot(t *testing.T) {
+	a, err := bulkhead.NewAdaptive(bulkhead.AdaptiveConfig{Initial: 1, Min: 1, Max: 1,
+		Classifier: func(context.Context, error) resilience.Outcome { panic("classifier bug") }})
 	require.NoError(t, err)
-	assert.Equal(t, 503, v)
-	assert.Equal(t, 5, a.Snapshot().Limit, "a 503 without error is a failure")
-	assert.PanicsWithValue(t, "boom", func() {
-		_, _ = p.Wrap(func(context.Context) (int, error) { panic("boom") })(context.Background())
-	})
+	assert.Panics(t, func() { _ = resilience.Run(context.Background(), func(context.Context) error { return nil }, a) })
 	s := a.Snapshot()
-	assert.Equal(t, 2, s.Limit, "a panic is a failure")
-	assert.Equal(t, 0, s.InFlight, "and frees its slot")
-	_, err = p.Wrap(func(context.Context) (int, error) { return 0, errors.New("x") })(context.Background())
-	assert.EqualError(t, err, "x")
-	_, err = ratelimit.NewAdaptivePolicy[int](nil, nil)
-	assert.ErrorIs(t, err, ratelimit.ErrNilLimiter)
+	assert.Zero(t, s.InFlight, "the slot is back")
+	assert.Equal(t, uint64(1), s.Drops, "counted as a failure")
+}
+
+func TestAdaptivePermitDoneErr(t *testing.T) {
+	a, err := bulkhead.NewAdaptive(bulkhead.AdaptiveConfig{Initial: 10, BackoffPercent: 50})
+	require.NoError(t, err)
+	p, err := a.Acquire()
+	require.NoError(t, err)
+	p.DoneErr(context.Background(), errors.New("bank: 502"))
+	assert.Equal(t, 5, a.Snapshot().Limit)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p, err = a.Acquire()
+	require.NoError(t, err)
+	p.DoneErr(ctx, context.Canceled)
+	s := a.Snapshot()
+	assert.Equal(t, 5, s.Limit, "the caller's cancellation is ignored")
+	assert.Zero(t, s.InFlight)
 }

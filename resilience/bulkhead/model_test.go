@@ -1,4 +1,4 @@
-package ratelimit_test
+package bulkhead_test
 
 import (
 	"context"
@@ -9,20 +9,20 @@ import (
 
 	"pgregory.net/rapid"
 
-	"github.com/riprap-go/riprap/resilience/ratelimit"
+	"github.com/riprap-go/riprap/resilience/bulkhead"
 )
 
 // TestBulkheadConcurrentBurst: goroutines drawn by rapid, released at once,
 // acquire (queueing or not), hold for a few yields and release. In flight
 // never exceeds MaxConcurrent; afterwards nothing is held or queued and
 // every caller is accounted for.
-func TestBulkheadConcurrentBurst(t *testing.T) {
+func TestConcurrentBurst(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		maxC := rapid.IntRange(1, 4).Draw(t, "maxConcurrent")
 		queue := rapid.IntRange(0, 4).Draw(t, "maxQueue")
 		holds := rapid.SliceOfN(rapid.IntRange(0, 5), 2, 24).Draw(t, "holds")
 		try := rapid.SliceOfN(rapid.Bool(), len(holds), len(holds)).Draw(t, "tryOnly")
-		b, err := ratelimit.NewBulkheadWithConfig(ratelimit.BulkheadConfig{MaxConcurrent: maxC, MaxQueue: queue})
+		b, err := bulkhead.New(bulkhead.Config{MaxConcurrent: maxC, MaxQueue: queue})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +34,7 @@ func TestBulkheadConcurrentBurst(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-gate
-				var p ratelimit.Permit
+				var p bulkhead.Permit
 				var got bool
 				if try[i] {
 					p, got = b.TryAcquire()
@@ -77,21 +77,21 @@ func TestBulkheadConcurrentBurst(t *testing.T) {
 type waiterCall struct {
 	cancel context.CancelFunc
 	result chan error
-	permit ratelimit.Permit
+	permit bulkhead.Permit
 }
 
 // TestBulkheadModel drives TryAcquire, queued Acquire, Release and
 // cancellation in random order against a model holding the in-flight count
 // and the FIFO queue. A release with waiters must grant the oldest.
-func TestBulkheadModel(t *testing.T) {
+func TestModel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		maxC := rapid.IntRange(1, 3).Draw(t, "maxConcurrent")
 		maxQ := rapid.IntRange(0, 3).Draw(t, "maxQueue")
-		b, err := ratelimit.NewBulkheadWithConfig(ratelimit.BulkheadConfig{MaxConcurrent: maxC, MaxQueue: maxQ})
+		b, err := bulkhead.New(bulkhead.Config{MaxConcurrent: maxC, MaxQueue: maxQ})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var held []ratelimit.Permit
+		var held, released []bulkhead.Permit
 		var queue []*waiterCall
 		defer func() { // no goroutine outlives the check
 			for _, w := range queue {
@@ -152,6 +152,7 @@ func TestBulkheadModel(t *testing.T) {
 				}
 				i := rapid.IntRange(0, len(held)-1).Draw(t, "which")
 				held[i].Release()
+				released = append(released, held[i]) // a copy
 				held = append(held[:i], held[i+1:]...)
 				if len(queue) > 0 {
 					j, err := firstResult(queue)
@@ -163,6 +164,12 @@ func TestBulkheadModel(t *testing.T) {
 					held = append(held, queue[0].permit)
 					queue = queue[1:]
 				}
+			},
+			"releaseAgain": func(t *rapid.T) {
+				if len(released) == 0 {
+					t.Skip("nothing released")
+				}
+				rapid.SampledFrom(released).Draw(t, "permit").Release()
 			},
 			"cancelWaiter": func(t *rapid.T) {
 				if len(queue) == 0 {

@@ -1,10 +1,12 @@
-package ratelimit_test
+package httpx_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,10 +14,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/riprap-go/riprap/resilience/httpx"
 	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
-// hello is the real handler behind the middleware in these tests.
+// hello is the real handler behind the middleware in these tests; it is
+// called from the test's goroutine only (through ServeHTTP).
 func hello(calls *int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		*calls++
@@ -23,15 +27,13 @@ func hello(calls *int) http.Handler {
 	})
 }
 
-func newMiddleware(t *testing.T, cfg ratelimit.KeyedConfig, mcfg ratelimit.MiddlewareConfig) (func(http.Handler) http.Handler, *clock.Mock) {
+func newRateLimit(t *testing.T, cfg ratelimit.KeyedConfig, mcfg httpx.RateLimitConfig) (func(http.Handler) http.Handler, *clock.Mock) {
 	t.Helper()
 	mock := clock.NewMock()
 	cfg.Clock = mock
 	k, err := ratelimit.NewKeyed(cfg)
 	require.NoError(t, err)
-	mw, err := ratelimit.Middleware(k, mcfg)
-	require.NoError(t, err)
-	return mw, mock
+	return httpx.RateLimit(k, mcfg), mock
 }
 
 func serve(h http.Handler, remoteAddr string) *httptest.ResponseRecorder {
@@ -42,8 +44,8 @@ func serve(h http.Handler, remoteAddr string) *httptest.ResponseRecorder {
 	return w
 }
 
-func TestMiddlewareHeadersAnd429(t *testing.T) {
-	mw, mock := newMiddleware(t, ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Minute), Burst: 2}, ratelimit.MiddlewareConfig{})
+func TestRateLimitHeadersAnd429(t *testing.T) {
+	mw, mock := newRateLimit(t, ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Minute), Burst: 2}, httpx.RateLimitConfig{})
 	calls := 0
 	h := mw(hello(&calls))
 	steps := []struct {
@@ -73,8 +75,8 @@ func TestMiddlewareHeadersAnd429(t *testing.T) {
 	assert.Equal(t, "90", w.Header().Get("RateLimit-Reset"))
 }
 
-func TestMiddlewareRetryAfterRoundsUpToWholeSeconds(t *testing.T) {
-	mw, _ := newMiddleware(t, ratelimit.KeyedConfig{Rate: ratelimit.Every(300 * time.Millisecond), Burst: 1}, ratelimit.MiddlewareConfig{})
+func TestRateLimitRetryAfterRoundsUpToWholeSeconds(t *testing.T) {
+	mw, _ := newRateLimit(t, ratelimit.KeyedConfig{Rate: ratelimit.Every(300 * time.Millisecond), Burst: 1}, httpx.RateLimitConfig{})
 	calls := 0
 	h := mw(hello(&calls))
 	require.Equal(t, http.StatusOK, serve(h, "192.0.2.1:1").Code)
@@ -84,10 +86,10 @@ func TestMiddlewareRetryAfterRoundsUpToWholeSeconds(t *testing.T) {
 	assert.Equal(t, "1", w.Header().Get("RateLimit-Reset"))
 }
 
-func TestMiddlewareCustomKeyAndBody(t *testing.T) {
-	mw, _ := newMiddleware(t, ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Hour), Burst: 1}, ratelimit.MiddlewareConfig{
+func TestRateLimitCustomKeyAndBody(t *testing.T) {
+	mw, _ := newRateLimit(t, ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Hour), Burst: 1}, httpx.RateLimitConfig{
 		Key: func(r *http.Request) string { return r.Header.Get("X-Merchant") },
-		Limited: func(w http.ResponseWriter, r *http.Request) {
+		Refused: func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, `{"error":"slow down, `+r.Header.Get("X-Merchant")+`"}`)
 		},
 	})
@@ -107,8 +109,8 @@ func TestMiddlewareCustomKeyAndBody(t *testing.T) {
 	assert.Equal(t, `{"error":"slow down, m1"}`, w.Body.String())
 }
 
-func TestMiddlewareAtCapacityAnswers503(t *testing.T) {
-	mw, _ := newMiddleware(t, ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Hour), Burst: 1, MaxKeys: 1}, ratelimit.MiddlewareConfig{})
+func TestRateLimitAtCapacityAnswers503(t *testing.T) {
+	mw, _ := newRateLimit(t, ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Hour), Burst: 1, MaxKeys: 1}, httpx.RateLimitConfig{})
 	calls := 0
 	h := mw(hello(&calls))
 	require.Equal(t, http.StatusOK, serve(h, "192.0.2.1:1").Code)
@@ -118,18 +120,22 @@ func TestMiddlewareAtCapacityAnswers503(t *testing.T) {
 	assert.Equal(t, 1, calls)
 }
 
-func TestMiddlewareRejectsNilLimiter(t *testing.T) {
-	_, err := ratelimit.Middleware(nil, ratelimit.MiddlewareConfig{})
-	assert.ErrorIs(t, err, ratelimit.ErrNilLimiter)
+func TestRateLimitWithoutALimiterAnswers500(t *testing.T) {
+	calls := 0
+	w := serve(httpx.RateLimit(nil, httpx.RateLimitConfig{})(hello(&calls)), "192.0.2.1:1")
+	assert.Equal(t, http.StatusInternalServerError, w.Code)
+	assert.Equal(t, "httpx: RateLimit without a limiter\n", w.Body.String())
+	assert.Zero(t, calls)
 }
 
-func TestMiddlewareOverARealServer(t *testing.T) {
+func TestRateLimitOverARealServer(t *testing.T) {
 	k, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Hour), Burst: 2})
 	require.NoError(t, err)
-	mw, err := ratelimit.Middleware(k, ratelimit.MiddlewareConfig{})
-	require.NoError(t, err)
-	calls := 0
-	srv := httptest.NewServer(mw(hello(&calls)))
+	var calls atomic.Int64
+	srv := httptest.NewServer(httpx.RateLimit(k, httpx.RateLimitConfig{})(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls.Add(1)
+		_, _ = io.WriteString(w, "hello\n")
+	})))
 	defer srv.Close()
 	var codes []int
 	for range 3 {
@@ -145,8 +151,10 @@ func TestMiddlewareOverARealServer(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []int{200, 200, 429}, codes)
-	assert.Equal(t, 2, calls)
-	assert.Equal(t, 1, k.Snapshot().Keys, "one client, 127.0.0.1")
+	assert.Equal(t, int64(2), calls.Load())
+	s := k.Snapshot()
+	assert.Equal(t, 1, s.Keys, "one client, 127.0.0.1")
+	assert.Equal(t, uint64(1), s.Limited, "the refusal counts for metrics")
 }
 
 var clientIPCases = []struct{ remoteAddr, want string }{
@@ -166,14 +174,14 @@ func TestClientIP(t *testing.T) {
 	for _, tt := range clientIPCases {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.RemoteAddr = tt.remoteAddr
-		assert.Equal(t, tt.want, ratelimit.ClientIP(r), "ClientIP(%q)", tt.remoteAddr)
+		assert.Equal(t, tt.want, httpx.ClientIP(r), "ClientIP(%q)", tt.remoteAddr)
 	}
 }
 
-// FuzzMiddleware feeds arbitrary RemoteAddr values and request counts to
+// FuzzRateLimit feeds arbitrary RemoteAddr values and request counts to
 // the middleware: it must never panic, must key every request by a short
 // key, and must always send well-formed headers.
-func FuzzMiddleware(f *testing.F) {
+func FuzzRateLimit(f *testing.F) {
 	for _, c := range clientIPCases {
 		f.Add(c.remoteAddr, uint8(3))
 	}
@@ -181,13 +189,11 @@ func FuzzMiddleware(f *testing.F) {
 		mock := clock.NewMock()
 		k, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Second), Burst: 2, MaxKeys: 4, Clock: mock})
 		require.NoError(t, err)
-		mw, err := ratelimit.Middleware(k, ratelimit.MiddlewareConfig{})
-		require.NoError(t, err)
 		calls := 0
-		h := mw(hello(&calls))
+		h := httpx.RateLimit(k, httpx.RateLimitConfig{})(hello(&calls))
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.RemoteAddr = remoteAddr
-		key := ratelimit.ClientIP(r)
+		key := httpx.ClientIP(r)
 		if key == "" || len(key) > len("ffff:ffff:ffff:ffff::/64") {
 			t.Fatalf("ClientIP(%q) = %q", remoteAddr, key)
 		}
@@ -213,4 +219,41 @@ func FuzzMiddleware(f *testing.F) {
 			t.Fatalf("handler called %d times for %d requests", calls, n%8)
 		}
 	})
+}
+
+func TestRateLimitWithAConstantKeyLimitsTheServer(t *testing.T) {
+	mw, _ := newRateLimit(t, ratelimit.KeyedConfig{Rate: ratelimit.Every(time.Hour), Burst: 2},
+		httpx.RateLimitConfig{Key: func(*http.Request) string { return "" }})
+	calls := 0
+	h := mw(hello(&calls))
+	var codes []int
+	for _, addr := range []string{"192.0.2.1:1", "192.0.2.2:1", "192.0.2.3:1"} {
+		codes = append(codes, serve(h, addr).Code)
+	}
+	assert.Equal(t, []int{200, 200, 429}, codes, "every client shares one bucket")
+}
+
+func ExampleRateLimit() {
+	perIP, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{
+		Rate: ratelimit.Every(30 * time.Second), Burst: 1, Clock: clock.NewMock(),
+	})
+	if err != nil {
+		panic(err) // only a bad Config fails
+	}
+	api := httpx.RateLimit(perIP, httpx.RateLimitConfig{})(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	}))
+
+	for range 2 {
+		req := httptest.NewRequest(http.MethodGet, "/balance", nil)
+		req.RemoteAddr = "198.51.100.23:50412"
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		h := rec.Header()
+		fmt.Printf("%d limit=%s remaining=%s reset=%s retry-after=%q\n", rec.Code, h.Get("RateLimit-Limit"),
+			h.Get("RateLimit-Remaining"), h.Get("RateLimit-Reset"), h.Get("Retry-After"))
+	}
+	// Output:
+	// 200 limit=1 remaining=0 reset=30 retry-after=""
+	// 429 limit=1 remaining=0 reset=30 retry-after="30"
 }
