@@ -83,6 +83,8 @@ var (
 	cbTransitions = counter("riprap_circuitbreaker_transitions", "",
 		"State transitions, resets and metrics-only would-opens of the breaker.", "name")
 
+	retryCalls = counter("riprap_retry_calls", "",
+		"Calls through the retry policy by how they ended: successful_without_retry, successful_with_retry, failed_without_retry, failed_with_retry.", "name", "kind")
 	retryRetries = counter("riprap_retry_retries", "",
 		"Retries started by the retry policy.", "name")
 	retryExhausted = counter("riprap_retry_exhausted_calls", "",

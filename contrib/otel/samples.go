@@ -54,6 +54,10 @@ func (ob observer) breaker(s breaker.Snapshot) {
 }
 
 func (ob observer) retry(s backoff.RetrySnapshot) {
+	ob.emit(retryCalls, float64(s.SuccessfulWithoutRetry), s.Name, "successful_without_retry")
+	ob.emit(retryCalls, float64(s.SuccessfulWithRetry), s.Name, "successful_with_retry")
+	ob.emit(retryCalls, float64(s.FailedWithoutRetry), s.Name, "failed_without_retry")
+	ob.emit(retryCalls, float64(s.FailedWithRetry), s.Name, "failed_with_retry")
 	ob.emit(retryRetries, float64(s.Retries), s.Name)
 	ob.emit(retryExhausted, float64(s.Exhausted), s.Name)
 }

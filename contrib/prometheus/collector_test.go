@@ -158,6 +158,12 @@ func TestRetryAndBudgetMetrics(t *testing.T) {
 	c := riprapprom.NewCollector().AddRetry(retry).AddBudget("shared", budget)
 
 	compare(t, c, `
+# HELP riprap_retry_calls_total Calls through the retry policy by how they ended: successful_without_retry, successful_with_retry, failed_without_retry, failed_with_retry.
+# TYPE riprap_retry_calls_total counter
+riprap_retry_calls_total{kind="failed_with_retry",name="bank"} 1
+riprap_retry_calls_total{kind="failed_without_retry",name="bank"} 0
+riprap_retry_calls_total{kind="successful_with_retry",name="bank"} 1
+riprap_retry_calls_total{kind="successful_without_retry",name="bank"} 0
 # HELP riprap_retry_retries_total Retries started by the retry policy.
 # TYPE riprap_retry_retries_total counter
 riprap_retry_retries_total{name="bank"} 3
@@ -169,7 +175,7 @@ riprap_retry_exhausted_calls_total{name="bank"} 1
 riprap_retry_budget_window_calls{kind="refusals",name="shared"} 0
 riprap_retry_budget_window_calls{kind="requests",name="shared"} 2
 riprap_retry_budget_window_calls{kind="retries",name="shared"} 3
-`, "riprap_retry_retries_total", "riprap_retry_exhausted_calls_total", "riprap_retry_budget_window_calls")
+`, "riprap_retry_calls_total", "riprap_retry_retries_total", "riprap_retry_exhausted_calls_total", "riprap_retry_budget_window_calls")
 	assert.Equal(t, 1, testutil.CollectAndCount(c, "riprap_retry_budget_available_retries"))
 }
 

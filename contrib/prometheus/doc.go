@@ -31,6 +31,7 @@
 //	riprap_circuitbreaker_buffered_calls            gauge      name; calls in the current window
 //	riprap_circuitbreaker_consecutive_failures      gauge      name
 //	riprap_circuitbreaker_transitions_total         counter    name; transitions, resets and metrics-only "would open"s
+//	riprap_retry_calls_total                        counter    name, kind: successful_without_retry, successful_with_retry, failed_without_retry, failed_with_retry
 //	riprap_retry_retries_total                      counter    name; retries started
 //	riprap_retry_exhausted_calls_total              counter    name; calls whose retries a limit stopped
 //	riprap_retry_budget_available_retries           gauge      name (given to AddBudget)

@@ -76,6 +76,8 @@ var (
 	cbTransitions = counter("riprap_circuitbreaker_transitions_total",
 		"State transitions, resets and metrics-only would-opens of the breaker.", "name")
 
+	retryCalls = counter("riprap_retry_calls_total",
+		"Calls through the retry policy by how they ended: successful_without_retry, successful_with_retry, failed_without_retry, failed_with_retry.", "name", "kind")
 	retryRetries = counter("riprap_retry_retries_total",
 		"Retries started by the retry policy.", "name")
 	retryExhausted = counter("riprap_retry_exhausted_calls_total",

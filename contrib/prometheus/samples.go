@@ -58,6 +58,10 @@ func collectBreaker(ch metrics, s breaker.Snapshot) {
 }
 
 func collectRetry(ch metrics, s backoff.RetrySnapshot) {
+	retryCalls.emit(ch, float64(s.SuccessfulWithoutRetry), s.Name, "successful_without_retry")
+	retryCalls.emit(ch, float64(s.SuccessfulWithRetry), s.Name, "successful_with_retry")
+	retryCalls.emit(ch, float64(s.FailedWithoutRetry), s.Name, "failed_without_retry")
+	retryCalls.emit(ch, float64(s.FailedWithRetry), s.Name, "failed_with_retry")
 	retryRetries.emit(ch, float64(s.Retries), s.Name)
 	retryExhausted.emit(ch, float64(s.Exhausted), s.Name)
 }

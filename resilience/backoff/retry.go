@@ -105,10 +105,21 @@ type Retry struct {
 	events        *resilience.Dispatcher
 	clock         clock.Clock // nil: the real clock
 
-	// Counters for Snapshot, touched only on the failure path.
+	// Counters for Snapshot. retries and exhausted are touched only on the
+	// failure path; calls counts every call's end by kind (see callKind),
+	// one atomic add per call, so that metrics never need per-call events.
 	retries   atomic.Uint64
 	exhausted atomic.Uint64
+	calls     [4]atomic.Uint64
 }
+
+// The kinds of call a retry counts, after resilience4j's names.
+const (
+	succeededFirst = iota // successful without retry
+	succeededLater        // successful with retry
+	failedFirst           // failed without retry
+	failedLater           // failed with retry
+)
 
 // NewRetry returns a retry configured by cfg, or a [*resilience.ConfigError]
 // naming the field it refuses: a negative MaxAttempts, MaxDuration or
@@ -143,6 +154,7 @@ func (r *Retry) Guard(ctx context.Context, next resilience.Next) error {
 	}
 	err := next.Run(ctx)
 	if err == nil {
+		r.calls[succeededFirst].Add(1)
 		return nil
 	}
 	return r.loop(ctx, next, err, start)
@@ -183,6 +195,7 @@ func (r *Retry) loop(ctx context.Context, next resilience.Next, err error, start
 		}
 		prev = delay
 		if err = next.Run(ctx); err == nil {
+			r.calls[succeededLater].Add(1)
 			return nil
 		}
 	}
@@ -206,9 +219,15 @@ func (r *Retry) retryable(ctx context.Context, err error) bool {
 // (an answer such as "not found") passes through as it is, so that the
 // caller gets the original error back; every other one is wrapped.
 func (r *Retry) giveUp(ctx context.Context, attempts int, err, stop error) error {
+	kind := failedFirst
+	if attempts > 1 {
+		kind = failedLater
+	}
 	if stop == nil && resilience.DefaultOutcome(ctx, err) == resilience.Success {
+		r.calls[kind-failedFirst].Add(1) // an answer: a success, retried or not
 		return err
 	}
+	r.calls[kind].Add(1)
 	if stop != nil && stop != ctx.Err() {
 		r.exhausted.Add(1)
 	}

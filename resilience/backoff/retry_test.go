@@ -49,7 +49,7 @@ func TestRetryUntilSuccess(t *testing.T) {
 		assert.Equal(t, errBoom, e.Err)
 		assert.Equal(t, time.Unix(int64(i), 0), e.Time, "event %d comes before its wait", i)
 	}
-	assert.Equal(t, backoff.RetrySnapshot{Name: "bank", Retries: 2}, r.Snapshot())
+	assert.Equal(t, backoff.RetrySnapshot{Name: "bank", Retries: 2, SuccessfulWithRetry: 1}, r.Snapshot())
 }
 
 func TestRetryGivesUpAfterMaxAttempts(t *testing.T) {
@@ -65,7 +65,7 @@ func TestRetryGivesUpAfterMaxAttempts(t *testing.T) {
 	assert.ErrorIs(t, err, backoff.ErrMaxAttempts)
 	assert.Equal(t, "backoff: 4 attempts, attempts exhausted: boom", err.Error())
 	assert.Len(t, h.rec.Events(), 3)
-	assert.Equal(t, backoff.RetrySnapshot{Retries: 3, Exhausted: 1}, r.Snapshot())
+	assert.Equal(t, backoff.RetrySnapshot{Retries: 3, Exhausted: 1, FailedWithRetry: 1}, r.Snapshot())
 }
 
 // The zero config, and the zero Retry, mean three attempts.
@@ -409,4 +409,25 @@ type countingClock struct {
 func (c *countingClock) Now() time.Time {
 	c.nows.Add(1)
 	return c.skipClock.Now()
+}
+
+// Every call ends in exactly one of the four kinds metrics read.
+func TestRetryCountsCallsByKind(t *testing.T) {
+	h := newHarness()
+	r := h.retry(t, backoff.RetryConfig{MaxAttempts: 2})
+	p := resilience.NewPipeline[string](r)
+	run := func(errs ...error) {
+		s := &script{errs: errs}
+		_, _ = p.Execute(context.Background(), s.fn)
+	}
+	run(nil)                             // succeeds at once
+	run(errBoom, nil)                    // fails once, then succeeds
+	run(errBoom, errBoom)                // fails twice: out of attempts
+	run(backoff.Permanent(errBoom))      // not retryable
+	run(backoff.Permanent(errBoom), nil) // not retryable either
+	s := r.Snapshot()
+	assert.Equal(t, uint64(1), s.SuccessfulWithoutRetry)
+	assert.Equal(t, uint64(1), s.SuccessfulWithRetry)
+	assert.Equal(t, uint64(2), s.FailedWithoutRetry)
+	assert.Equal(t, uint64(1), s.FailedWithRetry)
 }

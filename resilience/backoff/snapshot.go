@@ -98,6 +98,14 @@ type RetrySnapshot struct {
 	// a limit stopped the retries: MaxAttempts, MaxDuration, the caller's
 	// deadline, or the budget. Calls the caller cancelled are not counted.
 	Exhausted uint64 `json:"exhausted"`
+	// The calls that ended, by kind (resilience4j's names): successful at
+	// the first attempt or after retries, failed without a retry (the error
+	// was not retryable, or a limit allowed none) or after retries. An
+	// error the pipeline judged a success counts as successful.
+	SuccessfulWithoutRetry uint64 `json:"successful_without_retry"`
+	SuccessfulWithRetry    uint64 `json:"successful_with_retry"`
+	FailedWithoutRetry     uint64 `json:"failed_without_retry"`
+	FailedWithRetry        uint64 `json:"failed_with_retry"`
 }
 
 // Snapshot returns the retry's counters. It is safe to call at any time,
@@ -106,7 +114,9 @@ func (r *Retry) Snapshot() RetrySnapshot {
 	if r == nil {
 		return RetrySnapshot{}
 	}
-	return RetrySnapshot{Name: r.name, Retries: r.retries.Load(), Exhausted: r.exhausted.Load()}
+	return RetrySnapshot{Name: r.name, Retries: r.retries.Load(), Exhausted: r.exhausted.Load(),
+		SuccessfulWithoutRetry: r.calls[succeededFirst].Load(), SuccessfulWithRetry: r.calls[succeededLater].Load(),
+		FailedWithoutRetry: r.calls[failedFirst].Load(), FailedWithRetry: r.calls[failedLater].Load()}
 }
 
 // LogValue presents the snapshot as a group of attributes named as in its
@@ -116,5 +126,9 @@ func (s RetrySnapshot) LogValue() slog.Value {
 		slog.String("name", s.Name),
 		slog.Uint64("retries", s.Retries),
 		slog.Uint64("exhausted", s.Exhausted),
+		slog.Uint64("successful_without_retry", s.SuccessfulWithoutRetry),
+		slog.Uint64("successful_with_retry", s.SuccessfulWithRetry),
+		slog.Uint64("failed_without_retry", s.FailedWithoutRetry),
+		slog.Uint64("failed_with_retry", s.FailedWithRetry),
 	)
 }

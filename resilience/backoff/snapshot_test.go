@@ -27,12 +27,15 @@ func TestBudgetSnapshotJSON(t *testing.T) {
 }
 
 func TestRetrySnapshotJSON(t *testing.T) {
-	b, err := json.Marshal(backoff.RetrySnapshot{Name: "bank", Retries: 12, Exhausted: 2})
+	s := backoff.RetrySnapshot{Name: "bank", Retries: 12, Exhausted: 2, SuccessfulWithoutRetry: 90,
+		SuccessfulWithRetry: 5, FailedWithoutRetry: 3, FailedWithRetry: 2}
+	b, err := json.Marshal(s)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"name":"bank","retries":12,"exhausted":2}`, string(b))
+	assert.JSONEq(t, `{"name":"bank","retries":12,"exhausted":2,"successful_without_retry":90,
+		"successful_with_retry":5,"failed_without_retry":3,"failed_with_retry":2}`, string(b))
 	var back backoff.RetrySnapshot
 	require.NoError(t, json.Unmarshal(b, &back))
-	assert.Equal(t, backoff.RetrySnapshot{Name: "bank", Retries: 12, Exhausted: 2}, back)
+	assert.Equal(t, s, back)
 }
 
 func TestSnapshotsLogWell(t *testing.T) {
@@ -48,5 +51,6 @@ func TestSnapshotsLogWell(t *testing.T) {
 		"retry", backoff.RetrySnapshot{Name: "bank", Retries: 1})
 	assert.JSONEq(t, `{"level":"INFO","msg":"retry",
 		"budget":{"requests":3,"retries":0,"refusals":0,"available":100,"window":"1s"},
-		"retry":{"name":"bank","retries":1,"exhausted":0}}`, out.String())
+		"retry":{"name":"bank","retries":1,"exhausted":0,"successful_without_retry":0,"successful_with_retry":0,
+		"failed_without_retry":0,"failed_with_retry":0}}`, out.String())
 }
