@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/benbjohnson/clock"
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/backoff"
@@ -14,134 +13,114 @@ import (
 	"github.com/riprap-go/riprap/resilience/timeout"
 )
 
-// bankPath holds the bank's pipelines, built once.
+// bankPath holds the bank's two pipelines, built once:
+//
+//   - transfers: rate limit → breaker "bank" → retry → timeout per attempt;
+//   - status lookups: breaker "bank-status" → timeout.
+//
+// Status lookups have a breaker of their own, which no health check holds:
+// they are how the reconciler learns what became of a pending payment, and
+// a hold on transfers (the bank's probe failing) must not keep that answer
+// from it. The lookups' own breaker still keeps the reconciler off a bank
+// whose lookups really fail.
 type bankPath struct {
-	breaker  *breaker.Breaker
-	limiter  *ratelimit.Limiter
-	transfer func(ctx context.Context, req payments.TransferRequest) (payments.Receipt, bool, error)
-	status   resilience.Func[payments.TransferStatus]
+	bank         payments.Bank
+	notProcessed func(error) bool
+
+	breaker       *breaker.Breaker // transfers; bound to the bank's health
+	statusBreaker *breaker.Breaker
+	limiter       *ratelimit.Limiter
+	transfers     resilience.Pipeline[payments.Receipt]
+	statuses      resilience.Pipeline[payments.TransferStatus]
 }
 
-// transferCall is one Pay's request and what its attempts learned, carried
-// to the innermost policy through the context so that the pipeline is
-// built once rather than per call.
-type transferCall struct {
-	req     payments.TransferRequest
-	reached atomic.Bool // some attempt may have been processed by the bank
-}
-
-type callKey struct{}
-type statusKey struct{}
-
-func newBankPath(cfg *Config) (*bankPath, error) {
-	bp := &bankPath{}
-	bc, err := cfg.breakerConfig("bank", cfg.BankPolicy.Breaker)
-	if err != nil {
+func newBankPath(s *settings) (*bankPath, error) {
+	bp := &bankPath{bank: s.Bank, notProcessed: s.NotProcessed}
+	var err error
+	if bp.breaker, err = s.breaker("bank", s.BankPolicy.Breaker); err != nil {
 		return nil, err
 	}
-	if bp.breaker, err = cfg.Registry.GetOrCreate("bank", bc); err != nil {
+	if bp.statusBreaker, err = s.breaker("bank-status", s.BankPolicy.StatusBreaker); err != nil {
 		return nil, err
 	}
-	rate := cfg.BankPolicy.Rate
+	rate := s.BankPolicy.Rate
 	if rate == (ratelimit.Rate{}) {
-		rate = ratelimit.Inf
+		rate = ratelimit.Inf // a limiter still, so that Status shows the bank's traffic
 	}
-	bp.limiter, err = ratelimit.NewWithConfig(ratelimit.Config{Name: "bank", Rate: rate,
-		Burst: max(cfg.BankPolicy.Burst, 1), Clock: cfg.Clock, Listeners: cfg.Listeners})
+	bp.limiter, err = ratelimit.NewWithConfig(ratelimit.Config{Name: "bank", Rate: rate, Burst: s.BankPolicy.Burst,
+		MaxWait: s.BankPolicy.MaxWait, Clock: s.policyClock(), Listeners: s.Listeners})
 	if err != nil {
 		return nil, err
 	}
-	transfer, err := bp.transferPipeline(cfg)
+	retry, err := newBankRetry(s)
 	if err != nil {
 		return nil, err
 	}
-	bp.transfer = transfer
-	bp.status, err = bp.statusPipeline(cfg)
-	return bp, err
+	deadline, err := timeout.New(timeout.Config{Timeout: s.BankPolicy.Timeout, Name: "bank",
+		Clock: s.policyClock(), Listeners: s.Listeners})
+	if err != nil {
+		return nil, err
+	}
+	statusDeadline, err := timeout.New(timeout.Config{Timeout: s.BankPolicy.Timeout, Name: "bank-status",
+		Clock: s.policyClock(), Listeners: s.Listeners})
+	if err != nil {
+		return nil, err
+	}
+	// The breaker sits outside the retry: it judges each payment once,
+	// whatever its attempts.
+	bp.transfers = resilience.NewPipeline[payments.Receipt](bp.limiter, bp.breaker, retry, deadline)
+	bp.statuses = resilience.NewPipeline[payments.TransferStatus](bp.statusBreaker, statusDeadline)
+	return bp, nil
 }
 
-func (bp *bankPath) transferPipeline(cfg *Config) (func(context.Context, payments.TransferRequest) (payments.Receipt, bool, error), error) {
-	limit, err := ratelimit.NewPolicy[payments.Receipt](bp.limiter, cfg.BankPolicy.MaxWait)
-	if err != nil {
-		return nil, err
-	}
-	budget := cfg.BankPolicy.Budget
+func newBankRetry(s *settings) (*backoff.Retry, error) {
+	var err error
+	budget := s.BankPolicy.Budget
 	if budget == nil {
-		if budget, err = backoff.NewBudget(backoff.BudgetConfig{Clock: cfg.Clock}); err != nil {
+		if budget, err = backoff.NewBudget(backoff.BudgetConfig{Clock: s.policyClock()}); err != nil {
 			return nil, err
 		}
 	}
-	strategy := cfg.BankPolicy.Backoff
+	strategy := s.BankPolicy.Backoff
 	if strategy == nil {
-		strategy, err = backoff.NewExponential(backoff.ExponentialConfig{Initial: 50 * time.Millisecond, Max: time.Second, Jitter: backoff.FullJitter})
+		strategy, err = backoff.NewExponential(backoff.ExponentialConfig{Initial: 50 * time.Millisecond,
+			Max: time.Second, Jitter: backoff.FullJitter})
 		if err != nil {
 			return nil, err
 		}
 	}
-	retry, err := backoff.NewRetry(backoff.RetryConfig[payments.Receipt]{Name: "bank", MaxAttempts: cfg.BankPolicy.Attempts,
-		Strategy: strategy, Budget: budget, MaxRetryAfter: cfg.BankPolicy.MaxRetryAfter, Clock: cfg.Clock, Listeners: cfg.Listeners,
-		RetryIf: func(_ context.Context, _ payments.Receipt, err error) bool {
-			return err != nil && !payments.IsPermanent(err)
-		}})
-	if err != nil {
-		return nil, err
-	}
-	deadline, err := timeout.NewWithConfig[payments.Receipt](timeout.Config{Timeout: cfg.BankPolicy.Timeout, Name: "bank",
-		Clock: timeoutClock(cfg), Listeners: cfg.Listeners})
-	if err != nil {
-		return nil, err
-	}
-	p, err := resilience.NewPipeline(limit, breaker.Policy[payments.Receipt](bp.breaker), retry, deadline)
-	if err != nil {
-		return nil, err
-	}
-	notProcessed := cfg.NotProcessed
-	bank := cfg.Bank
-	call := p.Wrap(func(ctx context.Context) (payments.Receipt, error) {
-		c := ctx.Value(callKey{}).(*transferCall)
+	return backoff.NewRetry(backoff.RetryConfig{Name: "bank", MaxAttempts: s.BankPolicy.Attempts,
+		Strategy: strategy, Budget: budget, MaxRetryAfter: s.BankPolicy.MaxRetryAfter,
+		Clock: s.policyClock(), Listeners: s.Listeners,
+		// A decline, a conflict or an invalid request will be answered the
+		// same way again.
+		RetryIf: func(_ context.Context, err error) bool { return !payments.IsPermanent(err) }})
+}
+
+// transfer sends req through the transfer pipeline. reached reports
+// whether some attempt may have been processed by the bank: false only
+// when every attempt provably did nothing (never sent, or refused
+// unprocessed), so that the payment can be called rejected.
+func (bp *bankPath) transfer(ctx context.Context, req payments.TransferRequest) (rc payments.Receipt, reached bool, err error) {
+	var sent atomic.Bool // attempts run one at a time, but a timeout may abandon one
+	rc, err = bp.transfers.Execute(ctx, func(ctx context.Context) (payments.Receipt, error) {
 		if err := ctx.Err(); err != nil {
 			return payments.Receipt{}, err // never sent: provably not processed
 		}
-		rc, err := bank.Transfer(ctx, c.req)
-		if err == nil || !notProcessed(err) {
-			c.reached.Store(true)
+		rc, err := bp.bank.Transfer(ctx, req)
+		if err == nil || !bp.notProcessed(err) {
+			sent.Store(true)
 		}
 		return rc, err
 	})
-	return func(ctx context.Context, req payments.TransferRequest) (payments.Receipt, bool, error) {
-		c := &transferCall{req: req}
-		rc, err := call(context.WithValue(ctx, callKey{}, c))
-		return rc, c.reached.Load(), err
-	}, nil
+	return rc, sent.Load(), err
 }
 
-func (bp *bankPath) statusPipeline(cfg *Config) (resilience.Func[payments.TransferStatus], error) {
-	deadline, err := timeout.NewWithConfig[payments.TransferStatus](timeout.Config{Timeout: cfg.BankPolicy.Timeout,
-		Name: "bank status", Clock: timeoutClock(cfg), Listeners: cfg.Listeners})
-	if err != nil {
-		return nil, err
-	}
-	p, err := resilience.NewPipeline(breaker.Policy[payments.TransferStatus](bp.breaker), deadline)
-	if err != nil {
-		return nil, err
-	}
-	bank := cfg.Bank
-	return p.Wrap(func(ctx context.Context) (payments.TransferStatus, error) {
-		return bank.Status(ctx, ctx.Value(statusKey{}).(string))
-	}), nil
-}
-
-func (bp *bankPath) lookup(ctx context.Context, key string) (payments.TransferStatus, error) {
-	return bp.status(context.WithValue(ctx, statusKey{}, key))
-}
-
-// timeoutClock is the clock for timeout policies: nil when the gateway
-// runs on the real clock, so that they take their faster real-clock path.
-func timeoutClock(cfg *Config) clock.Clock {
-	if cfg.realClock {
-		return nil
-	}
-	return cfg.Clock
+// status looks the transfer of a payment up at the bank.
+func (bp *bankPath) status(ctx context.Context, key string) (payments.TransferStatus, error) {
+	return bp.statuses.Execute(ctx, func(ctx context.Context) (payments.TransferStatus, error) {
+		return bp.bank.Status(ctx, key)
+	})
 }
 
 func retryAfter(err error) time.Duration {

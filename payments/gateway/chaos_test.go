@@ -51,6 +51,9 @@ func TestChaosOverLoopbackHTTP(t *testing.T) {
 	require.NoError(t, svc.BankFaults.Set(chaosFaults.bank))
 	require.NoError(t, svc.FXFaults.Set(chaosFaults.fx))
 	require.NoError(t, svc.LogFaults.Set(chaosFaults.log))
+	// Beside its outage, the log fails 30% of appends, entry by entry, for
+	// the whole run.
+	require.NoError(t, svc.Log.SetFaults(sim.LogFaults{ErrorRate: sim.Percent(30)}))
 	totalBefore := sumBalances(svc.Bank, accounts)
 
 	transport := &http.Transport{MaxIdleConnsPerHost: 64}
@@ -65,8 +68,8 @@ func TestChaosOverLoopbackHTTP(t *testing.T) {
 	checkLedgerAgainstBank(t, w, keys)
 	counts := map[gateway.State]int{}
 	for _, k := range keys {
-		r, ok := gw.Lookup(k)
-		require.True(t, ok, k)
+		r, err := gw.Lookup(context.Background(), k)
+		require.NoError(t, err, k)
 		require.NotEqual(t, gateway.Pending, r.State, "%s still pending after Drain", k)
 		counts[r.State]++
 	}
@@ -76,7 +79,8 @@ func TestChaosOverLoopbackHTTP(t *testing.T) {
 	assert.Positive(t, bs.LostReplies, "the schedule really lost replies")
 	assert.Positive(t, bs.Outages, "the schedule really had an outage")
 	assert.Positive(t, svc.LogFaults.Stats().Outages, "the log really was down")
-	assert.Greater(t, len(keys), 1000, "thousands of payments")
+	assert.Positive(t, svc.Log.Stats().Faults, "the log really failed appends")
+	assert.Greater(t, len(keys), 1000, "over a thousand payments")
 	t.Logf("%d payments: %v; bank %+v; log %+v", len(keys), counts, bs, svc.Log.Stats())
 
 	gw.Close()
@@ -95,11 +99,9 @@ func newChaosGateway(t *testing.T, svc *sim.Services, hc *http.Client) *gateway.
 	log, err := httpapi.NewLogClient(svc.LogURL, cc)
 	require.NoError(t, err)
 	short := breaker.Config{OpenWait: 200 * time.Millisecond}
-	step, err := backoff.Constant(10 * time.Millisecond)
-	require.NoError(t, err)
 	gw, err := gateway.New(gateway.Config{Bank: bank, FX: fx, Log: log,
-		BankPolicy: gateway.BankPolicy{Rate: ratelimit.PerSecond(20000), Burst: 500, Breaker: short,
-			Attempts: 3, Backoff: step, Timeout: 250 * time.Millisecond},
+		BankPolicy: gateway.BankPolicy{Rate: ratelimit.PerSecond(20000), Burst: 500, Breaker: short, StatusBreaker: short,
+			Attempts: 3, Backoff: backoff.Constant(10 * time.Millisecond), Timeout: 250 * time.Millisecond},
 		FXPolicy:          gateway.FXPolicy{Breaker: short, Timeout: 150 * time.Millisecond, MaxStaleness: 10 * time.Second},
 		LogPolicy:         gateway.LogPolicy{Breaker: short, Timeout: 200 * time.Millisecond, ReplayInterval: 50 * time.Millisecond},
 		Health:            gateway.HealthPolicy{Interval: 100 * time.Millisecond, UnhealthyInterval: 50 * time.Millisecond},
@@ -132,9 +134,14 @@ func sumBalances(bank *sim.Bank, ids []payments.AccountID) int64 {
 	return total
 }
 
-// runChaosPayers pays from n goroutines until the run ends: new payments
-// (a fifth priced in EUR), resubmissions of earlier ones, and a few reuses
-// of a key for a different amount. It returns every key used.
+// chaosMinPerPayer is how many payments each payer makes at least, so that
+// a loaded machine still drives thousands of payments through the schedule.
+const chaosMinPerPayer = 40
+
+// runChaosPayers pays from n goroutines until the run ends and each has
+// made chaosMinPerPayer payments: new payments (a fifth priced in EUR),
+// resubmissions of earlier ones, and a few reuses of a key for a different
+// amount. It returns every key used.
 func runChaosPayers(t *testing.T, gw *gateway.Gateway, accounts []payments.AccountID, n int, run time.Duration) []string {
 	var (
 		mu   sync.Mutex
@@ -148,7 +155,7 @@ func runChaosPayers(t *testing.T, gw *gateway.Gateway, accounts []payments.Accou
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(g), 99))
 			var mine []payments.PaymentRequest
-			for i := 0; time.Now().Before(deadline); i++ {
+			for i := 0; i < chaosMinPerPayer || time.Now().Before(deadline); i++ {
 				req := chaosRequest(rng, accounts, fmt.Sprintf("g%02d-%05d", g, i))
 				switch roll := rng.IntN(100); {
 				case roll < 10 && len(mine) > 0:

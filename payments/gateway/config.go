@@ -2,38 +2,68 @@ package gateway
 
 import (
 	"errors"
-	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/benbjohnson/clock"
+
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/httpapi"
-	"github.com/riprap-go/riprap/payments/outbox"
+	"github.com/riprap-go/riprap/payments/store"
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/backoff"
 	"github.com/riprap-go/riprap/resilience/breaker"
 	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
-// Config configures a [Gateway]. Bank, FX and Log are required; every other
-// zero value means the default documented on its field.
+// Config configures a [Gateway]. Bank, FX and Log are required, so the zero
+// Config is refused; every other zero value means the default documented
+// on its field. New copies it.
 type Config struct {
 	Bank payments.Bank
 	FX   payments.FX
 	Log  payments.Log
-	// Outbox holds log entries that could not be appended yet. Nil means
-	// an in-memory outbox of 10 000 entries; use outbox.OpenFile for one
-	// that survives a crash.
-	Outbox outbox.Outbox
-	// Registry receives the breakers "bank", "fx" and "log"; nil means a
-	// registry of the gateway's own (see [Gateway.Registry]). A breaker
-	// already registered under one of those names is used as it is: its
-	// configuration wins over the policies below.
+
+	// Store is the gateway's memory: the ledger of payments and the outbox
+	// of log entries, written together (see the package doc). Nil means a
+	// new store.NewMemory with the default bound, which is NOT durable: a
+	// restarted process forgets every payment, so use it for tests, demos
+	// and benchmarks only. A store given here is never replaced, even when
+	// it fails: the gateway then refuses payments. Close does not close it.
+	Store store.Store
+	// Instance names this gateway in the store's claims and leases. A
+	// gateway started with the Instance of a previous run ends that run's
+	// claims at once (store.Ledger.Expire), so its unfinished payments are
+	// resumed without waiting for ClaimTTL. Empty means a random name per
+	// process: safe anywhere, but a crashed run's claims then last until
+	// they expire. In a fleet, give each process its own stable name (a
+	// pod or host name): two live gateways sharing one Instance would end
+	// each other's claims when either starts — the bank's idempotency keys
+	// still prevent a double debit, but work is done twice.
+	Instance string
+	// ClaimTTL is how long a claim on a payment (a call of Pay, a
+	// reconciler check) and a lease on log entries last (default 1
+	// minute). A claimant's calls to the bank end when its claim does, so
+	// another instance taking an expired claim over never races a call in
+	// flight.
+	ClaimTTL time.Duration
+
+	// Registry receives the breakers "bank", "bank-status", "fx" and
+	// "log"; nil means a registry of the gateway's own (see
+	// [Gateway.Registry]). A breaker already registered under one of those
+	// names is shared when its configuration matches the policy's, and New
+	// fails with an error matching breaker.ErrConfigMismatch when it does
+	// not.
 	Registry *breaker.Registry
-	// Clock supplies time to every policy; nil means the real clock.
+	// Clock supplies time to every policy, the reconciler and the store's
+	// leases; nil means the real clock, on its faster paths.
 	Clock clock.Clock
 	// Listeners receive the events of every policy and health check.
 	Listeners resilience.Listeners
+	// Logger receives the recovery report at start and the rare events an
+	// operator must see (a store write that failed after the bank moved
+	// money). Nil means slog.Default().
+	Logger *slog.Logger
 
 	BankPolicy BankPolicy
 	FXPolicy   FXPolicy
@@ -50,11 +80,10 @@ type Config struct {
 	// (so it is pending reconciliation). Nil means httpapi.NotProcessed
 	// or a rejection by a policy.
 	NotProcessed func(error) bool
-
-	realClock bool // Clock was nil: policies may use the real clock's fast paths
 }
 
-// BankPolicy configures the bank's pipeline.
+// BankPolicy configures the bank's pipelines. Its zero value means the
+// defaults documented on each field.
 type BankPolicy struct {
 	// Rate and Burst limit transfers sent to the bank; a zero Rate means
 	// no limit. A transfer waits up to MaxWait for its turn, then is
@@ -62,10 +91,16 @@ type BankPolicy struct {
 	Rate    ratelimit.Rate
 	Burst   int
 	MaxWait time.Duration
-	// Breaker configures the bank's breaker (its Name is set to "bank").
-	// Zero means: open after 5 consecutive failures for 2s, growing ×2 on
-	// each re-open up to 30s; declines count as successes.
+	// Breaker configures the breaker of transfers, "bank". Zero means:
+	// open after 5 consecutive failed payments for 2s, growing ×2 on each
+	// re-open up to 30s; declines count as successes. A health check of the
+	// bank holds this breaker open while the bank is down.
 	Breaker breaker.Config
+	// StatusBreaker configures the breaker of status lookups,
+	// "bank-status", with the same defaults. It is not bound to the health
+	// check: the reconciler learns what became of a pending payment even
+	// while the transfer breaker is held open (see the package doc).
+	StatusBreaker breaker.Config
 	// Attempts bounds tries per transfer (default 3), with Backoff between
 	// them (default exponential from 50ms, full jitter, up to 1s), within
 	// Budget (default a shared retry budget of 20% + 10/s).
@@ -77,14 +112,16 @@ type BankPolicy struct {
 	// turns into a quick rejection that carries the hint rather than a
 	// long wait inside Pay.
 	MaxRetryAfter time.Duration
-	// Timeout bounds one attempt (default 2s).
+	// Timeout bounds one attempt, and one status lookup (default 2s). The
+	// bank's health probe is never stricter than it.
 	Timeout time.Duration
 }
 
-// FXPolicy configures the FX pipeline.
+// FXPolicy configures the FX pipeline. Its zero value means the defaults
+// documented on each field.
 type FXPolicy struct {
-	// Breaker configures the FX breaker (its Name is set to "fx"); zero
-	// means the same defaults as the bank's.
+	// Breaker configures the FX breaker, "fx"; zero means the same
+	// defaults as the bank's.
 	Breaker breaker.Config
 	// Timeout bounds one quote (default 1s).
 	Timeout time.Duration
@@ -93,29 +130,43 @@ type FXPolicy struct {
 	MaxStaleness time.Duration
 }
 
-// LogPolicy configures the transaction log's pipeline and the outbox replay.
+// LogPolicy configures the transaction log's pipeline and the outbox
+// replay. Its zero value means the defaults documented on each field.
 type LogPolicy struct {
-	// Breaker configures the log's breaker (its Name is set to "log").
+	// Breaker configures the log's breaker, "log". A batch counts once,
+	// whatever its size: a batch that failed whole, or whose every entry
+	// failed, is one failure.
 	Breaker breaker.Config
-	// Timeout bounds one append (default 1s). Appends run in the
+	// Timeout bounds one batch append (default 1s). Appends run in the
 	// replayer, never in Pay.
 	Timeout time.Duration
+	// BatchSize bounds the entries of one append (default and maximum
+	// payments.MaxLogBatch); MaxInFlight bounds the batches in flight at
+	// once (default 4).
+	BatchSize   int
+	MaxInFlight int
 	// ReplayInterval is how often the outbox is replayed besides when a
-	// payment queues an entry and when the log's breaker closes (default 1s).
+	// payment queues an entry and when the log's breaker lets calls through
+	// again (default 1s).
 	ReplayInterval time.Duration
 }
 
 // HealthPolicy configures the health checks of dependencies whose client
-// has a method Health(context.Context) error.
+// has a method Health(context.Context) error. Its zero value probes them
+// with the defaults documented on each field.
 type HealthPolicy struct {
 	// Disabled turns health checks off.
 	Disabled bool
 	// Interval between probes (default 1s); UnhealthyInterval while a
-	// dependency is down (default Interval/4); Timeout per probe (default
-	// half the shorter interval).
+	// dependency is down (default Interval/4).
 	Interval          time.Duration
 	UnhealthyInterval time.Duration
-	Timeout           time.Duration
+	// Timeout bounds one probe. Zero lets package health derive it from
+	// the timeout of the calls each probe protects (BankPolicy.Timeout,
+	// FXPolicy.Timeout, LogPolicy.Timeout): a probe never judges a
+	// dependency by a stricter bar than its calls. A Timeout shorter than
+	// one of those is refused by New.
+	Timeout time.Duration
 	// FailuresToUnhealthy (default 2) and SuccessesToHealthy (default 1).
 	FailuresToUnhealthy int
 	SuccessesToHealthy  int
@@ -124,21 +175,34 @@ type HealthPolicy struct {
 	CloseOnHealthy bool
 }
 
+// settings is a Config with its defaults applied, and what New derived.
+type settings struct {
+	Config
+	realClock bool // Clock was nil: policies take the real clock's fast paths
+	ownStore  bool // Store was nil: the gateway made an in-memory one
+}
+
+func configError(field, rule string, v any) error {
+	return &resilience.ConfigError{Component: "gateway", Field: field, Rule: rule, Value: v}
+}
+
+// validate returns a *resilience.ConfigError for each field cfg gets
+// wrong, joined.
 func (c *Config) validate() error {
 	var errs []error
-	if c.Bank == nil {
-		errs = append(errs, errors.New("gateway: Bank is required"))
-	}
-	if c.FX == nil {
-		errs = append(errs, errors.New("gateway: FX is required"))
-	}
-	if c.Log == nil {
-		errs = append(errs, errors.New("gateway: Log is required"))
+	for _, d := range []struct {
+		name string
+		set  bool
+	}{{"Bank", c.Bank != nil}, {"FX", c.FX != nil}, {"Log", c.Log != nil}} {
+		if !d.set {
+			errs = append(errs, configError(d.name, "is required", nil))
+		}
 	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration
 	}{
+		{"ClaimTTL", c.ClaimTTL},
 		{"BankPolicy.MaxWait", c.BankPolicy.MaxWait}, {"BankPolicy.Timeout", c.BankPolicy.Timeout},
 		{"BankPolicy.MaxRetryAfter", c.BankPolicy.MaxRetryAfter},
 		{"FXPolicy.Timeout", c.FXPolicy.Timeout}, {"FXPolicy.MaxStaleness", c.FXPolicy.MaxStaleness},
@@ -146,62 +210,105 @@ func (c *Config) validate() error {
 		{"ReconcileInterval", c.ReconcileInterval}, {"ReconcileMaxInterval", c.ReconcileMaxInterval},
 	} {
 		if d.v < 0 {
-			errs = append(errs, fmt.Errorf("gateway: %s must not be negative, got %s", d.name, d.v))
+			errs = append(errs, configError(d.name, "must not be negative", d.v))
 		}
 	}
-	if c.BankPolicy.Attempts < 0 {
-		errs = append(errs, fmt.Errorf("gateway: BankPolicy.Attempts must not be negative, got %d", c.BankPolicy.Attempts))
+	for _, d := range []struct {
+		name string
+		v    int
+	}{{"BankPolicy.Attempts", c.BankPolicy.Attempts}, {"LogPolicy.MaxInFlight", c.LogPolicy.MaxInFlight}} {
+		if d.v < 0 {
+			errs = append(errs, configError(d.name, "must not be negative", d.v))
+		}
+	}
+	if b := c.LogPolicy.BatchSize; b < 0 || b > payments.MaxLogBatch {
+		errs = append(errs, configError("LogPolicy.BatchSize", "must be in [0, payments.MaxLogBatch]", b))
 	}
 	return errors.Join(errs...)
 }
 
-func (c *Config) setDefaults() {
+// resolve validates cfg and fills in its defaults.
+func resolve(cfg Config) (*settings, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &settings{Config: cfg}
+	c := &s.Config
 	if c.Clock == nil {
-		c.Clock, c.realClock = clock.New(), true
+		c.Clock, s.realClock = clock.New(), true
 	}
 	if c.Registry == nil {
 		c.Registry = &breaker.Registry{}
 	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Instance == "" {
+		c.Instance = "gw-" + store.NewToken()[:12]
+	}
+	c.ClaimTTL = or(c.ClaimTTL, time.Minute)
 	c.BankPolicy.Attempts = or(c.BankPolicy.Attempts, 3)
 	c.BankPolicy.Timeout = or(c.BankPolicy.Timeout, 2*time.Second)
 	c.BankPolicy.MaxRetryAfter = or(c.BankPolicy.MaxRetryAfter, 500*time.Millisecond)
 	c.FXPolicy.Timeout = or(c.FXPolicy.Timeout, time.Second)
 	c.FXPolicy.MaxStaleness = or(c.FXPolicy.MaxStaleness, 10*time.Minute)
 	c.LogPolicy.Timeout = or(c.LogPolicy.Timeout, time.Second)
+	c.LogPolicy.BatchSize = or(c.LogPolicy.BatchSize, payments.MaxLogBatch)
+	c.LogPolicy.MaxInFlight = or(c.LogPolicy.MaxInFlight, 4)
 	c.LogPolicy.ReplayInterval = or(c.LogPolicy.ReplayInterval, time.Second)
 	c.ReconcileInterval = or(c.ReconcileInterval, 500*time.Millisecond)
-	c.ReconcileMaxInterval = or(c.ReconcileMaxInterval, 10*time.Second)
+	c.ReconcileMaxInterval = max(or(c.ReconcileMaxInterval, 10*time.Second), c.ReconcileInterval)
 	if c.NotProcessed == nil {
 		c.NotProcessed = func(err error) bool { return resilience.IsRejected(err) || httpapi.NotProcessed(err) }
 	}
 	h := &c.Health
 	h.Interval = or(h.Interval, time.Second)
 	h.UnhealthyInterval = or(h.UnhealthyInterval, h.Interval/4)
-	h.Timeout = or(h.Timeout, min(h.Interval, h.UnhealthyInterval)/2)
 	h.FailuresToUnhealthy = or(h.FailuresToUnhealthy, 2)
 	h.SuccessesToHealthy = or(h.SuccessesToHealthy, 1)
+	if c.Store == nil {
+		mem, err := store.NewMemory(store.Config{})
+		if err != nil {
+			return nil, err
+		}
+		c.Store, s.ownStore = mem, true
+	}
+	return s, nil
 }
 
-// breakerConfig fills a dependency's breaker configuration.
-func (c *Config) breakerConfig(name string, bc breaker.Config) (breaker.Config, error) {
+// policyClock is the clock handed to policies: nil on the real clock, so
+// that they take their faster real-clock paths.
+func (s *settings) policyClock() clock.Clock {
+	if s.realClock {
+		return nil
+	}
+	return s.Clock
+}
+
+// defaultOpenBackoff spaces a breaker's consecutive re-openings. It is one
+// value shared by every gateway, so that two gateways on one Registry ask
+// for the same breaker configuration.
+var defaultOpenBackoff = func() backoff.Strategy {
+	s, _ := backoff.NewExponential(backoff.ExponentialConfig{Initial: 2 * time.Second, Multiplier: 2, Max: 30 * time.Second})
+	return s // a constant, valid configuration: never nil
+}()
+
+// breaker returns the named breaker from the registry, built from bc with
+// the gateway's defaults.
+func (s *settings) breaker(name string, bc breaker.Config) (*breaker.Breaker, error) {
 	bc.Name = name
 	if bc.Clock == nil {
-		bc.Clock = c.Clock
+		bc.Clock = s.policyClock()
 	}
 	if bc.Classifier == nil {
-		bc.Classifier = httpapi.Outcome
+		bc.Classifier = httpapi.Outcome // a decline is the bank working
 	}
 	if bc.OpenWait == 0 && bc.OpenBackoff == nil {
-		bc.OpenWait = 2 * time.Second
-		s, err := backoff.NewExponential(backoff.ExponentialConfig{Initial: 2 * time.Second, Multiplier: 2, Max: 30 * time.Second})
-		if err != nil {
-			return bc, err
-		}
-		bc.OpenBackoff = s
+		bc.OpenWait, bc.OpenBackoff = 2*time.Second, defaultOpenBackoff
 		bc.MaxOpenWait = or(bc.MaxOpenWait, 30*time.Second)
 	}
-	bc.Listeners = append(append(resilience.Listeners(nil), c.Listeners...), bc.Listeners...)
-	return bc, nil
+	bc.Listeners = append(append(resilience.Listeners(nil), s.Listeners...), bc.Listeners...)
+	return s.Registry.GetOrCreate(name, bc)
 }
 
 func or[V comparable](v, def V) V {

@@ -1,37 +1,91 @@
 // Package gateway is the payment gateway riprap exists for: it takes
 // payment requests and settles them through a bank, a currency-exchange
 // service and a transaction log, any of which may fail, slow down or
-// recover while many payments run at once.
+// recover while many payments run at once, and it remembers every payment
+// in a store that survives a restart.
 //
-// Each dependency gets its own pipeline of riprap policies, built once:
+// # Pipelines
 //
-//   - bank: rate limit → breaker → retry (same idempotency key on every
-//     attempt, never on a decline) → timeout per attempt;
-//   - FX: fallback to the last good quote for the pair within a staleness
-//     bound → breaker → timeout (the fallback is outermost so that it also
+// Each dependency gets its own pipelines of riprap guards, built once in
+// [New]; every call runs a fresh closure through them
+// (resilience.Pipeline.Execute), so a call's arguments never travel in its
+// context:
+//
+//   - bank transfers: rate limit → breaker "bank" → retry (same idempotency
+//     key on every attempt, never on a decline) → timeout per attempt. The
+//     breaker sits outside the retry, so it judges each payment once;
+//   - bank status lookups: breaker "bank-status" → timeout;
+//   - FX: fallback to the pair's last good quote within a staleness bound →
+//     breaker "fx" → timeout (the fallback is outermost so that it also
 //     answers when the breaker refuses);
-//   - log: breaker → timeout, behind an outbox: a payment only queues its
-//     entry (the transactional-outbox pattern), and a single replayer
-//     appends entries to the log in order and idempotently — at once when
-//     woken, when the log's breaker closes, and on a timer — so the log
-//     never blocks or fails a payment.
+//   - log: breaker "log" → timeout around one Log.AppendBatch.
 //
-// Health checks probe every dependency whose client has a Health method and
-// hold its breaker open while it is down.
+// Health checks probe every dependency whose client has a Health method
+// and hold its breaker open while it is down (health.BindBreaker). A probe
+// is never stricter than the calls it protects: each target declares its
+// calls' timeout (health.Target.CallTimeout), from which package health
+// derives the probe timeout, and [New] refuses a HealthPolicy.Timeout
+// shorter than it. So a bank that answers slowly but within its call
+// timeout is never held down.
+//
+// # States
 //
 // [Gateway.Pay] ends every payment in a definite, explained [State]:
 // succeeded, declined (a business answer), rejected (not attempted — safe
 // to retry later), or pending reconciliation (the bank may or may not have
 // moved the money). A reconciler resolves pending payments through the
 // bank's status lookup, re-sending the same idempotent transfer when the
-// bank never saw it, with backoff.
+// bank never saw it, with backoff. Status lookups have their own breaker,
+// which no health check holds: a hold on transfers never keeps the
+// reconciler from learning what became of a payment (a bank whose
+// lookups really fail still opens that breaker).
 //
-// A payment priced in one currency and settled in another (TargetCurrency)
-// is quoted once; the settled amount is remembered with the idempotency
-// key, so a retry of the same payment sends the bank the same request even
-// if the rate has moved since.
+// # The store
 //
-// The ledger of payments is in memory: it makes the gateway idempotent for
-// the life of the process, which is what the demo and the tests need; a
-// production gateway would keep it in a database.
+// Every payment lives in a store.Store ([Config.Store]): the ledger of
+// payments by idempotency key and the outbox of log entries, written in one
+// transaction per step. For one payment:
+//
+//	Claim → (FX) SaveSettlement → MarkStarted → bank transfer → Finish(result, entry)
+//
+// A payment is reported Succeeded only once Finish has recorded it with
+// its log entry, so an acknowledged payment's entry is as durable as the
+// payment. If Finish fails after the bank moved money, the payment stays
+// pending (MarkStarted left it so) and Pay answers Pending; the reconciler
+// records it later. A store that is full (its outbox bound counts queued
+// entries and the slots reserved by open payments) or failing refuses new
+// payments before the bank is called: Rejected, with a Retry-After. The
+// gateway never keeps a payment or an entry in memory on the side. With no
+// store configured it makes an in-memory one, which is not durable.
+//
+// A payment priced in one currency and settled in another is quoted once;
+// the settled amount is saved before the transfer, so a retry sends the bank
+// the same request even if the rate has moved since.
+//
+// # Restarts and a fleet
+//
+// A claim on a payment (a call of Pay, a reconciler check) and a lease on
+// log entries belong to an instance ([Config.Instance]) and expire after
+// ClaimTTL, and a claimant's bank calls end when its claim does. A gateway
+// started on an existing store ends its own earlier run's claims
+// (store.Ledger.Expire), then reconciles the pending payments and replays
+// the outbox at once; a retry of a settled payment is answered from the
+// store without reaching the bank ([Gateway.Recovery] says what it found).
+// The default Instance is random per process, which is safe in a fleet but
+// leaves a crashed run's claims to expire; give each process of a fleet its
+// own stable name to resume at once.
+//
+// # The log
+//
+// The log never blocks or fails a payment. A replayer sends the outbox in
+// batches of up to payments.MaxLogBatch entries, several in flight at once,
+// acknowledges what the log stored, sets aside what it refused for good
+// (listed in [Status] by IDs only), and sends the rest again in later
+// batches, so one failing entry never holds up the others.
+//
+// # Serving
+//
+// [Gateway.Handler] serves payments over HTTP (POST /v1/payments, GET
+// /v1/payments/{key}, the status page), so that the gateway can run as a
+// process of its own; [Client] pays through it.
 package gateway

@@ -2,21 +2,26 @@ package gateway_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/gateway"
+	"github.com/riprap-go/riprap/payments/httpapi"
 	"github.com/riprap-go/riprap/payments/sim"
+	"github.com/riprap-go/riprap/payments/store"
+	"github.com/riprap-go/riprap/resilience"
 )
 
 // A payment end to end, over in-process simulated services.
 func ExampleGateway_Pay() {
-	bank, fx, log := sim.NewBank(sim.BankConfig{}), sim.NewFX(sim.FXConfig{}), sim.NewLog()
+	bank, fx, log := sim.NewBank(sim.BankConfig{}), sim.NewFX(sim.FXConfig{}), sim.NewLog(sim.LogConfig{})
 	_ = bank.Open("acct_alice001", payments.MustParseMoney("100.00 USD"))
 	_ = bank.Open("acct_bob00001", payments.MustParseMoney("0.00 USD"))
 	_ = fx.SetRate(payments.EUR, payments.USD, payments.MustParseRate("1.0842"))
 
-	gw, err := gateway.New(gateway.Config{Bank: bank, FX: fx, Log: log})
+	gw, err := gateway.New(gateway.Config{Bank: bank, FX: fx, Log: log}) // an in-memory store: not durable
 	if err != nil {
 		panic(err)
 	}
@@ -33,33 +38,83 @@ func ExampleGateway_Pay() {
 	req.IdempotencyKey, req.Amount = "order-1002", payments.MustParseMoney("500.00 EUR")
 	r = gw.Pay(context.Background(), req)
 	fmt.Println(r.State, "-", r.Reason)
+
+	_ = gw.Drain(context.Background())
+	fmt.Println(len(log.Entries()), "entry logged")
 	// Output:
 	// succeeded 21.68 USD - the bank moved the money
 	// succeeded true 1
 	// declined - declined by the bank: insufficient_funds
+	// 1 entry logged
 }
 
-// A gateway with custom policies: a tighter bank timeout and fewer attempts,
-// a rate limit, and health checks turned off.
-func ExampleConfig() {
-	bank, fx, log := sim.NewBank(sim.BankConfig{}), sim.NewFX(sim.FXConfig{}), sim.NewLog()
-	gw, err := gateway.New(gateway.Config{Bank: bank, FX: fx, Log: log,
-		BankPolicy: gateway.BankPolicy{Timeout: 500e6, Attempts: 2},
-		Health:     gateway.HealthPolicy{Disabled: true},
-	})
-	if err != nil {
-		panic(err)
+// A bad configuration is refused with one *resilience.ConfigError per
+// field.
+func ExampleNew_configErrors() {
+	_, err := gateway.New(gateway.Config{Bank: sim.NewBank(sim.BankConfig{}), ClaimTTL: -1})
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var ce *resilience.ConfigError
+		if errors.As(e, &ce) {
+			fmt.Println(ce.Field, ce.Rule)
+		}
 	}
-	defer gw.Close()
-	for _, s := range gw.Status().Breakers {
-		fmt.Println(s.Name, s.State)
-	}
-	_, err = gateway.New(gateway.Config{Bank: bank})
-	fmt.Println(err)
 	// Output:
-	// bank closed
-	// fx closed
-	// log closed
-	// gateway: FX is required
-	// gateway: Log is required
+	// FX is required
+	// Log is required
+	// ClaimTTL must not be negative
+}
+
+// A gateway started on the store of one that stopped resumes its work:
+// the log entry the first could not deliver is replayed, and a retry of its
+// payment is answered from the store.
+func ExampleNew_restart() {
+	bank, fx, log := sim.NewBank(sim.BankConfig{}), sim.NewFX(sim.FXConfig{}), sim.NewLog(sim.LogConfig{})
+	_ = bank.Open("acct_alice001", payments.MustParseMoney("100.00 USD"))
+	_ = bank.Open("acct_bob00001", payments.MustParseMoney("0.00 USD"))
+	db, _ := store.NewMemory(store.Config{}) // stands in for a durable store
+	cfg := gateway.Config{Bank: bank, FX: fx, Log: log, Store: db, Instance: "gw-1"}
+
+	_ = log.SetFaults(sim.LogFaults{ErrorRate: sim.Always}) // the log refuses every append
+	first, _ := gateway.New(cfg)
+	req := payments.PaymentRequest{IdempotencyKey: "order-1", Payer: "acct_alice001", Payee: "acct_bob00001",
+		Amount: payments.MustParseMoney("5.00 USD")}
+	fmt.Println(first.Pay(context.Background(), req).State)
+	first.Close()
+
+	_ = log.SetFaults(sim.LogFaults{})
+	second, _ := gateway.New(cfg)
+	defer second.Close()
+	fmt.Printf("%+v\n", second.Recovery())
+	_ = second.Drain(context.Background())
+	r := second.Pay(context.Background(), req)
+	fmt.Println(r.State, r.Replayed, bank.Stats().DebitsApplied, len(log.Entries()))
+	// Output:
+	// succeeded
+	// {Instance:gw-1 ExpiredClaims:0 Pending:0 Queued:1 Problems:[]}
+	// succeeded true 1 1
+}
+
+// The gateway served over HTTP, and paid through its client. Here the
+// client reaches the handler in-process; across processes, serve
+// gw.Handler() with net/http and give NewClient the server's URL.
+func ExampleGateway_Handler() {
+	bank, fx, log := sim.NewBank(sim.BankConfig{}), sim.NewFX(sim.FXConfig{}), sim.NewLog(sim.LogConfig{})
+	_ = bank.Open("acct_alice001", payments.MustParseMoney("100.00 USD"))
+	_ = bank.Open("acct_bob00001", payments.MustParseMoney("0.00 USD"))
+	gw, _ := gateway.New(gateway.Config{Bank: bank, FX: fx, Log: log})
+	defer gw.Close()
+
+	client, _ := gateway.NewClient("http://gateway.invalid", &http.Client{Transport: httpapi.HandlerTransport(gw.Handler())})
+	req := payments.PaymentRequest{IdempotencyKey: "order-7", Payer: "acct_alice001", Payee: "acct_bob00001",
+		Amount: payments.MustParseMoney("7.00 USD")}
+	r, err := client.Pay(context.Background(), req)
+	fmt.Println(r.State, r.Settled, err)
+	r, err = client.Lookup(context.Background(), "order-7")
+	fmt.Println(r.State, r.TransferID != "", err)
+	_, err = client.Lookup(context.Background(), "order-8")
+	fmt.Println(errors.Is(err, gateway.ErrUnknownPayment))
+	// Output:
+	// succeeded 7.00 USD <nil>
+	// succeeded true <nil>
+	// true
 }

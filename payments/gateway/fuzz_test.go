@@ -1,13 +1,18 @@
 package gateway_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"testing/synctest"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/gateway"
-	"github.com/stretchr/testify/require"
 )
 
 // FuzzPay sends arbitrary requests, as a client of the gateway could: Pay
@@ -41,6 +46,39 @@ func FuzzPay(f *testing.F) {
 			if req.Validate() != nil {
 				require.Equal(t, gateway.Declined, r.State)
 			}
+		})
+	})
+}
+
+// FuzzHandler posts arbitrary bodies and asks for arbitrary keys: the
+// handler never panics, answers one of its documented statuses with a
+// JSON body, and moves money only for a valid request.
+func FuzzHandler(f *testing.F) {
+	f.Add([]byte(payBody), "order-1")
+	f.Add([]byte(`{"idempotency_key":"k","payer":"acct_alice001","payee":"acct_bob00001","amount":"1 EUR","target_currency":"USD"}`), "k")
+	f.Add([]byte(`{"amount":"1e9 USD"}`), "../x")
+	f.Add([]byte(`[]`), "")
+	f.Add([]byte("{\"description\":\"\xff\"}"), "%00")
+	f.Add([]byte(payBody+"trailing"), "order-1/extra")
+	f.Fuzz(func(t *testing.T, body []byte, key string) {
+		synctest.Test(t, func(t *testing.T) {
+			w := newWorld(t, nil)
+			defer w.gw.Close()
+			h := w.gw.Handler()
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, gateway.PathPayments, bytes.NewReader(body)))
+			require.Contains(t, []int{200, 202, 400, 409, 413, 422, 503}, rec.Code, rec.Body.String())
+			require.True(t, json.Valid(rec.Body.Bytes()), rec.Body.String())
+			if rec.Code != http.StatusOK {
+				require.Zero(t, w.bank.Stats().DebitsApplied)
+			}
+			req, err := http.NewRequest(http.MethodGet, "http://gw.invalid"+gateway.PathPayments+"/"+key, nil)
+			if err != nil {
+				return // not a URL a client could send
+			}
+			rec = httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			require.Contains(t, []int{200, 301, 307, 400, 404}, rec.Code, rec.Body.String())
 		})
 	})
 }

@@ -12,14 +12,18 @@ import (
 	"github.com/riprap-go/riprap/resilience/timeout"
 )
 
-// fxPath quotes through one pipeline per currency pair, each with its own
-// last good quote, all sharing the FX breaker.
+// fxPath quotes through one pipeline per currency pair — fallback to the
+// pair's last good quote → breaker "fx" → timeout — so that each pair has
+// its own last good quote while all share the breaker. The fallback is
+// outermost so that it also answers when the breaker refuses. Pairs are
+// currency pairs, so there are finitely many pipelines.
 type fxPath struct {
-	cfg     *Config
-	breaker *breaker.Breaker
+	s        *settings
+	breaker  *breaker.Breaker
+	deadline *timeout.Timeout
 
 	mu    sync.Mutex // protects pairs
-	pairs map[[2]payments.Currency]resilience.Func[payments.Quote]
+	pairs map[[2]payments.Currency]resilience.Pipeline[payments.Quote]
 }
 
 type conversion struct {
@@ -29,31 +33,33 @@ type conversion struct {
 	age      time.Duration
 }
 
-func newFXPath(cfg *Config) (*fxPath, error) {
-	bc, err := cfg.breakerConfig("fx", cfg.FXPolicy.Breaker)
+func newFXPath(s *settings) (*fxPath, error) {
+	b, err := s.breaker("fx", s.FXPolicy.Breaker)
 	if err != nil {
 		return nil, err
 	}
-	b, err := cfg.Registry.GetOrCreate("fx", bc)
+	deadline, err := timeout.New(timeout.Config{Timeout: s.FXPolicy.Timeout, Name: "fx",
+		Clock: s.policyClock(), Listeners: s.Listeners})
 	if err != nil {
 		return nil, err
 	}
-	return &fxPath{cfg: cfg, breaker: b, pairs: make(map[[2]payments.Currency]resilience.Func[payments.Quote])}, nil
+	return &fxPath{s: s, breaker: b, deadline: deadline,
+		pairs: make(map[[2]payments.Currency]resilience.Pipeline[payments.Quote])}, nil
 }
 
 // convert settles req's amount in its target currency: unchanged when there
 // is none, else converted at a quote (half-even rounding).
 func (f *fxPath) convert(ctx context.Context, req payments.PaymentRequest) (conversion, error) {
-	from, to := req.Amount.Currency(), req.TargetCurrency
-	if to == (payments.Currency{}) || to == from {
+	if !needsConversion(req) {
 		return conversion{settled: req.Amount}, nil
 	}
-	quote, err := f.pair(from, to)
+	from, to := req.Amount.Currency(), req.TargetCurrency
+	quotes, err := f.pair(from, to)
 	if err != nil {
 		return conversion{}, err
 	}
-	ctx, rep := fallback.WithReport(ctx)
-	q, err := quote(ctx)
+	ctx, rep := fallback.WithReport(ctx) // tells a stand-in quote from a fresh one
+	q, err := quotes.Execute(ctx, func(ctx context.Context) (payments.Quote, error) { return f.s.FX.Quote(ctx, from, to) })
 	if err != nil {
 		return conversion{}, err
 	}
@@ -64,35 +70,21 @@ func (f *fxPath) convert(ctx context.Context, req payments.PaymentRequest) (conv
 	return conversion{settled: m, quote: &q, fallback: rep.Used(), age: rep.Age()}, nil
 }
 
-// pair returns the pipeline of a currency pair, building it on first use:
-// fallback to the last good quote → breaker → timeout → FX.
-func (f *fxPath) pair(from, to payments.Currency) (resilience.Func[payments.Quote], error) {
+// pair returns the pipeline of a currency pair, building it on first use.
+func (f *fxPath) pair(from, to payments.Currency) (resilience.Pipeline[payments.Quote], error) {
 	key := [2]payments.Currency{from, to}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if fn, ok := f.pairs[key]; ok {
-		return fn, nil
+	if p, ok := f.pairs[key]; ok {
+		return p, nil
 	}
-	last, err := fallback.NewLastGood[payments.Quote](f.cfg.FXPolicy.MaxStaleness, f.cfg.Clock)
+	last, err := fallback.NewLastGood[payments.Quote](f.s.FXPolicy.MaxStaleness, f.s.policyClock())
 	if err != nil {
-		return nil, err
+		return resilience.Pipeline[payments.Quote]{}, err
 	}
-	fb, err := fallback.New(last.Alternative, fallback.Config[payments.Quote]{Name: "fx " + from.Code() + "/" + to.Code(),
-		Observe: last.Observe, Clock: f.cfg.Clock, Listeners: f.cfg.Listeners})
-	if err != nil {
-		return nil, err
-	}
-	deadline, err := timeout.NewWithConfig[payments.Quote](timeout.Config{Timeout: f.cfg.FXPolicy.Timeout, Name: "fx",
-		Clock: timeoutClock(f.cfg), Listeners: f.cfg.Listeners})
-	if err != nil {
-		return nil, err
-	}
-	p, err := resilience.NewPipeline(fb, breaker.Policy[payments.Quote](f.breaker), deadline)
-	if err != nil {
-		return nil, err
-	}
-	fx := f.cfg.FX
-	fn := p.Wrap(func(ctx context.Context) (payments.Quote, error) { return fx.Quote(ctx, from, to) })
-	f.pairs[key] = fn
-	return fn, nil
+	fb := fallback.New(last.Alternative, fallback.Config[payments.Quote]{Name: "fx " + from.Code() + "/" + to.Code(),
+		Observe: last.Observe, Clock: f.s.policyClock(), Listeners: f.s.Listeners})
+	p := resilience.NewPipeline[payments.Quote](fb, f.breaker, f.deadline)
+	f.pairs[key] = p
+	return p, nil
 }

@@ -2,14 +2,15 @@ package gateway_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/gateway"
+	"github.com/riprap-go/riprap/payments/store"
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/breaker"
 	"github.com/stretchr/testify/assert"
@@ -31,7 +32,7 @@ func TestPaySucceedsOnceAndReplays(t *testing.T) {
 		assert.Equal(t, r.TransferID, again.TransferID)
 
 		assert.Equal(t, 1, w.bank.Stats().DebitsApplied)
-		assert.Equal(t, 1, w.bank.entered, "the replay never reached the bank")
+		assert.Equal(t, 1, w.bank.transfers(), "the replay never reached the bank")
 		bal, _ := w.bank.Balance(bob)
 		assert.Equal(t, payments.MustParseMoney("12.34 USD"), bal)
 		synctest.Wait() // the replayer appends in the background
@@ -88,7 +89,7 @@ func TestRefusedAttemptsAreRejectedThenTheBreakerOpens(t *testing.T) {
 		w.bank.set(refuse)
 		r := w.gw.Pay(context.Background(), pay("order-1", "1.00 USD"))
 		assert.Equal(t, gateway.Rejected, r.State, "no attempt was processed: safe to retry")
-		assert.Equal(t, 3, w.bank.entered, "three attempts")
+		assert.Equal(t, 3, w.bank.transfers(), "three attempts")
 
 		// The breaker sits outside the retry: it judges each payment once,
 		// whatever its attempts, so it takes 5 failed payments to open.
@@ -97,65 +98,19 @@ func TestRefusedAttemptsAreRejectedThenTheBreakerOpens(t *testing.T) {
 			assert.Equal(t, gateway.Rejected, r.State)
 		}
 		require.Equal(t, breaker.Open, w.breaker(t, "bank").State(), "5 consecutive failed payments")
-		entered := w.bank.entered
+		entered := w.bank.transfers()
 
 		r = w.gw.Pay(context.Background(), pay("order-6", "1.00 USD"))
 		assert.Equal(t, gateway.Rejected, r.State)
 		assert.ErrorIs(t, r.Err, breaker.ErrOpen)
 		assert.Equal(t, 2*time.Second, r.RetryAfter)
-		assert.Equal(t, entered, w.bank.entered, "an open breaker keeps calls off the bank")
+		assert.Equal(t, entered, w.bank.transfers(), "an open breaker keeps calls off the bank")
 		assert.Equal(t, 0, w.bank.Stats().DebitsApplied)
 
 		w.bank.set(pass)
 		time.Sleep(2 * time.Second) // synctest: fake time
 		r = w.gw.Pay(context.Background(), pay("order-1", "1.00 USD"))
 		assert.Equal(t, gateway.Succeeded, r.State, "a rejected payment can be retried with the same key")
-	})
-}
-
-func TestLostReplyIsPendingThenReconciledExactlyOnce(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(t, nil)
-		defer w.gw.Close()
-		w.bank.set(lose)
-		r := w.gw.Pay(context.Background(), pay("order-1", "7.00 USD"))
-		require.Equal(t, gateway.Pending, r.State, r.Reason)
-		assert.Equal(t, 1, w.bank.Stats().DebitsApplied, "the first attempt committed; the retries replayed it")
-		assert.Equal(t, 1, w.gw.Status().Pending)
-
-		w.bank.set(pass)
-		time.Sleep(time.Second) // reconciler ticks every 500ms (synctest: fake time)
-		got, ok := w.gw.Lookup("order-1")
-		require.True(t, ok)
-		assert.Equal(t, gateway.Succeeded, got.State)
-		assert.Contains(t, got.Reason, "reconciliation")
-		assert.Equal(t, 1, w.bank.Stats().DebitsApplied)
-		assert.Equal(t, 0, w.gw.Status().Pending)
-		synctest.Wait()
-		require.Len(t, w.log.Entries(), 1, "logged once the payment is known to have succeeded")
-
-		again := w.gw.Pay(context.Background(), pay("order-1", "7.00 USD"))
-		assert.Equal(t, gateway.Succeeded, again.State)
-		assert.True(t, again.Replayed)
-	})
-}
-
-func TestHangingBankTimesOutToPendingAndIsResolvedByResending(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(t, nil)
-		defer w.gw.Close()
-		w.bank.set(hang)
-		start := time.Now()
-		r := w.gw.Pay(context.Background(), pay("order-1", "3.00 USD"))
-		require.Equal(t, gateway.Pending, r.State, "a timed-out attempt may have been processed")
-		assert.GreaterOrEqual(t, time.Since(start), 6*time.Second, "three attempts of 2s each")
-		assert.Equal(t, 0, w.bank.Stats().DebitsApplied)
-
-		w.bank.set(pass)
-		require.NoError(t, w.gw.Drain(context.Background()))
-		got, _ := w.gw.Lookup("order-1")
-		assert.Equal(t, gateway.Succeeded, got.State, "the bank never saw it, so it was re-sent under the same key")
-		assert.Equal(t, 1, w.bank.Stats().DebitsApplied)
 	})
 }
 
@@ -205,61 +160,112 @@ func TestCrossCurrencyUsesTheQuoteThenTheLastGoodOneThenRejects(t *testing.T) {
 	})
 }
 
-func TestLogOutageNeverFailsAPaymentAndReplaysInOrderExactlyOnce(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(t, nil)
-		defer w.gw.Close()
-		w.log.setDown(true)
-		for _, k := range []string{"order-1", "order-2", "order-3"} {
-			require.Equal(t, gateway.Succeeded, w.gw.Pay(context.Background(), pay(k, "1.00 USD")).State)
-		}
-		assert.Equal(t, 3, w.gw.Status().LogQueued)
-		assert.Empty(t, w.log.Entries())
-
-		w.log.setDown(false)
-		time.Sleep(40 * time.Second) // the log breaker's open wait and the replay tick (synctest: fake time)
-		synctest.Wait()
-		assert.Equal(t, 0, w.gw.Status().LogQueued)
-		entries := w.log.Entries()
-		require.Len(t, entries, 3)
-		for i, k := range []string{"order-1", "order-2", "order-3"} {
-			assert.Equal(t, k, entries[i].PaymentID, "in order")
-		}
-		assert.Zero(t, w.log.Stats().Duplicates)
-	})
+func TestConfigErrorsNameEveryBadField(t *testing.T) {
+	_, err := gateway.New(gateway.Config{BankPolicy: gateway.BankPolicy{Attempts: -1, Timeout: -time.Second},
+		LogPolicy: gateway.LogPolicy{BatchSize: payments.MaxLogBatch + 1}, ClaimTTL: -1})
+	require.Error(t, err)
+	got := map[string]string{}
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var ce *resilience.ConfigError
+		require.ErrorAs(t, e, &ce)
+		assert.Equal(t, "gateway", ce.Component)
+		got[ce.Field] = ce.Rule
+	}
+	assert.Equal(t, map[string]string{"Bank": "is required", "FX": "is required", "Log": "is required",
+		"ClaimTTL": "must not be negative", "BankPolicy.Timeout": "must not be negative",
+		"BankPolicy.Attempts": "must not be negative", "LogPolicy.BatchSize": "must be in [0, payments.MaxLogBatch]"}, got)
 }
 
-func TestStatusAndConfigErrors(t *testing.T) {
-	_, err := gateway.New(gateway.Config{BankPolicy: gateway.BankPolicy{Attempts: -1, Timeout: -time.Second}})
-	require.Error(t, err)
-	for _, want := range []string{"Bank is required", "FX is required", "Log is required",
-		"BankPolicy.Timeout must not be negative, got -1s", "BankPolicy.Attempts must not be negative, got -1"} {
-		assert.ErrorContains(t, err, want)
-	}
+func TestStatusCountsPaymentsAndCloseIsIdempotent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, nil)
 		w.gw.Pay(context.Background(), pay("order-1", "1.00 USD"))
-		s := w.gw.Status()
+		s := w.gw.Status(context.Background())
 		assert.Equal(t, map[gateway.State]int{gateway.Succeeded: 1}, s.Payments)
-		assert.Len(t, s.Breakers, 3)
+		assert.Equal(t, "gw-test", s.Instance)
+		assert.Equal(t, store.DefaultMaxOutbox, s.OutboxCapacity)
+		assert.Len(t, s.Breakers, 4, "bank, bank-status, fx, log")
 		assert.Empty(t, s.Health, "the in-process fakes cannot be probed")
 		w.gw.Close()
 		w.gw.Close() // idempotent
 	})
 }
 
-func TestDrainGivesUpWithTheContext(t *testing.T) {
+// hookBank runs the simulator, then a hook after the commit.
+type hookBank struct {
+	*flakyBank
+	after func()
+}
+
+func (h *hookBank) Transfer(ctx context.Context, req payments.TransferRequest) (payments.Receipt, error) {
+	rc, err := h.flakyBank.Transfer(ctx, req)
+	if h.after != nil {
+		h.after()
+	}
+	return rc, err
+}
+
+func TestPaymentSubmittedAgainWhileInFlightIsPendingNotRejected(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(t, nil)
+		gate := make(chan struct{})
+		w := newWorld(t, func(c *gateway.Config) {
+			c.Bank = &hookBank{flakyBank: c.Bank.(*flakyBank), after: func() { <-gate }}
+		})
 		defer w.gw.Close()
-		w.bank.set(lose)
-		require.Equal(t, gateway.Pending, w.gw.Pay(context.Background(), pay("order-1", "1.00 USD")).State)
-		w.bank.set(refuse)
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		err := w.gw.Drain(ctx)
-		assert.ErrorIs(t, err, context.DeadlineExceeded)
-		assert.ErrorContains(t, err, "1 payments pending")
-		assert.True(t, errors.Is(err, context.DeadlineExceeded) && !resilience.IsRejected(err))
+		done := make(chan gateway.Result)
+		go func() { done <- w.gw.Pay(context.Background(), pay("order-1", "10.00 USD")) }()
+		synctest.Wait() // committed at the bank, reply held
+		r := w.gw.Pay(context.Background(), pay("order-1", "10.00 USD"))
+		assert.Equal(t, gateway.Pending, r.State, "the money has moved: never tell the client it was not attempted")
+		assert.Equal(t, 1, w.bank.Stats().DebitsApplied)
+		close(gate)
+		assert.Equal(t, gateway.Succeeded, (<-done).State)
+	})
+}
+
+type refusingBank struct{ *flakyBank }
+
+func (refusingBank) Transfer(context.Context, payments.TransferRequest) (payments.Receipt, error) {
+	return payments.Receipt{}, fmt.Errorf("bank: 400: %w", payments.ErrInvalidRequest)
+}
+
+func TestInvalidRequestRefusedByTheBankIsDeclinedEvenWithTheDefaultNotProcessed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, func(c *gateway.Config) {
+			c.NotProcessed = nil // the HTTP default, which counts a 4xx as "not processed"
+			c.Bank = &refusingBank{flakyBank: c.Bank.(*flakyBank)}
+		})
+		defer w.gw.Close()
+		r := w.gw.Pay(context.Background(), pay("order-1", "10.00 USD"))
+		assert.Equal(t, gateway.Declined, r.State, "retrying an invalid request cannot help: %s", r.Reason)
+	})
+}
+
+// recordingBank remembers the transfer requests it receives.
+type recordingBank struct {
+	*flakyBank
+	mu   sync.Mutex
+	reqs []payments.TransferRequest
+}
+
+func (b *recordingBank) Transfer(ctx context.Context, req payments.TransferRequest) (payments.Receipt, error) {
+	b.mu.Lock()
+	b.reqs = append(b.reqs, req)
+	b.mu.Unlock()
+	return b.flakyBank.Transfer(ctx, req)
+}
+
+func TestTransferNamesThePaymentItSettles(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rb := &recordingBank{}
+		w := newWorld(t, func(c *gateway.Config) {
+			rb.flakyBank = c.Bank.(*flakyBank)
+			c.Bank = rb
+		})
+		defer w.gw.Close()
+		require.Equal(t, gateway.Succeeded, w.gw.Pay(context.Background(), pay("order-1", "1.00 USD")).State)
+		require.Len(t, rb.reqs, 1)
+		assert.Equal(t, "order-1", rb.reqs[0].PaymentID)
+		assert.Equal(t, "order-1", rb.reqs[0].IdempotencyKey)
 	})
 }

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -27,11 +28,12 @@ func checkLedgerAgainstBank(t require.TestingT, w *world, keys []string) {
 		if moved {
 			committed++
 		}
-		r, ok := w.gw.Lookup(k)
-		if !ok {
+		r, err := w.gw.Lookup(context.Background(), k)
+		if errors.Is(err, gateway.ErrUnknownPayment) {
 			require.False(t, moved, "%s: money moved for a payment the gateway has no result for", k)
 			continue
 		}
+		require.NoError(t, err)
 		switch r.State {
 		case gateway.Succeeded:
 			require.True(t, moved, "%s: succeeded but the bank has no transfer", k)
@@ -53,12 +55,13 @@ func checkLedgerAgainstBank(t require.TestingT, w *world, keys []string) {
 		if st.State != payments.TransferCompleted {
 			continue
 		}
-		r, ok := w.gw.Lookup(st.IdempotencyKey)
-		require.True(t, ok, "the bank moved money for %s, which the gateway does not know", st.IdempotencyKey)
+		r, err := w.gw.Lookup(context.Background(), st.IdempotencyKey)
+		require.NoError(t, err, "the bank moved money for %s, which the gateway does not know", st.IdempotencyKey)
 		require.Equal(t, r.Settled, st.Amount, "%s: the bank moved another amount than settled", st.IdempotencyKey)
 	}
 	for _, e := range w.log.Entries() {
-		r, _ := w.gw.Lookup(e.PaymentID)
+		r, err := w.gw.Lookup(context.Background(), e.PaymentID)
+		require.NoError(t, err)
 		require.Equal(t, gateway.Succeeded, r.State, "%s logged but not succeeded", e.PaymentID)
 		require.Equal(t, r.TransferID, e.TransferID, "%s: logged with another transfer", e.PaymentID)
 		if r.Quote == nil {
@@ -67,11 +70,23 @@ func checkLedgerAgainstBank(t require.TestingT, w *world, keys []string) {
 	}
 }
 
+// storeRefused reports whether r ended on a failing store: rejected when
+// the payment could not be claimed (nothing known, nothing attempted),
+// pending when the bank's answer could not be recorded — never succeeded
+// or declined.
+func storeRefused(t require.TestingT, r gateway.Result) bool {
+	if !errors.Is(r.Err, errStore) {
+		return false
+	}
+	require.Contains(t, []gateway.State{gateway.Rejected, gateway.Pending}, r.State, r.Reason)
+	return true
+}
+
 func TestGatewayModel(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		rapid.SyncTest(rt, func(rt *rapid.T) {
 			w := newWorld(rt, nil)
-			defer w.gw.Close()
+			defer func() { w.gw.Close() }() // the last gateway, after restarts
 			var keys []string
 			amounts := map[string]string{}
 			t := rt
@@ -88,8 +103,11 @@ func TestGatewayModel(t *testing.T) {
 						t.Skip("no payment yet")
 					}
 					k := rapid.SampledFrom(keys).Draw(t, "key")
-					before, _ := w.gw.Lookup(k)
+					before, _ := w.gw.Lookup(context.Background(), k)
 					r := w.gw.Pay(context.Background(), pay(k, amounts[k]))
+					if storeRefused(t, r) {
+						return
+					}
 					if before.State == gateway.Succeeded || before.State == gateway.Declined {
 						require.Equal(t, before.State, r.State, "a settled payment is answered from the ledger")
 						require.True(t, r.Replayed)
@@ -100,8 +118,11 @@ func TestGatewayModel(t *testing.T) {
 						t.Skip("no payment yet")
 					}
 					k := rapid.SampledFrom(keys).Draw(t, "key")
+					if _, err := w.gw.Lookup(context.Background(), k); errors.Is(err, gateway.ErrUnknownPayment) {
+						t.Skip("refused by the store: never kept, so no conflict")
+					}
 					r := w.gw.Pay(context.Background(), pay(k, "999.99 USD"))
-					if amounts[k] != "999.99 USD" {
+					if !storeRefused(t, r) && amounts[k] != "999.99 USD" {
 						require.Equal(t, gateway.Declined, r.State)
 					}
 				},
@@ -109,6 +130,17 @@ func TestGatewayModel(t *testing.T) {
 					w.bank.set(rapid.SampledFrom([]fault{pass, refuse, lose}).Draw(t, "mode"))
 				},
 				"log down": func(t *rapid.T) { w.log.setDown(rapid.Bool().Draw(t, "down")) },
+				"store fails": func(t *rapid.T) {
+					failing := rapid.SampledFrom([]string{"", "Claim", "Finish"}).Draw(t, "failing")
+					w.store.set("Claim", failing == "Claim")
+					w.store.set("Finish", failing == "Finish")
+				},
+				"restart": func(t *rapid.T) {
+					w.gw.Close()
+					gw, err := gateway.New(w.cfg)
+					require.NoError(t, err)
+					w.gw = gw
+				},
 				"time passes": func(t *rapid.T) {
 					time.Sleep(time.Duration(rapid.IntRange(1, 5000).Draw(t, "ms")) * time.Millisecond) // synctest: fake time
 					synctest.Wait()
@@ -118,14 +150,20 @@ func TestGatewayModel(t *testing.T) {
 			// After the faults clear, every payment settles and is logged.
 			w.bank.set(pass)
 			w.log.setDown(false)
+			w.store.set("Claim", false)
+			w.store.set("Finish", false)
 			require.NoError(rt, w.gw.Drain(context.Background()))
 			checkLedgerAgainstBank(rt, w, keys)
 			succeeded := 0
 			for _, k := range keys {
-				if r, _ := w.gw.Lookup(k); r.State == gateway.Succeeded {
+				r, err := w.gw.Lookup(context.Background(), k)
+				if errors.Is(err, gateway.ErrUnknownPayment) {
+					continue // refused by the failing store before anything was kept or sent
+				}
+				require.NoError(rt, err)
+				if r.State == gateway.Succeeded {
 					succeeded++
 				}
-				r, _ := w.gw.Lookup(k)
 				require.NotEqual(rt, gateway.Pending, r.State)
 			}
 			require.Len(rt, w.log.Entries(), succeeded, "every succeeded payment logged once the outbox drains")
