@@ -1,6 +1,6 @@
-// Command httpclient shows riprap around net/http: a [Transport] (an
-// http.RoundTripper) puts a circuit breaker and a retry in front of a flaky
-// local server, and an ordinary http.Client uses it.
+// Command httpclient shows riprap around net/http: an httpx.Transport (an
+// http.RoundTripper) puts a circuit breaker per host and a retry in front
+// of a flaky local server, and an ordinary http.Client uses it.
 //
 //	go run ./examples/httpclient
 package main
@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/backoff"
 	"github.com/riprap-go/riprap/resilience/breaker"
+	"github.com/riprap-go/riprap/resilience/httpx"
 )
 
 func main() {
@@ -62,29 +64,46 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 const openWait = 500 * time.Millisecond
 
-// run tells the story against the server at url, reached through base.
-func run(out io.Writer, base http.RoundTripper, url string, server *flaky) error {
-	br, err := breaker.New(breaker.Config{Name: "rates", ConsecutiveFailures: 2, OpenWait: openWait})
+// newClient is the whole integration: a transport with a breaker per host
+// that opens after four failures in a row, and up to three attempts, 10ms
+// apart, for requests that are safe to repeat.
+func newClient(base http.RoundTripper) (*http.Client, *httpx.Transport, error) {
+	tr, err := httpx.NewTransport(httpx.TransportConfig{
+		Base:        base,
+		MaxAttempts: 3,
+		Backoff:     backoff.Constant(10 * time.Millisecond),
+		Breaker:     breaker.Config{ConsecutiveFailures: 4, OpenWait: openWait},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return &http.Client{Transport: tr, Timeout: 5 * time.Second}, tr, nil
+}
+
+// run tells the story against the server at target, reached through base.
+func run(out io.Writer, base http.RoundTripper, target string, server *flaky) error {
+	client, tr, err := newClient(base)
 	if err != nil {
 		return err
 	}
-	pause, err := backoff.Constant(10 * time.Millisecond)
+	u, err := url.Parse(target)
 	if err != nil {
 		return err
 	}
-	tr, err := NewTransport(Config{Base: base, Breaker: br, Attempts: 3, Backoff: pause})
-	if err != nil {
-		return err
+	state := func() string {
+		if br, ok := tr.Breaker(u.Host); ok { // the breaker of the server's host
+			return br.State().String()
+		}
+		return "none yet"
 	}
-	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
 	send := func(method, label string, header ...string) {
 		before := server.count()
-		req, _ := http.NewRequest(method, url+"/rate", strings.NewReader("{}"))
+		req, _ := http.NewRequest(method, target+"/rate", strings.NewReader("{}"))
 		for i := 0; i+1 < len(header); i += 2 {
 			req.Header.Set(header[i], header[i+1])
 		}
 		fmt.Fprintf(out, "  %-40s %-38s server saw %d, breaker %s\n", label, describe(client.Do(req)),
-			server.count()-before, br.State())
+			server.count()-before, state())
 	}
 	fmt.Fprintln(out, "Server up:")
 	send("GET", "GET")
@@ -93,7 +112,7 @@ func run(out io.Writer, base http.RoundTripper, url string, server *flaky) error
 	send("GET", "GET (retried)")
 	send("POST", "POST with an Idempotency-Key (retried)", "Idempotency-Key", "order-42")
 	send("POST", "POST (not idempotent: not retried)")
-	fmt.Fprintln(out, "Server down (after the failed POST, a second failure in a row opens the breaker):")
+	fmt.Fprintln(out, "Server down (the POST's failure and three more in a row open the breaker):")
 	server.set("down")
 	send("GET", "GET (3 attempts)")
 	send("GET", "GET while open")

@@ -16,15 +16,20 @@ import (
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/backoff"
 	"github.com/riprap-go/riprap/resilience/breaker"
+	"github.com/riprap-go/riprap/resilience/httpx"
 )
 
 // handlerTransport serves requests in memory, so that the tests run in a
-// synctest bubble where time is fake.
+// synctest bubble where time is fake. Like every RoundTripper, it closes
+// the request body.
 type handlerTransport struct{ h http.Handler }
 
 func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	rec := httptest.NewRecorder()
 	t.h.ServeHTTP(rec, req)
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
 	return rec.Result(), nil
 }
 
@@ -39,7 +44,7 @@ Server flaky (every other request fails):
   GET (retried)                            200 0.9215                             server saw 2, breaker closed
   POST with an Idempotency-Key (retried)   200 0.9215                             server saw 2, breaker closed
   POST (not idempotent: not retried)       503 try again later                    server saw 1, breaker closed
-Server down (after the failed POST, a second failure in a row opens the breaker):
+Server down (the POST's failure and three more in a row open the breaker):
   GET (3 attempts)                         503 try again later                    server saw 3, breaker open
   GET while open                           refused: breaker open (retry in 500ms) server saw 0, breaker open
 Server up again, after the breaker's wait:
@@ -48,21 +53,22 @@ Server up again, after the breaker's wait:
 	})
 }
 
-// newTestTransport is a transport over an in-memory handler, with a
-// breaker that opens on the first failure.
-func newTestTransport(t *testing.T, h http.HandlerFunc) (*http.Client, *breaker.Breaker) {
-	br, err := breaker.New(breaker.Config{Name: "test", ConsecutiveFailures: 1, OpenWait: time.Second, MaxOpenWait: time.Minute})
+// newTestClient is a client over an in-memory handler, whose breaker opens
+// on the first failure.
+func newTestClient(t *testing.T, h http.HandlerFunc) (*http.Client, *httpx.Transport) {
+	tr, err := httpx.NewTransport(httpx.TransportConfig{
+		Base:        handlerTransport{h},
+		MaxAttempts: 2,
+		Backoff:     backoff.Constant(time.Millisecond),
+		Breaker:     breaker.Config{ConsecutiveFailures: 1, OpenWait: time.Second},
+	})
 	require.NoError(t, err)
-	pause, err := backoff.Constant(time.Millisecond)
-	require.NoError(t, err)
-	tr, err := NewTransport(Config{Base: handlerTransport{h}, Breaker: br, Attempts: 2, Backoff: pause})
-	require.NoError(t, err)
-	return &http.Client{Transport: tr}, br
+	return &http.Client{Transport: tr}, tr
 }
 
 func TestRetryAfterKeepsTheBreakerOpenThatLong(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		client, br := newTestTransport(t, func(w http.ResponseWriter, r *http.Request) {
+		client, tr := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "7")
 			w.WriteHeader(http.StatusServiceUnavailable)
 		})
@@ -70,6 +76,8 @@ func TestRetryAfterKeepsTheBreakerOpenThatLong(t *testing.T) {
 		require.NoError(t, err, "a failing answer is still an answer")
 		_ = resp.Body.Close()
 		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		br, ok := tr.Breaker("x.test")
+		require.True(t, ok)
 		assert.Equal(t, breaker.Open, br.State())
 		_, err = client.Get("http://x.test/")
 		require.ErrorIs(t, err, breaker.ErrOpen)
@@ -90,7 +98,7 @@ func (c *closeCounter) Close() error { c.closed++; return nil }
 func TestBodyWithoutGetBodyIsSentOnceAndClosed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var got []string
-		client, _ := newTestTransport(t, func(w http.ResponseWriter, r *http.Request) {
+		client, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 			b, _ := io.ReadAll(r.Body)
 			got = append(got, string(b))
 			w.WriteHeader(http.StatusBadGateway)
@@ -113,10 +121,14 @@ func TestBodyWithoutGetBodyIsSentOnceAndClosed(t *testing.T) {
 	})
 }
 
-func TestNewTransportRefusesBadConfig(t *testing.T) {
-	_, err := NewTransport(Config{})
-	assert.EqualError(t, err, "httpclient: Breaker is required")
-	br, _ := breaker.New(breaker.Config{})
-	_, err = NewTransport(Config{Breaker: br, Attempts: -1})
-	assert.EqualError(t, err, "httpclient: Attempts must not be negative, got -1")
+func TestNewClientOverARealServer(t *testing.T) {
+	srv := httptest.NewServer(newFlaky())
+	defer srv.Close()
+	client, _, err := newClient(srv.Client().Transport)
+	require.NoError(t, err)
+	resp, err := client.Get(srv.URL + "/rate")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, "0.9215", string(body))
 }

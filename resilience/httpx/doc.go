@@ -10,6 +10,15 @@
 // reports. Key functions ([ClientIP], [ClientIPBehind], [HeaderKey],
 // [RouteKey]) say who a request counts against.
 //
-// Client side, [Transport] is an http.RoundTripper that runs each request
-// through riprap's policies and reads Retry-After from the answers.
+// Client side, [Transport] is an http.RoundTripper for any http.Client. It
+// keeps policies per host (or [TransportConfig].Key): a breaker from a
+// breaker.Registry, optional rate and concurrency limits, and, for requests
+// safe to repeat ([SafeToRepeat]) whose body can be sent again, a jittered
+// retry and optional hedging. Connection errors, 429, 503 and most 5xx are
+// failures; other answers never trip a breaker; the caller's own
+// cancellation is ignored. A server's Retry-After ([ParseRetryAfter])
+// lengthens both the retry's wait and the breaker's open wait, capped by
+// MaxRetryAfter. When retries run out the caller gets the last response; a
+// refused request gets an error for which resilience.IsRejected is true.
+// Dropped responses are drained and closed, so connections are reused.
 package httpx

@@ -1,0 +1,366 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/riprap-go/riprap/resilience"
+	"github.com/riprap-go/riprap/resilience/backoff"
+	"github.com/riprap-go/riprap/resilience/timeout"
+)
+
+// maxDrain bounds how much of a discarded response is read so that its
+// connection can serve the next request. A longer body costs its
+// connection instead: reading megabytes nobody wants costs more than a
+// new connection.
+const maxDrain = 64 << 10
+
+// errFinished ends an attempt that a hedger started too late to matter:
+// the caller already has its answer.
+var errFinished = errors.New("httpx: request already answered")
+
+// exchange is one RoundTrip: the caller's request, the context every
+// attempt derives from, and, when the attempts are hedged, every response
+// they produced, so that each one the caller does not get is closed.
+// Hedged attempts run at once, hence the mutex.
+type exchange struct {
+	t      *Transport
+	req    *http.Request
+	ctx    context.Context    // the caller's, bounded by Timeout
+	cancel context.CancelFunc // releases ctx when Timeout made it
+	hedged bool               // attempts run on a hedger's contexts
+
+	mu      sync.Mutex // protects the fields below
+	done    bool       // RoundTrip is returning: late responses are closed at once
+	claimed bool       // an attempt has sent req.Body itself
+	kept    []kept     // hedged: every response with a body, in arrival order
+	inline  [2]kept    // kept's first backing array: one retry allocates nothing more
+}
+
+// kept is a response handed out by an attempt and the body wrapper that
+// releases its context.
+type kept struct {
+	resp *http.Response
+	body *body
+}
+
+// attempt sends one copy of the request. It is the function the pipeline
+// runs, once or, with a retry or a hedger, several times.
+func (ex *exchange) attempt(actx context.Context) (*http.Response, error) {
+	reqBody, copied, err := ex.body()
+	if err != nil {
+		return nil, err
+	}
+	a := ex.begin(actx)
+	r := ex.req
+	if a.cancel != nil || ex.cancel != nil || copied {
+		r = r.WithContext(a.ctx) // a copy: a RoundTripper must not change the caller's request
+		r.Body = reqBody
+	}
+	resp, err := ex.t.base.RoundTrip(r)
+	fired := a.headersIn()
+	switch {
+	case err == nil && resp == nil:
+		err = errors.New("httpx: base RoundTripper returned neither a response nor an error")
+	case fired && actx.Err() == nil: // our own timer, not the caller or a hedger
+		if resp != nil {
+			abandon(resp.Body, a.cancel)
+		}
+		return nil, &timeout.Error{Name: "httpx attempt", Timeout: ex.t.attemptTimeout, Err: err}
+	case err == nil && actx.Err() != nil:
+		// A hedger gave up on this attempt, or the caller left, as the
+		// headers came in: the response's context is ending.
+		abandon(resp.Body, a.cancel)
+		return nil, context.Cause(actx)
+	}
+	if err != nil {
+		a.release()
+		return nil, err
+	}
+	if !ex.keep(resp, a) {
+		return nil, errFinished
+	}
+	return resp, nil
+}
+
+// body returns the request body for an attempt: the caller's own for the
+// first attempt to ask, a fresh copy from GetBody (copied) for the others.
+// A copy that cannot be made ends the retries (it is no fault of the
+// server's).
+func (ex *exchange) body() (rc io.ReadCloser, copied bool, err error) {
+	req := ex.req
+	if req.Body == nil || req.Body == http.NoBody {
+		return req.Body, false, nil
+	}
+	ex.mu.Lock()
+	done, first := ex.done, !ex.claimed
+	if !done {
+		ex.claimed = true
+	}
+	ex.mu.Unlock()
+	switch {
+	case done:
+		return nil, false, errFinished
+	case first:
+		return req.Body, false, nil
+	case req.GetBody == nil: // not reached: such requests are not repeated
+		err = errors.New("httpx: the request body cannot be sent again (no GetBody)")
+	default:
+		if rc, err = req.GetBody(); err == nil {
+			return rc, true, nil
+		}
+		err = fmt.Errorf("httpx: rewinding the request body: %w", err)
+	}
+	return nil, false, &resilience.Judged{Outcome: resilience.Ignored, Err: backoff.Permanent(err)}
+}
+
+// attemptCtx is the context one attempt's request is sent with.
+type attemptCtx struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc  // nil when ctx is the pipeline's own
+	timer  interface{ Stop() bool } // AttemptTimeout, until the headers are in
+	unlink func() bool              // a hedger's cancellation, until the headers are in
+}
+
+// begin derives the attempt's request context. Without AttemptTimeout and
+// hedging the attempt uses the pipeline's context as it is. Otherwise the
+// context must outlive the attempt: the body is read after the pipeline
+// returns, when a hedger has cancelled the context it gave the attempt.
+// So it derives from the exchange's context, and the timer and the
+// hedger's cancellation reach it only until the headers are in.
+func (ex *exchange) begin(actx context.Context) attemptCtx {
+	t := ex.t
+	if t.attemptTimeout <= 0 && !ex.hedged {
+		return attemptCtx{ctx: actx}
+	}
+	parent := actx
+	if ex.hedged {
+		parent = ex.ctx
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	a := attemptCtx{ctx: ctx, cancel: cancel}
+	if ex.hedged {
+		a.unlink = context.AfterFunc(actx, func() { cancel(context.Cause(actx)) })
+	}
+	if t.attemptTimeout > 0 {
+		a.timer = t.armAttemptTimer(cancel)
+	}
+	return a
+}
+
+// attemptTimer ends an attempt's context when AttemptTimeout passes before
+// its headers arrive. On the real clock the timers are pooled by their
+// transport, since a timer and its function cost two allocations per
+// attempt; a pooled timer stays in the synctest bubble of its transport.
+type attemptTimer struct {
+	timer  *time.Timer
+	pool   *sync.Pool
+	cause  error
+	cancel context.CancelCauseFunc // set before the timer is armed, read when it fires
+}
+
+func (at *attemptTimer) fire() { at.cancel(at.cause) }
+
+// Stop stops the timer and reports whether it had not fired. Only a timer
+// stopped in time goes back to the pool: one that fired may still be
+// running its function.
+func (at *attemptTimer) Stop() bool {
+	if !at.timer.Stop() {
+		return false
+	}
+	at.cancel = nil
+	at.pool.Put(at)
+	return true
+}
+
+// armAttemptTimer starts AttemptTimeout for the attempt whose context
+// cancel ends.
+func (t *Transport) armAttemptTimer(cancel context.CancelCauseFunc) interface{ Stop() bool } {
+	if t.clock != nil {
+		return t.clock.AfterFunc(t.attemptTimeout, func() { cancel(t.attemptCause) })
+	}
+	if at, ok := t.timers.Get().(*attemptTimer); ok {
+		at.cancel = cancel
+		at.timer.Reset(t.attemptTimeout)
+		return at
+	}
+	at := &attemptTimer{pool: &t.timers, cause: t.attemptCause, cancel: cancel}
+	at.timer = time.AfterFunc(t.attemptTimeout, at.fire)
+	return at
+}
+
+// headersIn detaches the attempt's context from its timer and its hedger,
+// and reports whether the timer had fired.
+func (a *attemptCtx) headersIn() (fired bool) {
+	if a.unlink != nil {
+		a.unlink()
+	}
+	return a.timer != nil && !a.timer.Stop()
+}
+
+func (a *attemptCtx) release() {
+	if a.cancel != nil {
+		a.cancel(context.Canceled)
+	}
+}
+
+// keep wraps a response's body, when there is a context to release once
+// it is closed (or read to its end), and records the response when the
+// attempts are hedged, so that finish can close those the caller does not
+// get. Sequential attempts need no record: each response a retry drops is
+// drained by discardPrevious, and the last one is the caller's. It reports
+// false, having closed the response, when the exchange is over: a hedge
+// that answered after the caller got its answer.
+func (ex *exchange) keep(resp *http.Response, a attemptCtx) bool {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		a.release() // nothing will be read; a late one needs no closing either
+		return true
+	}
+	if a.cancel == nil && ex.cancel == nil {
+		return true // not hedged (a hedged attempt has a context of its own) and nothing to release
+	}
+	b := wrapBody(resp, a.cancel)
+	if !ex.hedged {
+		return true
+	}
+	ex.mu.Lock()
+	if ex.done {
+		ex.mu.Unlock()
+		abandon(resp.Body, a.cancel)
+		return false
+	}
+	if ex.kept == nil {
+		ex.kept = ex.inline[:0]
+	}
+	ex.kept = append(ex.kept, kept{resp, b})
+	ex.mu.Unlock()
+	return true
+}
+
+// finish ends the exchange: it closes every response but resp, closes the
+// request body if no attempt sent it, and ties the release of Timeout's
+// context to resp's body.
+func (ex *exchange) finish(resp *http.Response, err error) (*http.Response, error) {
+	ex.mu.Lock()
+	ex.done = true
+	claimed, all := ex.claimed, ex.kept
+	ex.kept = nil
+	ex.mu.Unlock()
+	for _, k := range all {
+		if k.resp != resp && !k.body.released() {
+			abandon(k.resp.Body, k.body.cancel)
+		}
+	}
+	if !claimed && ex.req.Body != nil {
+		_ = ex.req.Body.Close() // no attempt sent it; a RoundTripper must close it
+	}
+	if err != nil || resp == nil {
+		ex.releaseCtx()
+		return nil, err
+	}
+	resp.Request = ex.req
+	if ex.cancel != nil {
+		switch b := resp.Body.(type) {
+		case *body:
+			b.timeout = ex.cancel
+		case rwBody:
+			b.timeout = ex.cancel
+		default:
+			ex.cancel() // a response without a body: nothing left to bound
+		}
+	}
+	return resp, nil
+}
+
+func (ex *exchange) releaseCtx() {
+	if ex.cancel != nil {
+		ex.cancel()
+	}
+}
+
+// drain reads what is left of a response nobody will use, up to maxDrain,
+// and closes it, so that its connection can be reused.
+func drain(resp *http.Response) {
+	if resp.Body == nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
+	_ = resp.Body.Close()
+}
+
+// abandon closes a response that lost: its context is cancelled first, so
+// that net/http drops the connection rather than wait for the rest.
+func abandon(rc io.ReadCloser, cancel context.CancelCauseFunc) {
+	if cancel != nil {
+		cancel(context.Canceled)
+	}
+	_ = rc.Close()
+}
+
+// body wraps a response body to release the attempt's context (and, for
+// the response returned, Timeout's) once the body is read to its end or
+// closed. Read and Close may be called from different goroutines, as
+// net/http allows.
+type body struct {
+	rc      io.ReadCloser
+	cancel  context.CancelCauseFunc // the attempt's context; nil when it was the pipeline's
+	timeout context.CancelFunc      // Timeout's context; set on the body returned, before it is
+	freed   atomic.Bool
+}
+
+// rwBody keeps the io.Writer of a 101 Switching Protocols body, which
+// net/http hands out as an io.ReadWriteCloser.
+type rwBody struct {
+	*body
+	w io.Writer
+}
+
+func (b rwBody) Write(p []byte) (int, error) { return b.w.Write(p) }
+
+// wrapBody replaces resp.Body by a *body, or an rwBody for a writable one.
+func wrapBody(resp *http.Response, cancel context.CancelCauseFunc) *body {
+	b := &body{rc: resp.Body, cancel: cancel}
+	if w, ok := resp.Body.(io.Writer); ok {
+		resp.Body = rwBody{b, w}
+	} else {
+		resp.Body = b
+	}
+	return b
+}
+
+// Read reads the body. Reaching its end releases the contexts: net/http
+// has put the connection back in its pool by the time it reports io.EOF.
+func (b *body) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.free()
+	}
+	return n, err
+}
+
+// Close closes the body and releases the contexts.
+func (b *body) Close() error {
+	err := b.rc.Close()
+	b.free()
+	return err
+}
+
+func (b *body) released() bool { return b.freed.Load() }
+
+func (b *body) free() {
+	if b.freed.Swap(true) {
+		return
+	}
+	if b.cancel != nil {
+		b.cancel(context.Canceled)
+	}
+	if b.timeout != nil {
+		b.timeout()
+	}
+}
