@@ -19,7 +19,9 @@
 // name the payment it settles ([TransferRequest.PaymentID]), so that one
 // payment charged under two idempotency keys can be found.
 //
-// Transports live in sub-packages: payments/httpapi (HTTP/JSON clients and
-// handlers), payments/sim (simulated services with fault injection) and
-// payments/outbox (durable queue for log entries).
+// Transports and storage live in sub-packages: payments/httpapi (HTTP/JSON
+// clients and handlers), payments/sim (simulated services with fault
+// injection), payments/store (the gateway's ledger and outbox, with an
+// in-memory implementation), and the modules payments/sqlitestore and
+// payments/pgstore (durable stores on SQLite and PostgreSQL).
 package payments
