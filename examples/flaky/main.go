@@ -1,8 +1,8 @@
 // Command flaky shows a small riprap pipeline at work against a flaky,
 // sometimes slow function: a timeout bounds each attempt, a small retry
-// written as a PolicyFunc tries again, and a slog listener reports what the
-// timeout policy saw. It is the smallest runnable picture of composition;
-// examples/gateway is the real demo.
+// written as a resilience.GuardFunc tries again, and a slog listener
+// reports what the timeout policy saw. It is the smallest runnable picture
+// of composition; examples/gateway is the real demo.
 package main
 
 import (
@@ -49,40 +49,36 @@ func run(out io.Writer, args []string) error {
 		return fmt.Sprintf("rate #%d", calls), nil
 	}
 
-	deadline, err := timeout.NewWithConfig[string](timeout.Config{
+	deadline, err := timeout.New(timeout.Config{
 		Timeout: 50 * time.Millisecond, Name: "fx",
 		Listeners: resilience.Listeners{resilience.SlogListener(logger, resilience.SlogOptions{})},
 	})
 	if err != nil {
 		return err
 	}
-	pipeline, err := resilience.NewPipeline(retry(4, logger), deadline) // retry outside, timeout per attempt
-	if err != nil {
-		return err
-	}
-	quote := pipeline.Wrap(flaky)
+	// Built once, the retry outside and the timeout per attempt; the result
+	// type is written here and nowhere else.
+	pipeline := resilience.NewPipeline[string](retry(4, logger), deadline)
 	for i := 1; i <= 3; i++ {
-		v, err := quote(context.Background())
+		v, err := pipeline.Execute(context.Background(), flaky)
 		fmt.Fprintf(out, "quote %d: %q, err=%v\n", i, v, err)
 	}
 	fmt.Fprintf(out, "%d calls reached the flaky function\n", calls)
 	return nil
 }
 
-// retry is a deliberately tiny retry policy built from a PolicyFunc; the real
-// one, with backoff and budgets, lives in resilience/backoff.
-func retry(attempts int, logger *slog.Logger) resilience.Policy[string] {
-	return resilience.PolicyFunc[string](func(next resilience.Func[string]) resilience.Func[string] {
-		return func(ctx context.Context) (string, error) {
-			var err error
-			for a := 1; a <= attempts; a++ {
-				var v string
-				if v, err = next(ctx); resilience.DefaultOutcome(ctx, err) != resilience.Failure {
-					return v, err
-				}
-				logger.Info("attempt failed", "attempt", a, "error", err)
+// retry is a deliberately tiny retry written as a GuardFunc: it knows
+// nothing of the result type, so it fits a pipeline of any. The real one,
+// with backoff and budgets, lives in resilience/backoff.
+func retry(attempts int, logger *slog.Logger) resilience.Guard {
+	return resilience.GuardFunc(func(ctx context.Context, next resilience.Next) error {
+		var err error
+		for a := 1; a <= attempts; a++ {
+			if err = next.Run(ctx); resilience.DefaultOutcome(ctx, err) != resilience.Failure {
+				return err
 			}
-			return "", err
+			logger.Info("attempt failed", "attempt", a, "error", err)
 		}
+		return err
 	})
 }

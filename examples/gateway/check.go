@@ -8,62 +8,105 @@ import (
 	"github.com/riprap-go/riprap/payments/sim"
 )
 
-// invariant is one property the drill checks at the end of a run.
+// invariant is one property the drill checks at the end of a run. A check
+// that does not apply to a run (no breakers to hold open without riprap)
+// is marked na and counts as kept.
 type invariant struct {
 	name   string
 	ok     bool
+	na     bool
 	detail string
+}
+
+// ledger is what the simulated bank and log hold at the end of a run, the
+// drill's ground truth.
+type ledger struct {
+	transfers     []payments.TransferStatus
+	doubleCharges []sim.DoubleCharge
+	logEntries    []payments.Entry
+}
+
+func ledgerOf(svcs *simServices) ledger {
+	return ledger{transfers: svcs.bank.Transfers(), doubleCharges: svcs.bank.DoubleCharges(), logEntries: svcs.log.Entries()}
 }
 
 // checkInvariants compares what the payer reported with what the bank and
 // the log hold:
 //
-//   - no double debit: the bank moved money exactly for the succeeded
-//     payments, once each;
+//   - no double debit: no payment was debited twice, under one key or two;
+//   - debits match answers: one debit per succeeded payment, none for a
+//     declined or rejected one, and none left pending or unknown;
 //   - none lost: every payment ended in a definite state (after the drain)
 //     and the gateway's Lookup agrees;
-//   - logged exactly once: the log holds exactly the succeeded payments,
-//     and the outbox is empty.
-func checkInvariants(r *runResult, jobs []job, svcs *simServices) []invariant {
-	succeeded := map[string]bool{}
+//   - logged exactly once within the drain: the log holds exactly the
+//     succeeded payments, the outbox is empty and the drain finished;
+//   - nothing pending after the drain;
+//   - never held down: no breaker refused calls to a dependency while it
+//     answered within its call timeout (see heldDown).
+func checkInvariants(r *runResult, jobs []job, l ledger) []invariant {
+	byKey := map[string]gateway.State{}
 	for i, p := range r.payments {
-		if p.final == gateway.Succeeded {
-			succeeded[jobs[i].req.IdempotencyKey] = true
+		if p.first != "" {
+			byKey[jobs[i].req.IdempotencyKey] = p.final
 		}
 	}
-	return []invariant{debitsMatch(r, succeeded, svcs.bank), noneLost(r), loggedOnce(r, succeeded, svcs.log)}
+	return []invariant{noDoubleDebit(r, l), debitsMatch(byKey, l), noneLost(r), loggedOnce(r, byKey, l),
+		nothingPending(r), heldDown(r)}
 }
 
-func debitsMatch(r *runResult, succeeded map[string]bool, bank *sim.Bank) invariant {
-	inv := invariant{name: "no double debit: one debit per succeeded payment, none for others"}
+// noDoubleDebit fails only on money moved twice for one payment: a key
+// debited twice, or one payment (TransferRequest.PaymentID) debited under
+// two keys, which the bank reports. A payment debited once and then left
+// pending or unknown is not a double debit; debitsMatch reports it.
+func noDoubleDebit(r *runResult, l ledger) invariant {
+	inv := invariant{name: "no double debit: no payment debited twice, under one key or two"}
 	debited := map[string]int{}
-	for _, st := range bank.Transfers() {
+	for _, st := range l.transfers {
 		if st.State == payments.TransferCompleted {
 			debited[st.IdempotencyKey]++
 		}
 	}
-	var twice, unreported, missing int
-	for k, n := range debited {
+	twice := 0
+	for _, n := range debited {
 		if n > 1 {
 			twice++
 		}
-		if !succeeded[k] {
-			unreported++
+	}
+	inv.ok = twice == 0 && len(l.doubleCharges) == 0
+	inv.detail = fmt.Sprintf("bank debits %d; %d keys debited twice, %d payments debited under two keys",
+		r.bank.DebitsApplied, twice, len(l.doubleCharges))
+	return inv
+}
+
+// debitsMatch checks that the answers tell the truth about the money.
+func debitsMatch(byKey map[string]gateway.State, l ledger) invariant {
+	inv := invariant{name: "debits match answers: one per succeeded payment, none for declined or rejected"}
+	debited := map[string]bool{}
+	var pendingDebited, wrong, missing, succeeded int
+	for _, st := range l.transfers {
+		if st.State != payments.TransferCompleted {
+			continue
+		}
+		debited[st.IdempotencyKey] = true
+		switch byKey[st.IdempotencyKey] {
+		case gateway.Succeeded:
+		case gateway.Pending, Unknown:
+			pendingDebited++
+		default:
+			wrong++
 		}
 	}
-	for k := range succeeded {
-		if debited[k] == 0 {
-			missing++
+	for k, s := range byKey {
+		if s == gateway.Succeeded {
+			succeeded++
+			if !debited[k] {
+				missing++
+			}
 		}
 	}
-	inv.ok = twice == 0 && unreported == 0 && missing == 0 && r.bank.DebitsApplied == len(succeeded)
-	inv.detail = fmt.Sprintf("bank debits %d, succeeded %d", r.bank.DebitsApplied, len(succeeded))
-	if unreported > 0 {
-		inv.detail += fmt.Sprintf("; %d debited but not reported succeeded", unreported)
-	}
-	if twice+missing > 0 {
-		inv.detail += fmt.Sprintf("; %d debited twice, %d succeeded without a debit", twice, missing)
-	}
+	inv.ok = pendingDebited+wrong+missing == 0
+	inv.detail = fmt.Sprintf("succeeded %d; %d debited but left pending or unknown, %d debited but answered declined or rejected, %d succeeded without a debit",
+		succeeded, pendingDebited, wrong, missing)
 	return inv
 }
 
@@ -86,20 +129,23 @@ func noneLost(r *runResult) invariant {
 	return inv
 }
 
-func loggedOnce(r *runResult, succeeded map[string]bool, log *sim.Log) invariant {
-	inv := invariant{name: "logged exactly once: the log holds every succeeded payment, nothing else"}
+func loggedOnce(r *runResult, byKey map[string]gateway.State, l ledger) invariant {
+	inv := invariant{name: "logged exactly once within the drain: the log holds every succeeded payment, nothing else"}
 	seen := map[string]int{}
-	for _, e := range log.Entries() {
+	for _, e := range l.logEntries {
 		seen[e.PaymentID]++
 	}
-	var missing, extra, twice int
-	for k := range succeeded {
-		if seen[k] == 0 {
-			missing++
+	var missing, extra, twice, succeeded int
+	for k, s := range byKey {
+		if s == gateway.Succeeded {
+			succeeded++
+			if seen[k] == 0 {
+				missing++
+			}
 		}
 	}
 	for k, n := range seen {
-		if !succeeded[k] {
+		if byKey[k] != gateway.Succeeded {
 			extra++
 		}
 		if n > 1 {
@@ -110,9 +156,38 @@ func loggedOnce(r *runResult, succeeded map[string]bool, log *sim.Log) invariant
 	if n := len(r.samples); n > 0 {
 		queued = r.samples[n-1].outbox
 	}
-	inv.ok = missing+extra+twice+queued == 0 && r.logStats.Conflicts == 0
+	inv.ok = missing+extra+twice+queued == 0 && r.logStats.Conflicts == 0 && r.drainErr == nil
 	inv.detail = fmt.Sprintf("log entries %d, succeeded %d, missing %d, unexpected %d, outbox left %d",
-		len(seen), len(succeeded), missing, extra, queued)
+		len(seen), succeeded, missing, extra, queued)
+	if r.protected {
+		inv.detail += fmt.Sprintf(", drain %s", round(r.drain))
+	}
+	if r.drainErr != nil {
+		inv.detail += fmt.Sprintf(" (%v)", r.drainErr)
+	}
+	return inv
+}
+
+// nothingPending: once the bank is reachable again and the drain is over,
+// every payment's outcome is known. Without riprap nobody ever learns what
+// became of a payment whose reply was lost.
+func nothingPending(r *runResult) invariant {
+	inv := invariant{name: "nothing pending after the drain: every outcome learnt from the bank"}
+	var pending, unknown int
+	for _, p := range r.payments {
+		switch p.final {
+		case gateway.Pending:
+			pending++
+		case Unknown:
+			unknown++
+		}
+	}
+	left := 0
+	if n := len(r.samples); n > 0 {
+		left = r.samples[n-1].pending
+	}
+	inv.ok = pending+unknown+left == 0
+	inv.detail = fmt.Sprintf("%d pending, %d unknown, %d pending in the store", pending, unknown, left)
 	return inv
 }
 

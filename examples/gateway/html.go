@@ -26,7 +26,7 @@ const (
 )
 
 var stateColors = map[string]string{
-	"closed": "#2e7d32", "half_open": "#f9a825", "open": "#c62828", "forced_open": "#7f0000",
+	"closed": "#2e7d32", "half_open": "#f9a825", "open": "#c62828", "held_open": "#7f0000", "forced_open": "#4a148c",
 	"disabled": "#607d8b", "metrics_only": "#607d8b",
 }
 
@@ -88,9 +88,9 @@ svg text { font-size: 12px; font-family: system-ui, sans-serif; }
 
 func writeLegend(w io.Writer) {
 	fmt.Fprint(w, `<p class="legend">`)
-	for _, st := range []string{"closed", "half_open", "open", "forced_open"} {
+	for _, st := range []string{"closed", "half_open", "open", "held_open"} {
 		label := strings.ReplaceAll(st, "_", "-")
-		if st == "forced_open" {
+		if st == "held_open" {
 			label = "held open by a health check"
 		}
 		fmt.Fprintf(w, `<span><span class="swatch" style="background:%s"></span>%s</span>`, stateColors[st], label)

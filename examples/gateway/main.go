@@ -4,24 +4,32 @@
 // scenario breaks and heals those services, and then puts the run beside
 // the very same scenario run with plain HTTP clients that have only a
 // timeout. The report checks that the protected run lost no payment,
-// debited nobody twice and logged every payment exactly once.
+// debited nobody twice, logged every payment exactly once, never held a
+// working dependency down, and never had a worse tail than no protection.
 //
 //	go run ./examples/gateway            # the default drill, about 30s
 //	go run ./examples/gateway -duration 60s -report drill.html -listen 127.0.0.1:8080
 //	go run ./examples/gateway -scenario examples/gateway/scenarios/flapping-bank.json
+//	go run ./examples/gateway -scenario slow-bank -json > drill.jsonl
+//
+// The gateway keeps its ledger and outbox in SQLite (pure Go, nothing to
+// install): a fresh database in a temporary directory removed at exit, or
+// the file -store names, kept for inspection (-store :memory: runs it on
+// the in-memory store instead, for comparison).
 //
 // The unprotected run goes first, then the protected one; each prints a
-// progress line per second and logs every state change (slog text, or JSON
-// lines with -json; the progress lines and the report stay text).
+// progress line per second and logs every state change. With -json every
+// line of standard output is one JSON object with a "type" field: "run",
+// "progress", "log" (slog records), "notice" and, last, "report".
 //
 // The same -seed gives the same fault schedule and the same payments at
 // the same offsets. The injectors draw their random faults (lost replies)
 // in the order requests arrive, which concurrency varies a little, so
 // counts differ slightly from run to run; the invariants do not.
 //
-// The engine (scenario.go, workload.go, run.go, sampler.go, check.go) and
-// the report (summary.go, report.go, html.go) are separate from this file
-// so that tests can run a short drill and check its report.
+// The engine (scenario*.go, bounds.go, workload.go, run.go, sampler.go,
+// check*.go) and the report (summary.go, report*.go, html.go) are separate
+// from this file so that tests can run a short drill and check its report.
 package main
 
 import (
@@ -30,20 +38,21 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"sync/atomic"
+	"path/filepath"
 	"time"
+
+	"github.com/riprap-go/riprap/payments/sqlitestore"
+	"github.com/riprap-go/riprap/payments/store"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, os.Args[1:]); err != nil {
+	if err := run(ctx, os.Stdout, os.Stderr, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "gateway:", err)
+		stop()
 		os.Exit(1)
 	}
 }
@@ -57,9 +66,12 @@ type options struct {
 	json        bool
 	reportFile  string
 	listen      string
+	store       string
 	baseline    bool
 }
 
+// parseFlags parses args; usage and flag errors go to stderr. -h and -help
+// return flag.ErrHelp.
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
@@ -68,9 +80,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.concurrency, "concurrency", 200, "payment goroutines")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the payment mix and the injected faults")
 	fs.StringVar(&o.scenario, "scenario", "drill", "built-in scenario ("+joinNames()+") or a JSON scenario file")
-	fs.BoolVar(&o.json, "json", false, "log state changes as JSON instead of text")
+	fs.BoolVar(&o.json, "json", false, "print every line of standard output as JSON: progress, logs, notices and the report")
 	fs.StringVar(&o.reportFile, "report", "", "write a self-contained HTML report to this file")
-	fs.StringVar(&o.listen, "listen", "", "serve the gateway's status JSON on this address while the protected run lasts")
+	fs.StringVar(&o.listen, "listen", "", "serve the gateway's status JSON (and payments by key) on this address while the protected run lasts")
+	fs.StringVar(&o.store, "store", "", "keep the gateway's SQLite database in this new file (default: a temporary one, removed at exit); "+memoryStore+" for the in-memory store, which is not durable")
 	fs.BoolVar(&o.baseline, "baseline", true, "also run the scenario without protection, for the comparison")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -83,7 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	case o.concurrency < 1 || o.concurrency > 10000:
 		return o, fmt.Errorf("-concurrency must be in [1, 10000], got %d", o.concurrency)
 	}
-	return o, nil
+	return o, checkDuration(o.duration)
 }
 
 func joinNames() string {
@@ -98,9 +111,13 @@ func joinNames() string {
 }
 
 // run is the whole command, writing to out; it fails when the protected run
-// breaks an invariant.
-func run(ctx context.Context, out io.Writer, args []string) error {
-	o, err := parseFlags(args, out)
+// breaks an invariant or a check. -h prints the usage to stderr and
+// succeeds.
+func run(ctx context.Context, out, stderr io.Writer, args []string) error {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -112,43 +129,88 @@ func run(ctx context.Context, out io.Writer, args []string) error {
 	if err := sc.validate(); err != nil {
 		return fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
-	cfg := runConfig{scenario: sc, seed: o.seed, concurrency: o.concurrency, logger: newLogger(out, o.json), progress: out}
+	pr := newPrinter(out, o.json)
+	opener, storeName, cleanup, err := sqliteStore(o.store)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	cfg := runConfig{scenario: sc, seed: o.seed, concurrency: o.concurrency, logger: newLogger(pr), progress: pr,
+		store: opener, storeName: storeName}
 	if o.listen != "" {
-		serve, stop, err := statusServer(o.listen, out)
+		serve, stop, err := statusServer(o.listen, pr)
 		if err != nil {
 			return err
 		}
 		defer stop()
 		cfg.serve = serve
 	}
-	rep, err := drill(ctx, cfg, o.baseline, out)
+	rep, err := drill(ctx, cfg, o.baseline, pr)
 	if err != nil {
 		return err
 	}
-	rep.write(out)
 	if o.reportFile != "" {
 		if err := writeHTMLFile(o.reportFile, rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "HTML report written to %s\n", o.reportFile)
+		pr.info("HTML report written to "+o.reportFile, notice{Path: o.reportFile})
 	}
+	rep.print(pr) // last, so that the report is the last line of -json
 	if !rep.passed() {
-		return errors.New("the protected run broke an invariant")
+		return errors.New("the protected run failed a check (see the report)")
 	}
 	return nil
 }
 
-// newLogger logs readable text, or JSON lines.
-func newLogger(out io.Writer, json bool) *slog.Logger {
-	if json {
-		return slog.New(slog.NewJSONHandler(out, nil))
+// drillSync is the durability of the drill's commits: synchronous=NORMAL,
+// which survives the process being killed — the crash the gateway is built
+// for — but not a power loss, and spares each commit an fsync. The drill's
+// database is new for each run and never reopened, so a power loss has
+// nothing to lose; with synchronous=FULL, on a busy shared disk, the
+// protected run's payments would wait on fsyncs that the unprotected run
+// (which records nothing) never pays, and the comparison would be about
+// the disk. A production gateway keeps sqlitestore's default, FULL.
+const drillSync = sqlitestore.SyncNormal
+
+// memoryStore is the -store value that leaves the gateway on its
+// in-memory store, to compare with SQLite.
+const memoryStore = ":memory:"
+
+// sqliteStore returns how the protected run opens its SQLite store: at
+// path, which must not exist yet (a drill starts from an empty ledger, as
+// its simulated bank does), or in a temporary directory that cleanup
+// removes. For memoryStore it returns a nil opener: the gateway's own
+// in-memory store.
+func sqliteStore(path string) (open storeOpener, name string, cleanup func(), err error) {
+	cleanup = func() {}
+	switch {
+	case path == memoryStore:
+		return nil, "", cleanup, nil // the gateway makes its own
+	case path == "":
+		dir, err := os.MkdirTemp("", "riprap-drill-*")
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("-store: %w", err)
+		}
+		path, name, cleanup = filepath.Join(dir, "drill.db"), "SQLite ("+drillSync.String()+"), temporary", func() { _ = os.RemoveAll(dir) }
+	default:
+		if _, err := os.Stat(path); err == nil || !errors.Is(err, os.ErrNotExist) {
+			return nil, "", nil, fmt.Errorf("-store %s: the drill needs a new file (its simulated bank starts empty); remove it or name another", path)
+		}
+		name = "SQLite (" + drillSync.String() + "), " + path
 	}
-	return slog.New(slog.NewTextHandler(out, nil))
+	open = func() (store.Store, func() error, error) {
+		st, err := sqlitestore.Open(path, sqlitestore.Config{Sync: drillSync})
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, st.Close, nil
+	}
+	return open, name, cleanup, nil
 }
 
 // drill runs the scenario without protection (when baseline is set), then
 // with it, and builds the report.
-func drill(ctx context.Context, cfg runConfig, baseline bool, out io.Writer) (*report, error) {
+func drill(ctx context.Context, cfg runConfig, baseline bool, pr *printer) (*report, error) {
 	var results []*runResult
 	for _, protected := range []bool{false, true} {
 		if !protected && !baseline {
@@ -156,56 +218,40 @@ func drill(ctx context.Context, cfg runConfig, baseline bool, out io.Writer) (*r
 		}
 		c := cfg
 		c.protected = protected
-		fmt.Fprintf(out, "--- %s: scenario %q for %s, %d payments/s\n", runName(protected), cfg.scenario.Name, cfg.scenario.Duration, cfg.scenario.Rate)
+		h := runHeader{Run: runLabel(protected), Title: runName(protected), Scenario: cfg.scenario.Name,
+			Seconds: cfg.scenario.Duration.Seconds(), Rate: cfg.scenario.Rate, Protected: protected}
+		if protected {
+			h.Store = storeLabel(cfg.storeName)
+		}
+		pr.header(h)
 		r, err := runScenario(ctx, c)
 		if err != nil {
 			return nil, err
 		}
 		results = append(results, r)
 	}
-	return newReport(cfg.scenario, cfg.seed, cfg.concurrency, results...), nil
+	rep := newReport(cfg.scenario, cfg.seed, cfg.concurrency, results...)
+	rep.store = storeLabel(cfg.storeName)
+	return rep, nil
+}
+
+func storeLabel(name string) string {
+	if name == "" {
+		return "in memory"
+	}
+	return name
+}
+
+func runLabel(protected bool) string {
+	if protected {
+		return "protected"
+	}
+	return "unprotected"
 }
 
 func runName(protected bool) string {
 	if protected {
-		return "with riprap (rate limit → breaker → retry → timeout, FX fallback, log outbox, health checks, reconciler)"
+		return "with riprap (rate limit, breaker, retry and timeouts per dependency, FX fallback, log outbox, health checks, reconciler)"
 	}
 	return "without protection (plain HTTP clients, a timeout per call)"
-}
-
-// statusServer serves the current gateway's status on addr; serve installs
-// a gateway's handler until the func it returns is called.
-func statusServer(addr string, out io.Writer) (serve func(http.Handler) func(), stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("-listen: %w", err)
-	}
-	h, serve := switchHandler()
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: h}
-	go func() { _ = srv.Serve(ln) }()
-	fmt.Fprintf(out, "serving the gateway status on http://%s/\n", ln.Addr())
-	stop = func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}
-	return serve, stop, nil
-}
-
-// switchHandler serves whatever handler is installed with serve, and 503
-// while none is (during the unprotected run, which has no gateway).
-func switchHandler() (http.Handler, func(http.Handler) func()) {
-	var current atomic.Pointer[http.Handler]
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h := current.Load(); h != nil {
-			(*h).ServeHTTP(w, r)
-			return
-		}
-		http.Error(w, "no gateway is running now (the unprotected run has none)", http.StatusServiceUnavailable)
-	})
-	serve := func(next http.Handler) func() {
-		current.Store(&next)
-		return func() { current.Store(nil) }
-	}
-	return h, serve
 }

@@ -12,14 +12,28 @@ import (
 	"github.com/riprap-go/riprap/payments/httpapi"
 )
 
-// Per-call timeouts, the same with and without protection, so that the
-// comparison is about the policies and not about the deadlines. The
-// simulated services answer in milliseconds when healthy.
-const (
-	bankTimeout = 500 * time.Millisecond
-	fxTimeout   = 250 * time.Millisecond
-	logTimeout  = 500 * time.Millisecond
-)
+// timeouts are the per-call timeouts of each dependency, the same with and
+// without protection, so that the comparison is about the policies and not
+// about the deadlines. They are also the bar by which the checks judge
+// that a dependency "answers in time".
+type timeouts struct {
+	bank, fx, log time.Duration
+}
+
+// drillTimeouts are the command's: the simulated services answer in
+// milliseconds when healthy.
+var drillTimeouts = timeouts{bank: 500 * time.Millisecond, fx: 250 * time.Millisecond, log: 500 * time.Millisecond}
+
+// of returns the timeout of a service's calls.
+func (t timeouts) of(service string) time.Duration {
+	switch service {
+	case "bank":
+		return t.bank
+	case "fx":
+		return t.fx
+	}
+	return t.log
+}
 
 // Unknown is where the unprotected payer leaves a payment whose transfer
 // failed in a way that does not say whether the bank moved the money: with
@@ -42,9 +56,10 @@ func (p gatewayPayer) pay(ctx context.Context, req payments.PaymentRequest) gate
 // call and nothing else — no breaker, no retry, no fallback, no outbox, no
 // reconciliation. It is what a first version of a gateway looks like.
 type plainPayer struct {
-	bank *httpapi.BankClient
-	fx   *httpapi.FXClient
-	log  *httpapi.LogClient
+	bank     *httpapi.BankClient
+	fx       *httpapi.FXClient
+	log      *httpapi.LogClient
+	timeouts timeouts
 }
 
 func (p plainPayer) pay(ctx context.Context, req payments.PaymentRequest) gateway.State {
@@ -53,7 +68,7 @@ func (p plainPayer) pay(ctx context.Context, req payments.PaymentRequest) gatewa
 	}
 	settled := req.Amount
 	if to := req.TargetCurrency; to != (payments.Currency{}) && to != req.Amount.Currency() {
-		qctx, cancel := context.WithTimeout(ctx, fxTimeout)
+		qctx, cancel := context.WithTimeout(ctx, p.timeouts.fx)
 		q, err := p.fx.Quote(qctx, req.Amount.Currency(), to)
 		cancel()
 		if err != nil {
@@ -63,9 +78,9 @@ func (p plainPayer) pay(ctx context.Context, req payments.PaymentRequest) gatewa
 			return gateway.Declined
 		}
 	}
-	tctx, cancel := context.WithTimeout(ctx, bankTimeout)
+	tctx, cancel := context.WithTimeout(ctx, p.timeouts.bank)
 	rc, err := p.bank.Transfer(tctx, payments.TransferRequest{IdempotencyKey: req.IdempotencyKey,
-		From: req.Payer, To: req.Payee, Amount: settled})
+		PaymentID: req.IdempotencyKey, From: req.Payer, To: req.Payee, Amount: settled})
 	cancel()
 	switch {
 	case errors.Is(err, payments.ErrDeclined) || payments.IsPermanent(err):
@@ -80,7 +95,7 @@ func (p plainPayer) pay(ctx context.Context, req payments.PaymentRequest) gatewa
 	if settled != req.Amount {
 		e.Credited = settled
 	}
-	lctx, cancel := context.WithTimeout(ctx, logTimeout)
+	lctx, cancel := context.WithTimeout(ctx, p.timeouts.log)
 	_ = p.log.Append(lctx, e) // a failed append is simply lost
 	cancel()
 	return gateway.Succeeded

@@ -16,14 +16,20 @@ type report struct {
 	scenario    Scenario
 	seed        uint64
 	concurrency int
+	store       string    // where the protected run kept its ledger
 	runs        []summary // unprotected first, when it ran
 	results     []*runResult
+	// checks compare the two runs (the tail); none without the baseline.
+	checks []invariant
 }
 
 func newReport(s Scenario, seed uint64, concurrency int, results ...*runResult) *report {
 	rep := &report{scenario: s, seed: seed, concurrency: concurrency, results: results}
 	for _, r := range results {
 		rep.runs = append(rep.runs, summarize(r))
+	}
+	if len(rep.runs) == 2 && !rep.runs[0].protected && rep.runs[1].protected {
+		rep.checks = append(rep.checks, tailCheck(tailWindows(s, rep.runs[0], rep.runs[1])))
 	}
 	return rep
 }
@@ -38,17 +44,37 @@ func (rep *report) protected() (summary, bool) {
 	return summary{}, false
 }
 
-// passed reports whether the protected run kept every invariant.
+// passed reports whether the protected run kept every invariant and the
+// comparison passed every check.
 func (rep *report) passed() bool {
 	s, ok := rep.protected()
-	return ok && s.passed
+	if !ok || !s.passed {
+		return false
+	}
+	for _, c := range rep.checks {
+		if !c.ok {
+			return false
+		}
+	}
+	return true
+}
+
+// print writes the report through the printer: the text of write, or one
+// JSON line.
+func (rep *report) print(pr *printer) {
+	if pr.json {
+		pr.line("", rep.jsonForm())
+		return
+	}
+	rep.write(pr)
 }
 
 // write prints the side-by-side comparison, then the details of each run.
 func (rep *report) write(w io.Writer) {
 	sc := rep.scenario
 	fmt.Fprintf(w, "\n=== riprap drill %q: %s\n", sc.Name, sc.Description)
-	fmt.Fprintf(w, "    %s at %d payments/s, %d workers, seed %d\n\n", sc.Duration, sc.Rate, rep.concurrency, rep.seed)
+	fmt.Fprintf(w, "    %s at %d payments/s, %d workers, seed %d; the gateway's store: %s\n\n",
+		sc.Duration, sc.Rate, rep.concurrency, rep.seed, storeLabel(rep.store))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
 	row := func(label string, f func(s summary) string) {
 		fmt.Fprintf(tw, "%s\t", label)
@@ -67,7 +93,7 @@ func (rep *report) write(w io.Writer) {
 	row("latency p50 / p99, all", func(s summary) string { return p50p99(s.all) })
 	for i := range sc.Faults {
 		f := sc.Faults[i]
-		fmt.Fprintf(tw, "%s %s %s–%s\t", f.Service, f.Kind, secs(f.Start), secs(f.End))
+		fmt.Fprintf(tw, "%s\t", describeFault(f))
 		for range rep.runs {
 			fmt.Fprint(tw, " \t")
 		}
@@ -83,18 +109,28 @@ func (rep *report) write(w io.Writer) {
 	row("outbox peak / left after drain", func(s summary) string {
 		return dash(s.protected, fmt.Sprintf("%d / %d (%s)", s.outboxMax, s.outboxEnd, round(s.drain)))
 	})
-	for i := range invariantNames(rep) {
-		row(invariantNames(rep)[i], func(s summary) string { return passFail(s.invariants[i].ok) })
+	for i, name := range invariantNames(rep) {
+		row(name, func(s summary) string { return checkText(s.invariants[i]) })
 	}
 	_ = tw.Flush()
 	for _, s := range rep.runs {
 		writeDetails(w, s)
 	}
-	verdict := "PASS: the protected run kept every invariant"
-	if !rep.passed() {
-		verdict = "FAIL: the protected run broke an invariant (see above)"
+	if len(rep.checks) > 0 {
+		fmt.Fprintf(w, "\nwith riprap against without protection:\n")
+		for _, c := range rep.checks {
+			fmt.Fprintf(w, "  %s  %s\n        %s\n", checkText(c), c.name, c.detail)
+		}
 	}
-	fmt.Fprintf(w, "\n%s\n", verdict)
+	fmt.Fprintf(w, "\n%s\n", rep.verdict())
+}
+
+// verdict is the report's last line.
+func (rep *report) verdict() string {
+	if rep.passed() {
+		return "PASS: the protected run kept every invariant and passed every check"
+	}
+	return "FAIL: the protected run broke an invariant or failed a check (see above)"
 }
 
 // writeDetails prints latency by final state and each invariant's figures.
@@ -114,7 +150,7 @@ func writeDetails(w io.Writer, s summary) {
 		fmt.Fprintf(w, "  %s\n", line)
 	}
 	for _, inv := range s.invariants {
-		fmt.Fprintf(w, "  %s  %s (%s)\n", passFail(inv.ok), inv.name, inv.detail)
+		fmt.Fprintf(w, "  %s  %s (%s)\n", checkText(inv), inv.name, inv.detail)
 	}
 }
 
@@ -184,6 +220,14 @@ func dash(applies bool, s string) string {
 		return "–"
 	}
 	return s
+}
+
+// checkText is PASS or FAIL, or "–" for a check that does not apply.
+func checkText(inv invariant) string {
+	if inv.na {
+		return "–"
+	}
+	return passFail(inv.ok)
 }
 
 func passFail(ok bool) string {

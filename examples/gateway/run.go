@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/riprap-go/riprap/payments/gateway"
 	"github.com/riprap-go/riprap/payments/httpapi"
 	"github.com/riprap-go/riprap/payments/sim"
+	"github.com/riprap-go/riprap/payments/store"
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/backoff"
 	"github.com/riprap-go/riprap/resilience/ratelimit"
@@ -26,13 +26,23 @@ type runConfig struct {
 	concurrency int
 	protected   bool
 	logger      *slog.Logger
-	progress    io.Writer     // one line per second; nil: none
+	progress    *printer      // one line per second; nil: none
 	sampleEvery time.Duration // timeline resolution (default 100ms)
 	drainFor    time.Duration // bound on the final Drain (default 1 minute)
+	// timeouts are the per-call timeouts (zero: drillTimeouts).
+	timeouts timeouts
+	// store opens the protected run's store (nil: the gateway's in-memory
+	// one); storeName says which, for the report.
+	store     storeOpener
+	storeName string
 	// serve, when set, is given the gateway's status handler while the
 	// protected run lasts, and the returned func is called at its end.
 	serve func(http.Handler) func()
 }
+
+// storeOpener opens a store for the protected run; closeStore releases it
+// once the gateway has stopped.
+type storeOpener func() (st store.Store, closeStore func() error, err error)
 
 // States in the order reports list them.
 var allStates = []gateway.State{gateway.Succeeded, gateway.Declined, gateway.Rejected, gateway.Pending, Unknown}
@@ -83,6 +93,8 @@ type runResult struct {
 	logStats   sim.LogStats
 	traffic    time.Duration // from the first payment due to the last answered
 	drain      time.Duration // how long the final Drain took
+	end        time.Duration // from the start to the end of the drain
+	timeouts   timeouts
 	drainErr   error
 	outboxMax  int
 	invariants []invariant
@@ -91,18 +103,25 @@ type runResult struct {
 // runScenario starts fresh simulated services, runs the scenario's
 // workload through the gateway (or the plain clients) and measures it.
 func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
+	if err := cfg.scenario.validate(); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", cfg.scenario.Name, err)
+	}
 	cfg.sampleEvery = or(cfg.sampleEvery, 100*time.Millisecond)
 	cfg.drainFor = or(cfg.drainFor, time.Minute)
+	cfg.timeouts = or(cfg.timeouts, drillTimeouts)
 	svcs, err := startServices(cfg.seed)
 	if err != nil {
 		return nil, err
 	}
 	defer svcs.close()
+	if err := svcs.log.SetFaults(cfg.scenario.logFaults()); err != nil {
+		return nil, err
+	}
 	if err := openAccounts(svcs); err != nil {
 		return nil, err
 	}
 	r := &runResult{label: "unprotected", protected: cfg.protected, scenario: cfg.scenario,
-		calls: map[string]callStats{}, injected: map[string]sim.InjectorStats{}}
+		calls: map[string]callStats{}, injected: map[string]sim.InjectorStats{}, timeouts: cfg.timeouts}
 	if cfg.protected {
 		r.label = "protected"
 	}
@@ -127,20 +146,27 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 	}
 	logger := cfg.logger.With("run", r.label)
 	rec := &changeRecorder{epoch: epoch}
-	var p payer = plainPayer{bank: bank, fx: fx, log: lg}
+	var p payer = plainPayer{bank: bank, fx: fx, log: lg, timeouts: cfg.timeouts}
 	var gw *gateway.Gateway
 	if cfg.protected {
-		gc, err := gatewayConfig(bank, fx, lg, rec.listen, stateChangesOnly(resilience.SlogListener(logger, resilience.SlogOptions{})))
+		st, closeStore, err := openStore(cfg.store)
 		if err != nil {
 			return nil, err
 		}
+		defer func() { _ = closeStore() }() // after gw.Close: deferred calls run last first
+		gc, err := gatewayConfig(bank, fx, lg, cfg.timeouts, resilience.OnStateChange(rec.listen),
+			stateChangesOnly(resilience.SlogListener(logger, resilience.SlogOptions{StateChangesOnly: true})))
+		if err != nil {
+			return nil, err
+		}
+		gc.Store, gc.Logger = st, logger
 		if gw, err = gateway.New(gc); err != nil {
 			return nil, err
 		}
 		defer gw.Close()
 		p = gatewayPayer{gw}
 		if cfg.serve != nil {
-			defer cfg.serve(gw.StatusHandler())()
+			defer cfg.serve(gw.Handler())()
 		}
 	}
 	stopAnnounce := announceFaults(logger, epoch, cfg.scenario)
@@ -159,6 +185,7 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 		cancel()
 		r.drain = time.Since(start)
 	}
+	r.end = time.Since(epoch)
 	smp.stop()
 	settle(r, gw, jobs)
 	r.changes = rec.all()
@@ -167,7 +194,7 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 		r.injected[name] = injectors[name].Stats()
 	}
 	r.bank, r.logStats = svcs.bank.Stats(), svcs.log.Stats()
-	r.invariants = checkInvariants(r, jobs, svcs)
+	r.invariants = checkInvariants(r, jobs, ledgerOf(svcs))
 	return r, ctx.Err()
 }
 
@@ -221,8 +248,8 @@ func settle(r *runResult, gw *gateway.Gateway, jobs []job) {
 			p.lookup = true
 			continue
 		}
-		res, ok := gw.Lookup(jobs[i].req.IdempotencyKey)
-		p.final, p.lookup = res.State, ok && (p.first == gateway.Pending || res.State == p.first)
+		res, err := gw.Lookup(context.Background(), jobs[i].req.IdempotencyKey)
+		p.final, p.lookup = res.State, err == nil && (p.first == gateway.Pending || res.State == p.first)
 	}
 }
 
@@ -258,37 +285,53 @@ func (c *changeRecorder) all() []stateChange {
 	return append([]stateChange(nil), c.changes...)
 }
 
+// openStore opens the run's store with open, or lets the gateway make an
+// in-memory one when open is nil.
+func openStore(open storeOpener) (store.Store, func() error, error) {
+	if open == nil {
+		return nil, func() error { return nil }, nil
+	}
+	return open()
+}
+
 // gatewayConfig is the protected setup. Every policy keeps its default but
 // these: the per-call timeouts shared with the unprotected run; two
 // attempts per transfer, within a retry budget of 10% of the last two
 // seconds' transfers, because retrying into a bank that hangs keeps
 // workers waiting before the breaker can count the failures; a bank quota
 // well above the drill's rate; health probes twice a second, so that a dead
-// dependency is known within a second.
-func gatewayConfig(bank payments.Bank, fx payments.FX, log payments.Log, listeners ...resilience.Listener) (gateway.Config, error) {
+// dependency is known within a second. The probes' timeout is left to the
+// gateway, which derives it from each dependency's call timeout: a probe
+// never judges a dependency by a stricter bar than its calls.
+func gatewayConfig(bank payments.Bank, fx payments.FX, log payments.Log, t timeouts, listeners ...resilience.Listener) (gateway.Config, error) {
 	budget, err := backoff.NewBudget(backoff.BudgetConfig{Ratio: 0.1, MinPerSecond: 5, Window: 2 * time.Second})
 	if err != nil {
 		return gateway.Config{}, err
 	}
 	return gateway.Config{Bank: bank, FX: fx, Log: log, Listeners: listeners,
-		BankPolicy: gateway.BankPolicy{Timeout: bankTimeout, Attempts: 2, Budget: budget,
+		BankPolicy: gateway.BankPolicy{Timeout: t.bank, Attempts: 2, Budget: budget,
 			Rate: ratelimit.PerSecond(2000), Burst: 200},
-		FXPolicy:          gateway.FXPolicy{Timeout: fxTimeout},
-		LogPolicy:         gateway.LogPolicy{Timeout: logTimeout},
-		Health:            gateway.HealthPolicy{Interval: 500 * time.Millisecond, Timeout: 100 * time.Millisecond},
+		FXPolicy:          gateway.FXPolicy{Timeout: t.fx},
+		LogPolicy:         gateway.LogPolicy{Timeout: t.log},
+		Health:            gateway.HealthPolicy{Interval: healthInterval},
 		ReconcileInterval: 250 * time.Millisecond}, nil
 }
 
-// stateChangesOnly passes state changes (breakers, health) to l and drops
-// the rest: the drill's log is about what changed, not about every retry.
-// The snapshot attached to each event is dropped too, to keep a line short.
+// healthInterval is how often the drill's gateway probes each dependency.
+const healthInterval = 500 * time.Millisecond
+
+// stateChangesOnly passes state changes (breakers, health) to l and
+// nothing else: the drill's log is about what changed, not about every
+// retry. The snapshot attached to each event is dropped, to keep a line
+// short.
 func stateChangesOnly(l resilience.Listener) resilience.Listener {
-	return func(e resilience.Event) {
-		if e.Kind == resilience.EventStateChange {
-			e.Detail = nil
-			l(e)
-		}
+	if l.Func == nil {
+		return l
 	}
+	return resilience.OnKinds(func(e resilience.Event) {
+		e.Detail = nil
+		l.Func(e)
+	}, resilience.EventStateChange)
 }
 
 // announceFaults logs each fault window as it starts and ends.

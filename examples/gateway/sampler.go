@@ -1,8 +1,8 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +17,7 @@ type sampler struct {
 	gw       *gateway.Gateway // nil in the unprotected run
 	epoch    time.Time
 	every    time.Duration
-	progress io.Writer
+	progress *printer // nil: no progress lines
 
 	live liveCounts // written by the workers
 
@@ -55,7 +55,8 @@ func (s *sampler) loop() {
 			if i := len(s.r.samples) - 1 - perLine; i >= 0 {
 				prev = s.r.samples[i]
 			}
-			fmt.Fprintln(s.progress, s.line(prev, cur))
+			l := s.line(prev, cur)
+			s.progress.line(l.text(), l)
 		}
 	}
 }
@@ -68,7 +69,7 @@ func (s *sampler) take() sample {
 	}
 	smp.inFlight = int(s.live.inFlight.Load())
 	if s.gw != nil {
-		st := s.gw.Status()
+		st := s.gw.Status(context.Background())
 		smp.outbox, smp.pending = st.LogQueued, st.Pending
 		smp.breakers = make(map[string]string, len(st.Breakers))
 		for _, b := range st.Breakers {
@@ -80,27 +81,64 @@ func (s *sampler) take() sample {
 	return smp
 }
 
-// line is the progress line of one second: elapsed/total, throughput,
-// answers so far, breakers and outbox.
-func (s *sampler) line(prev, cur sample) string {
-	var b strings.Builder
-	total := s.r.scenario.Duration
-	secs := (cur.t - prev.t).Seconds()
-	rate := 0.0
-	if secs > 0 {
-		rate = float64(sum(cur.answered[:])-sum(prev.answered[:])) / secs
+// progressLine is what a second of a run looked like: throughput, answers
+// so far, and, with riprap, breakers, pending payments and the outbox.
+type progressLine struct {
+	Type      string            `json:"type"` // "progress"
+	Run       string            `json:"run"`
+	Phase     string            `json:"phase"` // "traffic", then "draining" past the scenario's end
+	Seconds   float64           `json:"t_seconds"`
+	Total     float64           `json:"duration_seconds"`
+	PerSecond float64           `json:"pay_per_second"`
+	InFlight  int               `json:"in_flight"`
+	Succeeded int               `json:"succeeded"`
+	Declined  int               `json:"declined"`
+	Rejected  int               `json:"rejected"`
+	Pending   *int              `json:"pending,omitempty"` // with riprap
+	Unknown   *int              `json:"unknown,omitempty"` // without
+	Breakers  map[string]string `json:"breakers,omitempty"`
+	Outbox    *int              `json:"outbox,omitempty"`
+}
+
+// line is the progress line of the second that ended at cur.
+func (s *sampler) line(prev, cur sample) progressLine {
+	l := progressLine{Type: "progress", Run: s.r.label, Phase: "traffic", Seconds: cur.t.Seconds(),
+		Total: s.r.scenario.Duration.Seconds(), InFlight: cur.inFlight,
+		Succeeded: cur.answered[0], Declined: cur.answered[1], Rejected: cur.answered[2]}
+	if cur.t >= s.r.scenario.Duration {
+		l.Phase = "draining"
 	}
-	fmt.Fprintf(&b, "[%-11s %5.1fs/%.0fs] %4.0f pay/s  in flight %-4d ok %-5d declined %-4d rejected %-5d ",
-		s.r.label, cur.t.Seconds(), total.Seconds(), rate, cur.inFlight,
-		cur.answered[0], cur.answered[1], cur.answered[2])
+	if secs := (cur.t - prev.t).Seconds(); secs > 0 {
+		l.PerSecond = float64(sum(cur.answered[:])-sum(prev.answered[:])) / secs
+	}
 	if s.gw != nil {
-		fmt.Fprintf(&b, "pending %-4d |", cur.pending)
-		for _, name := range services {
-			fmt.Fprintf(&b, " %s=%-11s", name, cur.breakers[name])
-		}
-		fmt.Fprintf(&b, "| outbox %d", cur.outbox)
+		l.Pending, l.Outbox, l.Breakers = &cur.pending, &cur.outbox, cur.breakers
 	} else {
-		fmt.Fprintf(&b, "unknown %-4d | no breakers, no outbox", cur.answered[stateIndex(Unknown)])
+		unknown := cur.answered[stateIndex(Unknown)]
+		l.Unknown = &unknown
+	}
+	return l
+}
+
+// text reads "[protected     3.0s/12s] …", and "[protected   draining +2.0s]
+// …" once the scenario's time is up and the run waits for its last answers
+// and its drain.
+func (l progressLine) text() string {
+	var b strings.Builder
+	clock := fmt.Sprintf("%5.1fs/%.0fs", l.Seconds, l.Total)
+	if l.Phase == "draining" {
+		clock = fmt.Sprintf("draining +%.1fs", l.Seconds-l.Total)
+	}
+	fmt.Fprintf(&b, "[%-11s %s] %4.0f pay/s  in flight %-4d ok %-5d declined %-4d rejected %-5d ",
+		l.Run, clock, l.PerSecond, l.InFlight, l.Succeeded, l.Declined, l.Rejected)
+	if l.Pending != nil {
+		fmt.Fprintf(&b, "pending %-4d |", *l.Pending)
+		for _, name := range services {
+			fmt.Fprintf(&b, " %s=%-11s", name, l.Breakers[name])
+		}
+		fmt.Fprintf(&b, "| outbox %d", *l.Outbox)
+	} else if l.Unknown != nil {
+		fmt.Fprintf(&b, "unknown %-4d | no breakers, no outbox", *l.Unknown)
 	}
 	return strings.TrimRight(b.String(), " ")
 }

@@ -1,13 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -50,6 +45,9 @@ type Noise struct {
 	LostReplyBP int           `json:"lost_reply_bp"` // committed, reply lost (502)
 	Latency     time.Duration `json:"latency"`       // fixed latency
 	Jitter      time.Duration `json:"jitter"`        // plus uniform [0, Jitter]
+	// AppendErrorBP (the log only) fails that share of appends inside the
+	// log: one entry of a batch fails alone, the others are stored.
+	AppendErrorBP int `json:"append_error_bp"`
 }
 
 // Scenario is a whole drill: how long, how many payments per second, and
@@ -71,6 +69,13 @@ func defaultNoise() map[string]Noise {
 		"fx":   {Latency: time.Millisecond, Jitter: 4 * time.Millisecond},
 		"log":  {Latency: time.Millisecond, Jitter: 4 * time.Millisecond},
 	}
+}
+
+// withNoise returns defaultNoise with one service's noise replaced.
+func withNoise(service string, n Noise) map[string]Noise {
+	m := defaultNoise()
+	m[service] = n
+	return m
 }
 
 // builtins are the scenarios -scenario accepts by name. Their windows are
@@ -96,33 +101,25 @@ var builtins = map[string]Scenario{
 		Name: "calm", Description: "no scheduled faults, background noise only",
 		Duration: 12 * time.Second, Rate: 300, Noise: defaultNoise(),
 	},
+	// A bank that is slow but works must never be held down: it answers
+	// every request correctly, in 150ms, well within the 500ms call
+	// timeout.
+	"slow-bank": {
+		Name: "slow-bank", Description: "the bank answers every request correctly, in 150ms",
+		Duration: 12 * time.Second, Rate: 300, Noise: withNoise("bank", Noise{Latency: 150 * time.Millisecond}),
+	},
+	// The log refuses 30% of the entries it is sent, one by one, for the
+	// whole run: the outbox must still deliver every entry once, within the
+	// drain.
+	"flaky-log": {
+		Name: "flaky-log", Description: "the log fails 30% of appends for the whole run",
+		Duration: 12 * time.Second, Rate: 300,
+		Noise: withNoise("log", Noise{AppendErrorBP: 3000, Latency: time.Millisecond, Jitter: 4 * time.Millisecond}),
+	},
 }
 
 func builtinNames() []string {
-	names := make([]string, 0, len(builtins))
-	for n := range builtins {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
-
-// loadScenario returns the built-in scenario of that name, or reads a JSON
-// file.
-func loadScenario(nameOrPath string) (Scenario, error) {
-	if s, ok := builtins[nameOrPath]; ok {
-		return s.clone(), nil
-	}
-	data, err := os.ReadFile(nameOrPath)
-	if err != nil {
-		return Scenario{}, fmt.Errorf("scenario %q is neither a built-in (%s) nor a readable file: %w",
-			nameOrPath, strings.Join(builtinNames(), ", "), err)
-	}
-	s, err := parseScenario(data)
-	if err != nil {
-		return Scenario{}, fmt.Errorf("%s: %w", nameOrPath, err)
-	}
-	return s, nil
+	return slices.Sorted(maps.Keys(builtins))
 }
 
 func (s Scenario) clone() Scenario {
@@ -131,16 +128,19 @@ func (s Scenario) clone() Scenario {
 	return s
 }
 
-// scaled returns s stretched or shrunk to last d, every window with it.
+// scaled returns s stretched or shrunk to last d, every window with it. It
+// is meant for a valid s; any other is returned as it is, for validate to
+// report.
 func (s Scenario) scaled(d time.Duration) Scenario {
 	s = s.clone()
-	if d <= 0 || d == s.Duration {
+	from := s.Duration.Milliseconds()
+	if d <= 0 || d == s.Duration || from <= 0 || s.Duration > maxDuration || d > maxDuration {
 		return s
 	}
-	// In milliseconds, so that the product cannot overflow for any run
-	// shorter than a day.
+	// In milliseconds: with both durations at most maxDuration, the product
+	// stays far below the int64 range.
 	scale := func(t time.Duration) time.Duration {
-		return time.Duration(t.Milliseconds()*d.Milliseconds()/s.Duration.Milliseconds()) * time.Millisecond
+		return time.Duration(t.Milliseconds()*d.Milliseconds()/from) * time.Millisecond
 	}
 	for i := range s.Faults {
 		s.Faults[i].Start, s.Faults[i].End = scale(s.Faults[i].Start), scale(s.Faults[i].End)
@@ -149,54 +149,9 @@ func (s Scenario) scaled(d time.Duration) Scenario {
 	return s
 }
 
-// validate checks the whole scenario; problems of one fault name it.
-func (s Scenario) validate() error {
-	if s.Duration <= 0 {
-		return &fieldError{"duration", fmt.Errorf("must be positive, got %s", s.Duration)}
-	}
-	if s.Rate <= 0 || s.Rate > 10000 {
-		return &fieldError{"rate", fmt.Errorf("must be in [1, 10000] payments per second, got %d", s.Rate)}
-	}
-	for i, f := range s.Faults {
-		if err := f.validate(s.Duration); err != nil {
-			return &fieldError{fmt.Sprintf("faults[%d]", i), err}
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(s.Noise)) {
-		if err := s.Noise[name].validate(name); err != nil {
-			return &fieldError{"noise." + name, err}
-		}
-	}
-	return nil
-}
-
-func (f Fault) validate(total time.Duration) error {
-	if !slices.Contains(services, f.Service) {
-		return fmt.Errorf("service must be one of %s, got %q", strings.Join(services, ", "), f.Service)
-	}
-	switch f.Kind {
-	case KindOutage, KindHang:
-	case KindSlowdown:
-		if f.Extra <= 0 {
-			return fmt.Errorf("a slowdown needs a positive extra latency, got %s", f.Extra)
-		}
-	default:
-		return fmt.Errorf("kind must be %s, %s or %s, got %q", KindOutage, KindHang, KindSlowdown, f.Kind)
-	}
-	if f.Start < 0 || f.End <= f.Start || f.End > total {
-		return fmt.Errorf("want 0 <= start < end <= duration (%s), got start %s, end %s", total, f.Start, f.End)
-	}
-	return nil
-}
-
-func (n Noise) validate(service string) error {
-	if !slices.Contains(services, service) {
-		return fmt.Errorf("service must be one of %s, got %q", strings.Join(services, ", "), service)
-	}
-	if n.ErrorBP < 0 || n.ErrorBP > 10000 || n.LostReplyBP < 0 || n.LostReplyBP > 10000 || n.Latency < 0 || n.Jitter < 0 {
-		return errors.New("rates must be in [0, 10000] basis points and latencies >= 0")
-	}
-	return nil
+// payments is how many payments the scenario sends.
+func (s Scenario) payments() int64 {
+	return int64(s.Rate) * int64(s.Duration) / int64(time.Second)
 }
 
 // faults turns the scenario's windows and noise for one service into the
@@ -221,6 +176,11 @@ func (s Scenario) faults(service string) sim.Faults {
 	return f
 }
 
+// logFaults are the faults the log injects itself, entry by entry.
+func (s Scenario) logFaults() sim.LogFaults {
+	return sim.LogFaults{ErrorRate: sim.Chance(s.Noise["log"].AppendErrorBP)}
+}
+
 // windows returns the fault windows of one service.
 func (s Scenario) windows(service string) []Fault {
 	var out []Fault
@@ -232,136 +192,9 @@ func (s Scenario) windows(service string) []Fault {
 	return out
 }
 
-// The JSON form of a scenario file. Durations are Go duration strings
-// ("2.5s"), so a file reads like the flags.
-type fileScenario struct {
-	Name        string               `json:"name"`
-	Description string               `json:"description"`
-	Duration    string               `json:"duration"`
-	Rate        int                  `json:"rate"`
-	Faults      []fileFault          `json:"faults"`
-	Noise       map[string]fileNoise `json:"noise"`
-}
+func joinServices() string { return strings.Join(services, ", ") }
 
-type fileFault struct {
-	Service string `json:"service"`
-	Kind    string `json:"kind"`
-	Start   string `json:"start"`
-	End     string `json:"end"`
-	Extra   string `json:"extra"`
-}
-
-type fileNoise struct {
-	ErrorBP     int    `json:"error_bp"`
-	LostReplyBP int    `json:"lost_reply_bp"`
-	Latency     string `json:"latency"`
-	Jitter      string `json:"jitter"`
-}
-
-// parseScenario reads a scenario file. Every error names the line and
-// column where the problem is: a syntax error where the parser stopped, a
-// bad value at the start of the object that holds it.
-func parseScenario(data []byte) (Scenario, error) {
-	var fs fileScenario
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&fs); err != nil {
-		return Scenario{}, jsonError(data, err)
-	}
-	end := skipSpace(data, dec.InputOffset())
-	if _, err := dec.Token(); err != io.EOF {
-		return Scenario{}, fmt.Errorf("%s: unexpected data after the scenario object", position(data, end))
-	}
-	s, err := fs.convert()
-	if err == nil {
-		err = s.validate()
-	}
-	if err != nil {
-		return Scenario{}, fmt.Errorf("%s: %w", locate(data, err), err)
-	}
-	return s, nil
-}
-
-// jsonError adds the position to a decoding error.
-func jsonError(data []byte, err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		// Offset counts the offending byte: point at it.
-		return fmt.Errorf("%s: invalid JSON: %w", position(data, syn.Offset-1), err)
-	case errors.As(err, &typ):
-		// Offset is past the value; a top-level field can be found by its key.
-		at := position(data, typ.Offset)
-		if off, ok := keyOffsets(data)[typ.Field]; ok {
-			at = position(data, off)
-		}
-		return fmt.Errorf("%s: field %q must be a %s, got a JSON %s", at, typ.Field, typ.Type, typ.Value)
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return fmt.Errorf("%s: the file ends before the scenario object does", position(data, int64(len(data))))
-	}
-	// Unknown fields: encoding/json gives no offset, so find the name.
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		if i := bytes.Index(data, []byte(name)); i >= 0 {
-			return fmt.Errorf("%s: unknown field %s", position(data, int64(i)), name)
-		}
-	}
-	return fmt.Errorf("invalid scenario: %w", err)
-}
-
-// fieldError is a problem with one value; path ("faults[1].start") lets
-// locate find it in the file.
-type fieldError struct {
-	path string
-	err  error
-}
-
-func (e *fieldError) Error() string { return e.path + ": " + e.err.Error() }
-func (e *fieldError) Unwrap() error { return e.err }
-
-func (fs fileScenario) convert() (Scenario, error) {
-	s := Scenario{Name: fs.Name, Description: fs.Description, Rate: fs.Rate, Noise: map[string]Noise{}}
-	var err error
-	if s.Duration, err = parseDuration("duration", fs.Duration); err != nil {
-		return s, err
-	}
-	for i, f := range fs.Faults {
-		sf := Fault{Service: f.Service, Kind: f.Kind}
-		if sf.Start, err = parseDuration(fmt.Sprintf("faults[%d].start", i), f.Start); err != nil {
-			return s, err
-		}
-		if sf.End, err = parseDuration(fmt.Sprintf("faults[%d].end", i), f.End); err != nil {
-			return s, err
-		}
-		if f.Extra != "" {
-			if sf.Extra, err = parseDuration(fmt.Sprintf("faults[%d].extra", i), f.Extra); err != nil {
-				return s, err
-			}
-		}
-		s.Faults = append(s.Faults, sf)
-	}
-	for name, n := range fs.Noise {
-		sn := Noise{ErrorBP: n.ErrorBP, LostReplyBP: n.LostReplyBP}
-		for _, d := range []struct {
-			field, v string
-			to       *time.Duration
-		}{{"latency", n.Latency, &sn.Latency}, {"jitter", n.Jitter, &sn.Jitter}} {
-			if d.v == "" {
-				continue
-			}
-			if *d.to, err = parseDuration("noise."+name+"."+d.field, d.v); err != nil {
-				return s, err
-			}
-		}
-		s.Noise[name] = sn
-	}
-	return s, nil
-}
-
-func parseDuration(path, v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, &fieldError{path: path, err: fmt.Errorf("want a duration such as \"2.5s\", got %q", v)}
-	}
-	return d, nil
+// describeFault names a window for reports: "bank hang 2s–5s".
+func describeFault(f Fault) string {
+	return fmt.Sprintf("%s %s %s–%s", f.Service, f.Kind, secs(f.Start), secs(f.End))
 }

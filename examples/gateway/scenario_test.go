@@ -34,10 +34,10 @@ func TestParseScenarioRejectsBadFilesWithLineAndColumn(t *testing.T) {
 			`line 2, column 13: faults[0]: want 0 <= start < end <= duration (10s), got start 9s, end 11s`},
 		{"slowdown without extra", `{"duration": "10s", "rate": 5,
  "faults": [{"service": "fx", "kind": "slowdown", "start": "1s", "end": "2s"}]}`,
-			`line 2, column 13: faults[0]: a slowdown needs a positive extra latency, got 0s`},
+			`line 2, column 13: faults[0].extra: must be in [1ms, 10m0s] for a slowdown, got 0s`},
 		{"bad rate", "{\"duration\": \"10s\",\n \"rate\": 0}", `line 2, column 2: rate: must be in [1, 10000] payments per second, got 0`},
 		{"bad noise", `{"duration": "10s", "rate": 5, "noise": {"bank": {"error_bp": 20000}}}`,
-			`line 1, column 42: noise.bank: rates must be in [0, 10000] basis points and latencies >= 0`},
+			`line 1, column 51: noise.bank.error_bp: must be in [0, 10000] basis points, got 20000`},
 		{"trailing data", `{"duration": "10s", "rate": 5} {}`, `line 1, column 32: unexpected data after the scenario object`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,7 +56,7 @@ func TestLoadScenarioNamesTheFile(t *testing.T) {
 	assert.Contains(t, err.Error(), path+": line 2, column 10: invalid JSON")
 
 	_, err = loadScenario("no-such-scenario")
-	assert.ErrorContains(t, err, `scenario "no-such-scenario" is neither a built-in (bank-outage, calm, drill) nor a readable file`)
+	assert.ErrorContains(t, err, `scenario "no-such-scenario" is neither a built-in (bank-outage, calm, drill, flaky-log, slow-bank) nor a readable file`)
 }
 
 func TestShippedScenarioFileParses(t *testing.T) {

@@ -21,9 +21,10 @@ type simServices struct {
 }
 
 // startServices serves the bank, FX and log with injectors seeded seed,
-// seed+1 and seed+2, as sim.Start does.
+// seed+1 and seed+2, as sim.Start does; the log's own faults draw from
+// seed+3.
 func startServices(seed uint64) (*simServices, error) {
-	s := &simServices{bank: sim.NewBank(sim.BankConfig{}), fx: sim.NewFX(sim.FXConfig{}), log: sim.NewLog(),
+	s := &simServices{bank: sim.NewBank(sim.BankConfig{}), fx: sim.NewFX(sim.FXConfig{}), log: sim.NewLog(sim.LogConfig{Seed: seed + uint64(len(services))}),
 		injectors: map[string]*sim.Injector{}, urls: map[string]string{}}
 	for i, name := range services {
 		inj, err := sim.NewInjector(sim.InjectorConfig{Seed: seed + uint64(i)})
@@ -32,18 +33,13 @@ func startServices(seed uint64) (*simServices, error) {
 		}
 		s.injectors[name] = inj
 	}
-	handlers := map[string]func() (http.Handler, error){
-		"bank": func() (http.Handler, error) { return sim.BankHandler(s.bank, s.injectors["bank"]) },
-		"fx":   func() (http.Handler, error) { return sim.FXHandler(s.fx, s.injectors["fx"]) },
-		"log":  func() (http.Handler, error) { return sim.LogHandler(s.log, s.injectors["log"]) },
+	handlers := map[string]http.Handler{
+		"bank": sim.BankHandler(s.bank, s.injectors["bank"]),
+		"fx":   sim.FXHandler(s.fx, s.injectors["fx"]),
+		"log":  sim.LogHandler(s.log, s.injectors["log"]),
 	}
 	for _, name := range services {
-		h, err := handlers[name]()
-		if err != nil {
-			s.close()
-			return nil, err
-		}
-		srv := httptest.NewServer(h)
+		srv := httptest.NewServer(handlers[name])
 		s.servers = append(s.servers, srv)
 		s.urls[name] = srv.URL
 	}

@@ -30,8 +30,11 @@ type job struct {
 // workload draws the payments of a run from the seed: the same seed and
 // scenario give the same payments at the same offsets.
 func workload(s Scenario, seed uint64) []job {
+	if s.Rate <= 0 || s.payments() <= 0 || s.payments() > maxPayments {
+		return nil // refused by validate; never a slice of a length out of range
+	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
-	n := int(int64(s.Rate) * int64(s.Duration) / int64(time.Second))
+	n := int(s.payments())
 	jobs := make([]job, n)
 	interval := time.Second / time.Duration(s.Rate)
 	for i := range jobs {
