@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,6 +78,50 @@ func BenchmarkAllow(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkAllowFloor is what an admission cannot go below, to read
+// beside BenchmarkAllow/admit: every admission must write one shared word
+// (the TAT), so one atomic add on a padded word is the floor of the
+// synchronisation, and with the clock read every call needs it is the floor
+// of Allow. In parallel the add moves the word's cache line between CPUs on
+// every call, as the limiter's CAS does.
+func BenchmarkAllowFloor(b *testing.B) {
+	// The word sits alone on its cache line, as the limiter's TAT does.
+	type paddedWord struct {
+		_ [64]byte
+		n atomic.Int64
+		_ [56]byte
+	}
+	b.Run("add/serial", func(b *testing.B) {
+		w := new(paddedWord)
+		for b.Loop() {
+			w.n.Add(1)
+		}
+	})
+	b.Run("add/parallel", func(b *testing.B) {
+		w := new(paddedWord)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				w.n.Add(1)
+			}
+		})
+	})
+	epoch := time.Now()
+	b.Run("since+add/serial", func(b *testing.B) {
+		w := new(paddedWord)
+		for b.Loop() {
+			w.n.Add(int64(time.Since(epoch)))
+		}
+	})
+	b.Run("since+add/parallel", func(b *testing.B) {
+		w := new(paddedWord)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				w.n.Add(int64(time.Since(epoch)))
+			}
+		})
+	})
 }
 
 func BenchmarkAllowN(b *testing.B) {

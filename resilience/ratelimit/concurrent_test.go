@@ -1,6 +1,8 @@
 package ratelimit_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -8,8 +10,11 @@ import (
 	"time"
 
 	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
@@ -243,4 +248,48 @@ func TestConcurrentReserveCancelAccounting(t *testing.T) {
 			t.Fatalf("over-admission by act time: %s", msg)
 		}
 	})
+}
+
+// TestConcurrentAllowAndGuardAdmitExactlyTheBurst: at one instant of the
+// mock clock, goroutines race Allow and calls through a chain holding the
+// limiter, the two callers of the lean admission path. Nothing refills, so
+// however the CASes interleave exactly the burst is admitted: one more
+// would be over-admission, one fewer a lost token.
+func TestConcurrentAllowAndGuardAdmitExactlyTheBurst(t *testing.T) {
+	// Twice as many attempts as tokens, in long runs, so that the
+	// goroutines overlap and their CASes collide.
+	const burst, goroutines, calls = 4000, 4, 2000
+	ctx := context.Background()
+	for round := range 5 {
+		l, err := ratelimit.NewWithConfig(ratelimit.Config{Rate: ratelimit.Every(time.Second), Burst: burst, Clock: clock.NewMock()})
+		require.NoError(t, err)
+		ch := resilience.NewChain(l)
+		var admitted, ran atomic.Int64
+		var wg sync.WaitGroup
+		gate := make(chan struct{})
+		for g := range goroutines {
+			wg.Go(func() {
+				<-gate
+				for i := range calls {
+					if (g+i)%2 == 0 {
+						if l.Allow() {
+							admitted.Add(1)
+						}
+						continue
+					}
+					err := ch.Run(ctx, func(context.Context) error { ran.Add(1); return nil })
+					if err == nil {
+						admitted.Add(1)
+					} else {
+						assert.True(t, errors.Is(err, ratelimit.ErrLimited), "round %d: %v", round, err)
+					}
+				}
+			})
+		}
+		close(gate)
+		wg.Wait()
+		require.Equal(t, int64(burst), admitted.Load(), "round %d", round)
+		assert.LessOrEqual(t, ran.Load(), int64(burst), "round %d", round)
+		assert.Zero(t, l.Snapshot().Tokens, "round %d", round)
+	}
 }

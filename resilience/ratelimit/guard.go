@@ -38,11 +38,11 @@ func (l *Limiter) admit(ctx context.Context) error {
 	}
 	var err error
 	if l.maxWait == 0 {
-		d := l.take(l.tb.now(), 1, 0)
-		if d.ok {
+		_, _, delay, ok := l.step(l.tb.now(), 1, 0)
+		if ok {
 			return nil
 		}
-		err = l.reject(time.Duration(d.delay))
+		err = l.reject(time.Duration(delay))
 	} else if err = l.waitN(ctx, 1, l.maxWait); err == nil || !resilience.IsRejected(err) {
 		return err
 	}
