@@ -9,14 +9,21 @@ import (
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/backoff"
 	"github.com/riprap-go/riprap/resilience/breaker"
+	"github.com/riprap-go/riprap/resilience/bulkhead"
 	"github.com/riprap-go/riprap/resilience/ratelimit"
 	"github.com/riprap-go/riprap/resilience/timeout"
 )
 
-// bankPath holds the bank's two pipelines, built once:
+// bankPath holds one acquirer's pipelines, built once:
 //
-//   - transfers: rate limit → breaker "bank" → retry → timeout per attempt;
-//   - status lookups: breaker "bank-status" → timeout.
+//   - admission: rate limit → bulkhead (when bounded) → breaker NAME;
+//   - attempts, run by an admitted transfer: retry → timeout per attempt;
+//   - status lookups: breaker NAME-status → timeout.
+//
+// A transfer is recorded as handed to the bank (store.Ledger.MarkStarted)
+// between the two transfer pipelines: only once the bank's guards have
+// admitted it, so a bank that refuses it costs no store write, and before
+// any attempt can reach the bank.
 //
 // Status lookups have a breaker of their own, which no health check holds:
 // they are how the reconciler learns what became of a pending payment, and
@@ -24,64 +31,77 @@ import (
 // from it. The lookups' own breaker still keeps the reconciler off a bank
 // whose lookups really fail.
 type bankPath struct {
+	name         string
 	bank         payments.Bank
 	notProcessed func(error) bool
 
 	breaker       *breaker.Breaker // transfers; bound to the bank's health
 	statusBreaker *breaker.Breaker
 	limiter       *ratelimit.Limiter
-	transfers     resilience.Pipeline[payments.Receipt]
+	admission     resilience.Pipeline[payments.Receipt]
+	attempts      resilience.Pipeline[payments.Receipt]
 	statuses      resilience.Pipeline[payments.TransferStatus]
 }
 
-func newBankPath(s *settings) (*bankPath, error) {
-	bp := &bankPath{bank: s.Bank, notProcessed: s.NotProcessed}
+func newBankPath(s *settings, a Acquirer) (*bankPath, error) {
+	bp := &bankPath{name: a.Name, bank: a.Bank, notProcessed: s.NotProcessed}
+	pol := a.Policy
 	var err error
-	if bp.breaker, err = s.breaker("bank", s.BankPolicy.Breaker); err != nil {
+	if bp.breaker, err = s.breaker(a.Name, pol.Breaker); err != nil {
 		return nil, err
 	}
-	if bp.statusBreaker, err = s.breaker("bank-status", s.BankPolicy.StatusBreaker); err != nil {
+	if bp.statusBreaker, err = s.breaker(a.Name+"-status", pol.StatusBreaker); err != nil {
 		return nil, err
 	}
-	rate := s.BankPolicy.Rate
+	rate := pol.Rate
 	if rate == (ratelimit.Rate{}) {
 		rate = ratelimit.Inf // a limiter still, so that Status shows the bank's traffic
 	}
-	bp.limiter, err = ratelimit.NewWithConfig(ratelimit.Config{Name: "bank", Rate: rate, Burst: s.BankPolicy.Burst,
-		MaxWait: s.BankPolicy.MaxWait, Clock: s.policyClock(), Listeners: s.Listeners})
+	bp.limiter, err = ratelimit.NewWithConfig(ratelimit.Config{Name: a.Name, Rate: rate, Burst: pol.Burst,
+		MaxWait: pol.MaxWait, Clock: s.policyClock(), Listeners: s.Listeners})
 	if err != nil {
 		return nil, err
 	}
-	retry, err := newBankRetry(s)
+	admission := []resilience.Guard{bp.limiter}
+	if pol.MaxConcurrent > 0 {
+		bh, err := bulkhead.New(bulkhead.Config{Name: a.Name, MaxConcurrent: pol.MaxConcurrent,
+			Clock: s.policyClock(), Listeners: s.Listeners})
+		if err != nil {
+			return nil, err
+		}
+		admission = append(admission, bh)
+	}
+	retry, err := newBankRetry(s, a.Name, pol)
 	if err != nil {
 		return nil, err
 	}
-	deadline, err := timeout.New(timeout.Config{Timeout: s.BankPolicy.Timeout, Name: "bank",
+	deadline, err := timeout.New(timeout.Config{Timeout: pol.Timeout, Name: a.Name,
 		Clock: s.policyClock(), Listeners: s.Listeners})
 	if err != nil {
 		return nil, err
 	}
-	statusDeadline, err := timeout.New(timeout.Config{Timeout: s.BankPolicy.Timeout, Name: "bank-status",
+	statusDeadline, err := timeout.New(timeout.Config{Timeout: pol.Timeout, Name: a.Name + "-status",
 		Clock: s.policyClock(), Listeners: s.Listeners})
 	if err != nil {
 		return nil, err
 	}
 	// The breaker sits outside the retry: it judges each payment once,
 	// whatever its attempts.
-	bp.transfers = resilience.NewPipeline[payments.Receipt](bp.limiter, bp.breaker, retry, deadline)
+	bp.admission = resilience.NewPipeline[payments.Receipt](append(admission, bp.breaker)...)
+	bp.attempts = resilience.NewPipeline[payments.Receipt](retry, deadline)
 	bp.statuses = resilience.NewPipeline[payments.TransferStatus](bp.statusBreaker, statusDeadline)
 	return bp, nil
 }
 
-func newBankRetry(s *settings) (*backoff.Retry, error) {
+func newBankRetry(s *settings, name string, pol BankPolicy) (*backoff.Retry, error) {
 	var err error
-	budget := s.BankPolicy.Budget
+	budget := pol.Budget
 	if budget == nil {
 		if budget, err = backoff.NewBudget(backoff.BudgetConfig{Clock: s.policyClock()}); err != nil {
 			return nil, err
 		}
 	}
-	strategy := s.BankPolicy.Backoff
+	strategy := pol.Backoff
 	if strategy == nil {
 		strategy, err = backoff.NewExponential(backoff.ExponentialConfig{Initial: 50 * time.Millisecond,
 			Max: time.Second, Jitter: backoff.FullJitter})
@@ -89,31 +109,58 @@ func newBankRetry(s *settings) (*backoff.Retry, error) {
 			return nil, err
 		}
 	}
-	return backoff.NewRetry(backoff.RetryConfig{Name: "bank", MaxAttempts: s.BankPolicy.Attempts,
-		Strategy: strategy, Budget: budget, MaxRetryAfter: s.BankPolicy.MaxRetryAfter,
+	return backoff.NewRetry(backoff.RetryConfig{Name: name, MaxAttempts: pol.Attempts,
+		Strategy: strategy, Budget: budget, MaxRetryAfter: pol.MaxRetryAfter,
 		Clock: s.policyClock(), Listeners: s.Listeners,
 		// A decline, a conflict or an invalid request will be answered the
 		// same way again.
 		RetryIf: func(_ context.Context, err error) bool { return !payments.IsPermanent(err) }})
 }
 
-// transfer sends req through the transfer pipeline. reached reports
-// whether some attempt may have been processed by the bank: false only
-// when every attempt provably did nothing (never sent, or refused
-// unprocessed), so that the payment can be called rejected.
-func (bp *bankPath) transfer(ctx context.Context, req payments.TransferRequest) (rc payments.Receipt, reached bool, err error) {
-	var sent atomic.Bool // attempts run one at a time, but a timeout may abandon one
-	rc, err = bp.transfers.Execute(ctx, func(ctx context.Context) (payments.Receipt, error) {
-		if err := ctx.Err(); err != nil {
-			return payments.Receipt{}, err // never sent: provably not processed
+// handover is what became of a transfer offered to one bank.
+type handover struct {
+	receipt payments.Receipt
+	err     error
+	// reached reports whether some attempt may have been processed by the
+	// bank: false only when every attempt provably did nothing (never
+	// sent, or refused unprocessed), so that the payment may be called
+	// rejected — and offered to another bank.
+	reached bool
+	// markErr is the store's refusal to record the handover; nothing was
+	// sent then.
+	markErr error
+}
+
+// transfer offers req to the bank. Once the admission guards let it
+// through, mark (when not nil) records that the bank is about to see it;
+// only then do the attempts run.
+func (bp *bankPath) transfer(ctx context.Context, req payments.TransferRequest, mark func(context.Context) error) handover {
+	var h handover
+	// Attempts that may have reached the bank: counted before the call, so
+	// that an attempt a timeout abandoned still counts; taken back only
+	// when the bank's answer proves it did nothing.
+	var maybe atomic.Int32
+	h.receipt, h.err = bp.admission.Execute(ctx, func(ctx context.Context) (payments.Receipt, error) {
+		if mark != nil {
+			if h.markErr = mark(ctx); h.markErr != nil {
+				// The store failed, not the bank: no evidence for its breaker.
+				return payments.Receipt{}, &resilience.Judged{Outcome: resilience.Ignored, Err: h.markErr}
+			}
 		}
-		rc, err := bp.bank.Transfer(ctx, req)
-		if err == nil || !bp.notProcessed(err) {
-			sent.Store(true)
-		}
-		return rc, err
+		return bp.attempts.Execute(ctx, func(ctx context.Context) (payments.Receipt, error) {
+			if err := ctx.Err(); err != nil {
+				return payments.Receipt{}, err // never sent: provably not processed
+			}
+			maybe.Add(1)
+			rc, err := bp.bank.Transfer(ctx, req)
+			if err != nil && bp.notProcessed(err) {
+				maybe.Add(-1)
+			}
+			return rc, err
+		})
 	})
-	return rc, sent.Load(), err
+	h.reached = maybe.Load() > 0
+	return h
 }
 
 // status looks the transfer of a payment up at the bank.

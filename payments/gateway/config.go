@@ -16,13 +16,19 @@ import (
 	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
-// Config configures a [Gateway]. Bank, FX and Log are required, so the zero
-// Config is refused; every other zero value means the default documented
-// on its field. New copies it.
+// Config configures a [Gateway]. A bank (Bank, or Acquirers), FX and Log
+// are required, so the zero Config is refused; every other zero value means
+// the default documented on its field. New copies it.
 type Config struct {
+	// Bank is the one bank of a single-bank gateway: an acquirer named
+	// "bank", configured by BankPolicy. Set Bank or Acquirers, not both.
 	Bank payments.Bank
-	FX   payments.FX
-	Log  payments.Log
+	// Acquirers are the banks of a gateway with several, in priority
+	// order, each with pipelines of its own; see the package doc for how a
+	// payment is routed among them and when it fails over to the next.
+	Acquirers []Acquirer
+	FX        payments.FX
+	Log       payments.Log
 
 	// Store is the gateway's memory: the ledger of payments and the outbox
 	// of log entries, written together (see the package doc). Nil means a
@@ -48,8 +54,8 @@ type Config struct {
 	// flight.
 	ClaimTTL time.Duration
 
-	// Registry receives the breakers "bank", "bank-status", "fx" and
-	// "log"; nil means a registry of the gateway's own (see
+	// Registry receives the breakers "bank" and "bank-status" (for each
+	// acquirer, its Name and Name+"-status"), "fx" and "log"; nil means a registry of the gateway's own (see
 	// [Gateway.Registry]). A breaker already registered under one of those
 	// names is shared when its configuration matches the policy's, and New
 	// fails with an error matching breaker.ErrConfigMismatch when it does
@@ -65,6 +71,8 @@ type Config struct {
 	// money). Nil means slog.Default().
 	Logger *slog.Logger
 
+	// BankPolicy configures Bank's pipelines; with Acquirers, each has its
+	// own Policy and BankPolicy must be zero.
 	BankPolicy BankPolicy
 	FXPolicy   FXPolicy
 	LogPolicy  LogPolicy
@@ -76,14 +84,18 @@ type Config struct {
 	ReconcileInterval    time.Duration
 	ReconcileMaxInterval time.Duration
 	// NotProcessed tells an error that proves the bank did nothing (so the
-	// payment is rejected, safe to retry) from one whose effect is unknown
-	// (so it is pending reconciliation). Nil means httpapi.NotProcessed
-	// or a rejection by a policy.
+	// payment is rejected, safe to retry, or offered to the next
+	// acquirer) from one whose effect is unknown (so it is pending
+	// reconciliation at that bank). Nil means httpapi.NotProcessed or a
+	// rejection by a policy. A NotProcessed that says true of an error
+	// that may hide a commit lets a payment be debited at two banks.
 	NotProcessed func(error) bool
 }
 
-// BankPolicy configures the bank's pipelines. Its zero value means the
-// defaults documented on each field.
+// BankPolicy configures a bank's pipelines (those of [Config.Bank], or of
+// one [Acquirer]). Its zero value means the defaults documented on each
+// field. The breakers are named after the acquirer: "bank" and
+// "bank-status" for Config.Bank.
 type BankPolicy struct {
 	// Rate and Burst limit transfers sent to the bank; a zero Rate means
 	// no limit. A transfer waits up to MaxWait for its turn, then is
@@ -91,6 +103,10 @@ type BankPolicy struct {
 	Rate    ratelimit.Rate
 	Burst   int
 	MaxWait time.Duration
+	// MaxConcurrent bounds the transfers in flight to the bank at once; a
+	// transfer over the bound is rejected at once (with several
+	// acquirers, it fails over to the next). Zero means no bound.
+	MaxConcurrent int
 	// Breaker configures the breaker of transfers, "bank". Zero means:
 	// open after 5 consecutive failed payments for 2s, growing ×2 on each
 	// re-open up to 30s; declines count as successes. A health check of the
@@ -103,7 +119,8 @@ type BankPolicy struct {
 	StatusBreaker breaker.Config
 	// Attempts bounds tries per transfer (default 3), with Backoff between
 	// them (default exponential from 50ms, full jitter, up to 1s), within
-	// Budget (default a shared retry budget of 20% + 10/s).
+	// Budget (default a retry budget of 20% + 10/s, one per bank; give
+	// acquirers the same Budget to share one).
 	Attempts int
 	Backoff  backoff.Strategy
 	Budget   *backoff.Budget
@@ -162,8 +179,9 @@ type HealthPolicy struct {
 	Interval          time.Duration
 	UnhealthyInterval time.Duration
 	// Timeout bounds one probe. Zero lets package health derive it from
-	// the timeout of the calls each probe protects (BankPolicy.Timeout,
-	// FXPolicy.Timeout, LogPolicy.Timeout): a probe never judges a
+	// the timeout of the calls each probe protects (BankPolicy.Timeout or
+	// each acquirer's Policy.Timeout, FXPolicy.Timeout,
+	// LogPolicy.Timeout): a probe never judges a
 	// dependency by a stricter bar than its calls. A Timeout shorter than
 	// one of those is refused by New.
 	Timeout time.Duration
@@ -178,8 +196,9 @@ type HealthPolicy struct {
 // settings is a Config with its defaults applied, and what New derived.
 type settings struct {
 	Config
-	realClock bool // Clock was nil: policies take the real clock's fast paths
-	ownStore  bool // Store was nil: the gateway made an in-memory one
+	realClock bool       // Clock was nil: policies take the real clock's fast paths
+	ownStore  bool       // Store was nil: the gateway made an in-memory one
+	acquirers []Acquirer // Acquirers, or Bank as one; policies with their defaults
 }
 
 func configError(field, rule string, v any) error {
@@ -189,11 +208,11 @@ func configError(field, rule string, v any) error {
 // validate returns a *resilience.ConfigError for each field cfg gets
 // wrong, joined.
 func (c *Config) validate() error {
-	var errs []error
+	errs := c.validateBanks()
 	for _, d := range []struct {
 		name string
 		set  bool
-	}{{"Bank", c.Bank != nil}, {"FX", c.FX != nil}, {"Log", c.Log != nil}} {
+	}{{"FX", c.FX != nil}, {"Log", c.Log != nil}} {
 		if !d.set {
 			errs = append(errs, configError(d.name, "is required", nil))
 		}
@@ -203,8 +222,6 @@ func (c *Config) validate() error {
 		v    time.Duration
 	}{
 		{"ClaimTTL", c.ClaimTTL},
-		{"BankPolicy.MaxWait", c.BankPolicy.MaxWait}, {"BankPolicy.Timeout", c.BankPolicy.Timeout},
-		{"BankPolicy.MaxRetryAfter", c.BankPolicy.MaxRetryAfter},
 		{"FXPolicy.Timeout", c.FXPolicy.Timeout}, {"FXPolicy.MaxStaleness", c.FXPolicy.MaxStaleness},
 		{"LogPolicy.Timeout", c.LogPolicy.Timeout}, {"LogPolicy.ReplayInterval", c.LogPolicy.ReplayInterval},
 		{"ReconcileInterval", c.ReconcileInterval}, {"ReconcileMaxInterval", c.ReconcileMaxInterval},
@@ -216,7 +233,7 @@ func (c *Config) validate() error {
 	for _, d := range []struct {
 		name string
 		v    int
-	}{{"BankPolicy.Attempts", c.BankPolicy.Attempts}, {"LogPolicy.MaxInFlight", c.LogPolicy.MaxInFlight}} {
+	}{{"LogPolicy.MaxInFlight", c.LogPolicy.MaxInFlight}} {
 		if d.v < 0 {
 			errs = append(errs, configError(d.name, "must not be negative", d.v))
 		}
@@ -247,9 +264,10 @@ func resolve(cfg Config) (*settings, error) {
 		c.Instance = "gw-" + store.NewToken()[:12]
 	}
 	c.ClaimTTL = or(c.ClaimTTL, time.Minute)
-	c.BankPolicy.Attempts = or(c.BankPolicy.Attempts, 3)
-	c.BankPolicy.Timeout = or(c.BankPolicy.Timeout, 2*time.Second)
-	c.BankPolicy.MaxRetryAfter = or(c.BankPolicy.MaxRetryAfter, 500*time.Millisecond)
+	s.acquirers = c.acquirerConfigs()
+	for i := range s.acquirers {
+		s.acquirers[i].Policy = s.acquirers[i].Policy.withDefaults()
+	}
 	c.FXPolicy.Timeout = or(c.FXPolicy.Timeout, time.Second)
 	c.FXPolicy.MaxStaleness = or(c.FXPolicy.MaxStaleness, 10*time.Minute)
 	c.LogPolicy.Timeout = or(c.LogPolicy.Timeout, time.Second)

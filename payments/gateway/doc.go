@@ -11,14 +11,19 @@
 // (resilience.Pipeline.Execute), so a call's arguments never travel in its
 // context:
 //
-//   - bank transfers: rate limit → breaker "bank" → retry (same idempotency
-//     key on every attempt, never on a decline) → timeout per attempt. The
-//     breaker sits outside the retry, so it judges each payment once;
+//   - bank transfers: rate limit → bulkhead (when BankPolicy.MaxConcurrent
+//     is set) → breaker "bank" → retry (same idempotency key on every
+//     attempt, never on a decline) → timeout per attempt. The breaker sits
+//     outside the retry, so it judges each payment once;
 //   - bank status lookups: breaker "bank-status" → timeout;
 //   - FX: fallback to the pair's last good quote within a staleness bound →
 //     breaker "fx" → timeout (the fallback is outermost so that it also
 //     answers when the breaker refuses);
 //   - log: breaker "log" → timeout around one Log.AppendBatch.
+//
+// With several banks ([Config.Acquirers]) each has these pipelines of
+// its own, its breakers named after it ("NAME", "NAME-status"); with one
+// ([Config.Bank]) that bank is called "bank".
 //
 // Health checks probe every dependency whose client has a Health method
 // and hold its breaker open while it is down (health.BindBreaker). A probe
@@ -40,13 +45,57 @@
 // reconciler from learning what became of a payment (a bank whose
 // lookups really fail still opens that breaker).
 //
+// # Routing and failover
+//
+// A gateway with several acquirers offers each payment to them one after
+// another until one takes it. The order for one payment is:
+//
+//  1. Config order, the priority order. Consecutive acquirers that all
+//     have a Weight form a group sharing one place in the order: the
+//     group's first member is chosen by smooth weighted round-robin among
+//     its available members (weights 3 and 1 send three payments in four
+//     to the first, evenly spread, with no randomness), the others follow
+//     in Config order.
+//  2. Then every unavailable acquirer moves after every available one,
+//     each side keeping its order. An acquirer is unavailable while its
+//     transfer breaker refuses every call (open, forced open, or held open
+//     by its health check) or its health check says it is down; a
+//     half-open breaker counts as available, so that real payments probe
+//     a recovering bank. Unavailable acquirers are still tried last: their
+//     guards refuse at once, unless the bank has come back.
+//
+// The payment moves on to the next acquirer only when the previous one's
+// answer proves that its bank never processed it: a rejection by its
+// guards (rate limit, bulkhead, breaker open or held) or an answer
+// [Config.NotProcessed] recognises (an HTTP 503 the API sends before
+// processing). It never moves on after a decline (a business answer), nor
+// after an unknown outcome (a timeout, a lost reply): that payment is
+// Pending at that bank, and a payment whose outcome is unknown at one bank
+// is never sent to another, however long it stays pending. So no payment
+// is debited at two banks.
+//
+// The store records the bank a payment is handed to (store.Record.Bank),
+// once that bank's guards have admitted it and before any attempt can
+// reach it. The reconciler asks that bank, and only that one, and a
+// transfer it never saw is sent again there under the same idempotency
+// key. A retry of a payment (same idempotency key) that is pending or
+// settled is answered from the store, so it never moves to another bank;
+// only a Rejected payment, which no bank processed, is routed afresh.
+// [Result.Bank] names the bank that has the payment and
+// [Result.RefusedBy] the acquirers that refused it first; [Status] shows
+// each acquirer ([AcquirerStatus]).
+//
 // # The store
 //
 // Every payment lives in a store.Store ([Config.Store]): the ledger of
 // payments by idempotency key and the outbox of log entries, written in one
 // transaction per step. For one payment:
 //
-//	Claim → (FX) SaveSettlement → MarkStarted → bank transfer → Finish(result, entry)
+//	Claim → (FX) SaveSettlement → MarkStarted(bank) → bank transfer → Finish(result, entry)
+//
+// MarkStarted is written once the bank's guards have admitted the
+// transfer, and written again, naming the next bank, when a payment fails
+// over (see Routing and failover).
 //
 // A payment is reported Succeeded only once Finish has recorded it with
 // its log entry, so an acknowledged payment's entry is as durable as the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/gateway"
@@ -117,4 +118,90 @@ func ExampleGateway_Handler() {
 	// succeeded 7.00 USD <nil>
 	// succeeded true <nil>
 	// true
+}
+
+// Two banks in priority order. A payment goes to the first bank whose
+// guards admit it; a bank whose breaker is open is tried last, and a
+// payment no bank would take is rejected, safe to retry, with every
+// refusal.
+func ExampleConfig_acquirers() {
+	primary, secondary := sim.NewBank(sim.BankConfig{}), sim.NewBank(sim.BankConfig{})
+	for _, b := range []*sim.Bank{primary, secondary} {
+		_ = b.Open("acct_alice001", payments.MustParseMoney("100.00 USD"))
+		_ = b.Open("acct_bob00001", payments.MustParseMoney("0.00 USD"))
+	}
+	gw, err := gateway.New(gateway.Config{
+		Acquirers: []gateway.Acquirer{{Name: "primary", Bank: primary}, {Name: "secondary", Bank: secondary}},
+		FX:        sim.NewFX(sim.FXConfig{}), Log: sim.NewLog(sim.LogConfig{})})
+	if err != nil {
+		panic(err)
+	}
+	defer gw.Close()
+	order := func(key string) payments.PaymentRequest {
+		return payments.PaymentRequest{IdempotencyKey: key, Payer: "acct_alice001", Payee: "acct_bob00001",
+			Amount: payments.MustParseMoney("5.00 USD")}
+	}
+	show := func(r gateway.Result) {
+		fmt.Printf("%s %s %q refused_by=%v\n", r.PaymentID, r.State, r.Bank, r.RefusedBy)
+	}
+
+	show(gw.Pay(context.Background(), order("order-1")))
+	p, _ := gw.Registry().Get("primary")
+	p.ForceOpen() // the primary is down
+	show(gw.Pay(context.Background(), order("order-2")))
+	s, _ := gw.Registry().Get("secondary")
+	s.ForceOpen() // and now the secondary too
+	show(gw.Pay(context.Background(), order("order-3")))
+	p.Reset()
+	show(gw.Pay(context.Background(), order("order-3"))) // retried: no bank had processed it
+	for _, a := range gw.Status(context.Background()).Acquirers {
+		fmt.Printf("%s: sent %d, refused %d, breaker %s\n", a.Name, a.Counts.Sent, a.Counts.Refused, a.Breaker)
+	}
+	// Output:
+	// order-1 succeeded "primary" refused_by=[]
+	// order-2 succeeded "secondary" refused_by=[]
+	// order-3 rejected "" refused_by=[primary secondary]
+	// order-3 succeeded "primary" refused_by=[]
+	// primary: sent 2, refused 1, breaker closed
+	// secondary: sent 1, refused 1, breaker forced_open
+}
+
+// lossyBank commits every transfer, then loses the reply.
+type lossyBank struct{ *sim.Bank }
+
+func (b lossyBank) Transfer(ctx context.Context, req payments.TransferRequest) (payments.Receipt, error) {
+	_, _ = b.Bank.Transfer(ctx, req)
+	return payments.Receipt{}, errors.New("connection reset after sending")
+}
+
+// A payment whose outcome at the primary is unknown is never sent to the
+// secondary: it stays pending at the primary, which the reconciler asks.
+func ExampleConfig_acquirersUnknownOutcome() {
+	primary, secondary := sim.NewBank(sim.BankConfig{}), sim.NewBank(sim.BankConfig{})
+	for _, b := range []*sim.Bank{primary, secondary} {
+		_ = b.Open("acct_alice001", payments.MustParseMoney("100.00 USD"))
+		_ = b.Open("acct_bob00001", payments.MustParseMoney("0.00 USD"))
+	}
+	gw, err := gateway.New(gateway.Config{
+		Acquirers: []gateway.Acquirer{
+			{Name: "primary", Bank: lossyBank{primary}, Policy: gateway.BankPolicy{Attempts: 1}},
+			{Name: "secondary", Bank: secondary}},
+		FX: sim.NewFX(sim.FXConfig{}), Log: sim.NewLog(sim.LogConfig{}), ReconcileInterval: 10 * time.Millisecond})
+	if err != nil {
+		panic(err)
+	}
+	defer gw.Close()
+	req := payments.PaymentRequest{IdempotencyKey: "order-1", Payer: "acct_alice001", Payee: "acct_bob00001",
+		Amount: payments.MustParseMoney("5.00 USD")}
+	r := gw.Pay(context.Background(), req)
+	fmt.Println(r.State, r.Bank, "- secondary transfers:", secondary.Stats().TransferCalls)
+
+	_ = gw.Drain(context.Background())
+	r, _ = gw.Lookup(context.Background(), "order-1")
+	fmt.Println(r.State, r.Bank, "-", r.Reason)
+	fmt.Println("debits:", primary.Stats().DebitsApplied, secondary.Stats().DebitsApplied)
+	// Output:
+	// pending_reconciliation primary - secondary transfers: 0
+	// succeeded primary - resolved by reconciliation: the bank had moved the money
+	// debits: 1 0
 }

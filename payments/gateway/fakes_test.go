@@ -202,6 +202,13 @@ func (f *faultyStore) Finish(ctx context.Context, key, token string, r store.Res
 	return f.Store.Finish(ctx, key, token, r, e)
 }
 
+func (f *faultyStore) MarkStarted(ctx context.Context, key, token, bank string) error {
+	if err := f.failing("MarkStarted"); err != nil {
+		return err
+	}
+	return f.Store.MarkStarted(ctx, key, token, bank)
+}
+
 func (f *faultyStore) Postpone(ctx context.Context, key, token string, next time.Time, wait time.Duration) error {
 	if err := f.failing("Postpone"); err != nil {
 		return err
@@ -237,11 +244,8 @@ func newWorld(t testingT, tweak func(*gateway.Config)) *world {
 	t.Helper()
 	mem, err := store.NewMemory(store.Config{})
 	require.NoError(t, err)
-	w := &world{bank: &flakyBank{Bank: sim.NewBank(sim.BankConfig{})}, fx: &flakyFX{FX: sim.NewFX(sim.FXConfig{})},
+	w := &world{bank: newFlakyBank(t), fx: &flakyFX{FX: sim.NewFX(sim.FXConfig{})},
 		log: &flakyLog{Log: sim.NewLog(sim.LogConfig{})}, mem: mem, store: &faultyStore{Store: mem, fail: map[string]bool{}}}
-	require.NoError(t, w.bank.Open(alice, payments.MustParseMoney("1000.00 USD")))
-	require.NoError(t, w.bank.Open(bob, payments.MustParseMoney("0.00 USD")))
-	require.NoError(t, w.bank.Open(carol, payments.MustParseMoney("1.00 USD")))
 	require.NoError(t, w.fx.SetRate(payments.EUR, payments.USD, payments.MustParseRate("1.0842")))
 	w.cfg = gateway.Config{Bank: w.bank, FX: w.fx, Log: w.log, Store: w.store, Instance: "gw-test",
 		Logger:       slog.New(slog.DiscardHandler),
@@ -252,6 +256,17 @@ func newWorld(t testingT, tweak func(*gateway.Config)) *world {
 	w.gw, err = gateway.New(w.cfg)
 	require.NoError(t, err)
 	return w
+}
+
+// newFlakyBank is a simulated bank, passing every call, holding the
+// accounts of alice (rich), bob (empty) and carol (poor).
+func newFlakyBank(t testingT) *flakyBank {
+	t.Helper()
+	b := &flakyBank{Bank: sim.NewBank(sim.BankConfig{})}
+	require.NoError(t, b.Open(alice, payments.MustParseMoney("1000.00 USD")))
+	require.NoError(t, b.Open(bob, payments.MustParseMoney("0.00 USD")))
+	require.NoError(t, b.Open(carol, payments.MustParseMoney("1.00 USD")))
+	return b
 }
 
 func pay(key, amount string) payments.PaymentRequest {

@@ -24,7 +24,7 @@ var ErrUnknownPayment = errors.New("gateway: unknown payment")
 type Gateway struct {
 	s       *settings
 	store   store.Store
-	bank    *bankPath
+	router  *router // the acquirers, and the order a payment tries them in
 	fx      *fxPath
 	log     *logPath
 	checker *health.Checker // nil when no dependency can be probed
@@ -36,6 +36,19 @@ type Gateway struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
+}
+
+// newAcquirers builds each acquirer's pipelines and the router over them.
+func newAcquirers(s *settings) (*router, error) {
+	acqs := make([]*acquirer, len(s.acquirers))
+	for i, a := range s.acquirers {
+		bp, err := newBankPath(s, a)
+		if err != nil {
+			return nil, err
+		}
+		acqs[i] = &acquirer{name: a.Name, index: i, weight: a.Weight, path: bp}
+	}
+	return newRouter(acqs), nil
 }
 
 // Recovery is what a gateway found in its store when it started: the
@@ -60,7 +73,7 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{s: s, store: s.Store}
-	if g.bank, err = newBankPath(s); err != nil {
+	if g.router, err = newAcquirers(s); err != nil {
 		return nil, err
 	}
 	if g.fx, err = newFXPath(s); err != nil {
@@ -76,6 +89,7 @@ func New(cfg Config) (*Gateway, error) {
 	if g.checker, err = newChecker(s); err != nil {
 		return nil, err
 	}
+	g.router.checker = g.checker
 	if err := g.recover(context.Background()); err != nil {
 		return nil, err
 	}

@@ -150,18 +150,25 @@ func TestResultJSONRoundTrips(t *testing.T) {
 		AsOf: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	in := gateway.Result{PaymentID: "order-1", State: gateway.Rejected, Reason: "not attempted", Err: errors.New("boom"),
 		RetryAfter: 1500 * time.Millisecond, Settled: payments.MustParseMoney("10.84 USD"), Quote: &q,
-		QuoteFallback: true, QuoteAge: 30 * time.Second, Replayed: true, Latency: 2 * time.Millisecond}
+		QuoteFallback: true, QuoteAge: 30 * time.Second, Replayed: true, Latency: 2 * time.Millisecond,
+		RefusedBy: []string{"primary", "secondary"}}
 	data, err := json.Marshal(in)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"payment_id":"order-1","state":"rejected","reason":"not attempted","error":"boom",
 		"retry_after":"1.5s","retry_after_seconds":1.5,"settled":"10.84 USD",
 		"quote":{"from":"EUR","to":"USD","rate":"1.0842","as_of":"2026-01-02T03:04:05Z"},
-		"quote_fallback":true,"quote_age":"30s","replayed":true,"latency":"2ms"}`, string(data))
+		"quote_fallback":true,"quote_age":"30s","replayed":true,"latency":"2ms","refused_by":["primary","secondary"]}`, string(data))
 	var out gateway.Result
 	require.NoError(t, json.Unmarshal(data, &out))
 	assert.EqualError(t, out.Err, "boom")
 	out.Err, in.Err = nil, nil
 	assert.Equal(t, in, out)
+
+	at, err := json.Marshal(gateway.Result{PaymentID: "k", State: gateway.Succeeded, Bank: "secondary"})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"payment_id":"k","state":"succeeded","reason":"","bank":"secondary"}`, string(at))
+	require.NoError(t, json.Unmarshal(at, &out))
+	assert.Equal(t, "secondary", out.Bank)
 
 	empty, err := json.Marshal(gateway.Result{PaymentID: "k", State: gateway.Declined})
 	require.NoError(t, err)

@@ -145,7 +145,10 @@ func TestGatewayModel(t *testing.T) {
 					time.Sleep(time.Duration(rapid.IntRange(1, 5000).Draw(t, "ms")) * time.Millisecond) // synctest: fake time
 					synctest.Wait()
 				},
-				"": func(t *rapid.T) { checkLedgerAgainstBank(t, w, keys) },
+				"": func(t *rapid.T) {
+					synctest.Wait() // the reconciler and the replayer, started by a restart, at rest
+					checkLedgerAgainstBank(t, w, keys)
+				},
 			})
 			// After the faults clear, every payment settles and is logged.
 			w.bank.set(pass)

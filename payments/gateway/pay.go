@@ -43,7 +43,7 @@ func (g *Gateway) pay(ctx context.Context, req payments.PaymentRequest) Result {
 	case store.InFlight:
 		// Not Rejected: the claimant may already have moved the money.
 		return Result{PaymentID: key, State: Pending, Settled: settledOf(cr.Record), Quote: cr.Record.Quote, Err: errInFlight,
-			Reason: "the same payment is being processed; its outcome is not known yet (see Lookup)"}
+			Bank: bankOf(cr.Record), Reason: "the same payment is being processed; its outcome is not known yet (see Lookup)"}
 	case store.Replayed:
 		r := resultOf(cr.Record)
 		r.Replayed = true
@@ -83,7 +83,7 @@ func (g *Gateway) settle(ctx context.Context, p *payment) Result {
 }
 
 // attempt prices the payment (when it needs a conversion not saved by an
-// earlier attempt), marks it started and transfers it.
+// earlier attempt) and sends it to a bank, which marks it started.
 func (g *Gateway) attempt(ctx context.Context, p *payment) Result {
 	req := p.rec.Request
 	r := Result{PaymentID: p.key()}
@@ -102,13 +102,7 @@ func (g *Gateway) attempt(ctx context.Context, p *payment) Result {
 		}
 	}
 	r.Settled, r.Quote = settled, quote
-	if err := g.store.MarkStarted(ctx, p.key(), p.token, "bank"); err != nil {
-		return unrecordable(ctx, r, err)
-	}
-	p.started = true
-	tr := payments.TransferRequest{IdempotencyKey: p.key(), PaymentID: p.key(), From: req.Payer, To: req.Payee, Amount: settled}
-	receipt, reached, err := g.bank.transfer(ctx, tr)
-	return judgeTransfer(r, receipt, reached, err)
+	return g.send(ctx, p, r)
 }
 
 // finish records r in the store, with the payment's log entry when it

@@ -138,19 +138,29 @@ func (g *Gateway) resolve(ctx context.Context, rec store.Record) {
 	g.finish(ctx, p, r)
 }
 
-// check learns the outcome of a pending payment: ok is false while it is
-// still unknown.
+// check learns the outcome of a pending payment from the bank it was
+// handed to (store.Record.Bank), and only there: ok is false while it is
+// still unknown. A bank that never saw it is sent it again, never another
+// bank: an earlier attempt may still land where it was sent.
 func (g *Gateway) check(ctx context.Context, rec store.Record) (Result, bool) {
 	r := resultOf(rec)
 	r.Err, r.RetryAfter = nil, 0
-	st, err := g.bank.status(ctx, rec.Key())
+	a := g.router.byName(rec.Bank)
+	if a == nil {
+		g.s.Logger.Warn("gateway: a pending payment was handed to a bank this gateway does not have; it stays pending",
+			"payment", rec.Key(), "bank", rec.Bank)
+		return r, false
+	}
+	st, err := a.path.status(ctx, rec.Key())
 	switch {
 	case err == nil && st.State == payments.TransferCompleted:
 		r.State, r.TransferID, r.Reason = Succeeded, st.TransferID, "the bank had moved the money"
+		a.counts.reconciled.Add(1)
 		return r, true
 	case err == nil && st.State == payments.TransferDeclined:
 		r.State, r.Err = Declined, &payments.DeclineError{Reason: st.DeclineReason}
 		r.Reason = "declined by the bank: " + st.DeclineReason
+		a.counts.reconciled.Add(1)
 		return r, true
 	case !errors.Is(err, payments.ErrNotFound):
 		return r, false
@@ -158,9 +168,13 @@ func (g *Gateway) check(ctx context.Context, rec store.Record) (Result, bool) {
 	req := rec.Request
 	tr := payments.TransferRequest{IdempotencyKey: rec.Key(), PaymentID: rec.Key(), From: req.Payer, To: req.Payee,
 		Amount: settledOf(rec)}
-	receipt, reached, err := g.bank.transfer(ctx, tr)
-	next := judgeTransfer(r, receipt, reached, err)
-	return next, next.State == Succeeded || next.State == Declined
+	h := a.path.transfer(ctx, tr, nil) // the store names this bank already
+	next := judgeTransfer(r, h.receipt, h.reached, h.err)
+	ok := next.State == Succeeded || next.State == Declined
+	if ok {
+		a.counts.reconciled.Add(1)
+	}
+	return next, ok
 }
 
 // postpone schedules the next check of a payment still pending, further

@@ -210,6 +210,11 @@ func (r *round) send(ctx context.Context, batch []payments.Entry) {
 // sets aside what it refused for good, and leaves the rest queued.
 func (r *round) settle(ctx context.Context, s sent) {
 	r.batches--
+	// The log has answered: record its answer even when the round is being
+	// stopped (Close), or a restarted gateway would send stored entries
+	// again.
+	wctx, cancel := r.lp.s.Clock.WithTimeout(context.WithoutCancel(ctx), r.lp.s.ClaimTTL)
+	defer cancel()
 	var stored []string
 	for i, e := range s.entries {
 		delete(r.inFlight, e.PaymentID)
@@ -222,7 +227,7 @@ func (r *round) settle(ctx context.Context, s sent) {
 			stored = append(stored, e.PaymentID)
 			delete(r.sends, e.PaymentID)
 		case payments.IsPermanent(err) && !resilience.IsRejected(err) && s.err == nil:
-			if r.lp.store.Refuse(ctx, e.PaymentID, err.Error(), r.lp.s.Clock.Now()) != nil {
+			if r.lp.store.Refuse(wctx, e.PaymentID, err.Error(), r.lp.s.Clock.Now()) != nil {
 				r.stop = true
 			}
 			delete(r.sends, e.PaymentID)
@@ -230,7 +235,7 @@ func (r *round) settle(ctx context.Context, s sent) {
 			r.capped++
 		}
 	}
-	if len(stored) > 0 && r.lp.store.Ack(ctx, stored...) != nil {
+	if len(stored) > 0 && r.lp.store.Ack(wctx, stored...) != nil {
 		r.stop = true // they stay queued: sent again later, which the log ignores
 	}
 	if resilience.IsRejected(s.err) || ctx.Err() != nil {

@@ -48,6 +48,17 @@ type Result struct {
 	RetryAfter time.Duration
 	// TransferID is the bank's reference, when Succeeded.
 	TransferID string
+	// Bank names the acquirer that has the payment, or may have it
+	// (Succeeded, Declined by the bank, Pending): "bank" for a gateway
+	// built with Config.Bank. It is empty when no bank took the payment
+	// (Rejected, or Declined before any bank was asked).
+	Bank string
+	// RefusedBy lists, in the order tried, the acquirers that refused the
+	// payment without attempting it, before Bank took it or, for a
+	// Rejected payment, before the gateway gave up. A result read back
+	// from the store (a replay, a Lookup) lacks it: the store keeps only
+	// the bank a payment was handed to, and the Reason naming the others.
+	RefusedBy []string
 	// Settled is what the bank was asked to move: the amount, converted to
 	// the target currency when there is one. It is the zero Money when the
 	// payment was refused before it was priced.
@@ -91,11 +102,24 @@ func resultOf(rec store.Record) Result {
 	if sr.Error != "" {
 		r.Err = storedError(sr.Error)
 	}
+	if r.State != Rejected {
+		r.Bank = bankOf(rec)
+	}
 	if r.State == "" { // claimed, not answered yet: another call is on it
 		r.State, r.Err = Pending, errInFlight
 		r.Reason = "the same payment is being processed; its outcome is not known yet (see Lookup)"
 	}
 	return r
+}
+
+// bankOf is the bank that may hold rec's payment: the one it was handed
+// to, if any. A payment answered Rejected was handed to no bank that saw
+// it, whatever its record says.
+func bankOf(rec store.Record) string {
+	if !rec.Started || rec.Result.State == store.Rejected {
+		return ""
+	}
+	return rec.Bank
 }
 
 // settledOf is the amount the bank is (or was) asked to move for rec: the

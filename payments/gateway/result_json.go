@@ -17,6 +17,8 @@ type resultJSON struct {
 	RetryAfter        string          `json:"retry_after,omitempty"`
 	RetryAfterSeconds float64         `json:"retry_after_seconds,omitempty"`
 	TransferID        string          `json:"transfer_id,omitempty"`
+	Bank              string          `json:"bank,omitempty"`
+	RefusedBy         []string        `json:"refused_by,omitempty"`
 	Settled           payments.Money  `json:"settled,omitzero"`
 	Quote             *payments.Quote `json:"quote,omitempty"`
 	QuoteFallback     bool            `json:"quote_fallback,omitempty"`
@@ -30,10 +32,11 @@ type resultJSON struct {
 // left out and Err as its text:
 //
 //	{"payment_id":"order-1","state":"rejected","reason":"not attempted: …",
-//	 "error":"…","retry_after":"2s","retry_after_seconds":2,"latency":"1.5ms"}
+//	 "error":"…","retry_after":"2s","retry_after_seconds":2,
+//	 "refused_by":["primary","backup"],"latency":"1.5ms"}
 func (r Result) MarshalJSON() ([]byte, error) {
 	w := resultJSON{PaymentID: r.PaymentID, State: r.State, Reason: r.Reason, RetryAfter: duration(r.RetryAfter),
-		RetryAfterSeconds: r.RetryAfter.Seconds(), TransferID: r.TransferID, Settled: r.Settled, Quote: r.Quote,
+		RetryAfterSeconds: r.RetryAfter.Seconds(), TransferID: r.TransferID, Bank: r.Bank, RefusedBy: r.RefusedBy, Settled: r.Settled, Quote: r.Quote,
 		QuoteFallback: r.QuoteFallback, QuoteAge: duration(r.QuoteAge), Replayed: r.Replayed, Latency: duration(r.Latency)}
 	if r.Err != nil {
 		w.Error = r.Err.Error()
@@ -63,6 +66,7 @@ func (r *Result) UnmarshalJSON(data []byte) error {
 		}
 	}
 	out.PaymentID, out.State, out.Reason, out.TransferID = w.PaymentID, w.State, w.Reason, w.TransferID
+	out.Bank, out.RefusedBy = w.Bank, w.RefusedBy
 	out.Settled, out.Quote, out.QuoteFallback, out.Replayed = w.Settled, w.Quote, w.QuoteFallback, w.Replayed
 	if w.Error != "" {
 		out.Err = storedError(w.Error)

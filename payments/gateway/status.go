@@ -46,14 +46,80 @@ type Status struct {
 	Recovery      Recovery                `json:"recovery"`
 	Breakers      []breaker.Snapshot      `json:"breakers"`
 	Health        []health.TargetSnapshot `json:"health"`
-	BankLimit     ratelimit.Snapshot      `json:"bank_limit"`
+	// BankLimit is the rate limiter of the first acquirer (the only one
+	// of a gateway built with Config.Bank); Acquirers shows every one.
+	BankLimit ratelimit.Snapshot `json:"bank_limit"`
+	// Acquirers shows each bank in Config order (one, named "bank", for
+	// a gateway built with Config.Bank).
+	Acquirers []AcquirerStatus `json:"acquirers"`
+}
+
+// AcquirerStatus is one acquirer as the router sees it, and what it has
+// done since the gateway started. It is plain data.
+type AcquirerStatus struct {
+	Name   string `json:"name"`
+	Weight int    `json:"weight,omitempty"`
+	// Available reports whether routing prefers the acquirer now: its
+	// breaker admits calls and its health check (if any) does not say it
+	// is down. Unavailable acquirers are tried after every available one.
+	Available     bool          `json:"available"`
+	Breaker       breaker.State `json:"breaker"`
+	StatusBreaker breaker.State `json:"status_breaker"`
+	// Health is the health check's status ("healthy", "unhealthy",
+	// "unknown"), empty when the bank is not probed.
+	Health string             `json:"health,omitempty"`
+	Limit  ratelimit.Snapshot `json:"limit"`
+	Counts AcquirerCounts     `json:"counts"`
+}
+
+// AcquirerCounts counts what one acquirer did with payments since the
+// gateway started. It is plain data.
+type AcquirerCounts struct {
+	// Routed: payments that tried this acquirer first.
+	Routed int64 `json:"routed"`
+	// Sent: payments handed to the bank (recorded as started there).
+	Sent int64 `json:"sent"`
+	// Refused: payments it refused without attempting them (its guards,
+	// or a "not processed" answer): each went on to the next acquirer, or
+	// was rejected when none was left.
+	Refused int64 `json:"refused"`
+	// TookOver: payments it took after another acquirer refused them.
+	TookOver int64 `json:"took_over"`
+	// Succeeded, Declined and Pending count how the payments Pay sent
+	// here ended; Reconciled, the pending ones the reconciler settled
+	// here later.
+	Succeeded  int64 `json:"succeeded"`
+	Declined   int64 `json:"declined"`
+	Pending    int64 `json:"pending"`
+	Reconciled int64 `json:"reconciled"`
+}
+
+// acquirerStatuses shows every acquirer.
+func (g *Gateway) acquirerStatuses() []AcquirerStatus {
+	out := make([]AcquirerStatus, 0, len(g.router.acqs))
+	for _, a := range g.router.acqs {
+		c := &a.counts
+		st := AcquirerStatus{Name: a.name, Weight: a.weight, Available: g.router.available(a),
+			Breaker: a.path.breaker.State(), StatusBreaker: a.path.statusBreaker.State(), Limit: a.path.limiter.Snapshot(),
+			Counts: AcquirerCounts{Routed: c.routed.Load(), Sent: c.sent.Load(), Refused: c.refused.Load(),
+				TookOver: c.tookOver.Load(), Succeeded: c.succeeded.Load(), Declined: c.declined.Load(),
+				Pending: c.pending.Load(), Reconciled: c.reconciled.Load()}}
+		if g.checker != nil {
+			if ts, ok := g.checker.Lookup(a.name); ok {
+				st.Health = ts.Status.String()
+			}
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 // Status returns a snapshot of the gateway. A store that cannot be read
 // shows as StoreError rather than failing the whole status.
 func (g *Gateway) Status(ctx context.Context) Status {
 	s := Status{Instance: g.s.Instance, Payments: map[State]int{}, Recovery: g.Recovery(),
-		Breakers: g.s.Registry.Snapshots(), BankLimit: g.bank.limiter.Snapshot()}
+		Breakers: g.s.Registry.Snapshots(), BankLimit: g.router.acqs[0].path.limiter.Snapshot(),
+		Acquirers: g.acquirerStatuses()}
 	if g.checker != nil {
 		s.Health = g.checker.Snapshot()
 	}
@@ -99,28 +165,42 @@ type prober interface {
 	Health(ctx context.Context) error
 }
 
+// probed is one dependency a health check may probe.
+type probed struct {
+	name     string
+	client   any
+	critical bool
+	field    string // the field of its call timeout, for a config error
+	timeout  time.Duration
+}
+
+// probedDependencies lists the gateway's dependencies, each acquirer by
+// its name. A lone bank is critical for readiness; of several, none is
+// (another takes the payments of one that is down), and neither is FX
+// (which has a fallback) nor the log (which has the outbox).
+func probedDependencies(s *settings) []probed {
+	var out []probed
+	for i, a := range s.acquirers {
+		field := "BankPolicy.Timeout"
+		if len(s.Acquirers) > 0 {
+			field = fmt.Sprintf("Acquirers[%d].Policy.Timeout", i)
+		}
+		out = append(out, probed{a.Name, a.Bank, len(s.acquirers) == 1, field, a.Policy.Timeout})
+	}
+	return append(out, probed{"fx", s.FX, false, "FXPolicy.Timeout", s.FXPolicy.Timeout},
+		probed{"log", s.Log, false, "LogPolicy.Timeout", s.LogPolicy.Timeout})
+}
+
 // newChecker probes every dependency whose client can be probed and binds
-// each to its breaker — for the bank, the breaker of transfers only. Each
+// each to its breaker — for a bank, the breaker of transfers only. Each
 // target declares the timeout of the calls it protects, so that package
-// health never probes by a stricter bar. The bank is critical for
-// readiness; FX (which has a fallback) and the log (which has the outbox)
-// are not.
+// health never probes by a stricter bar.
 func newChecker(s *settings) (*health.Checker, error) {
 	if s.Health.Disabled {
 		return nil, nil
 	}
 	var targets []health.Target
-	for _, d := range []struct {
-		name     string
-		client   any
-		critical bool
-		field    string
-		timeout  time.Duration
-	}{
-		{"bank", s.Bank, true, "BankPolicy.Timeout", s.BankPolicy.Timeout},
-		{"fx", s.FX, false, "FXPolicy.Timeout", s.FXPolicy.Timeout},
-		{"log", s.Log, false, "LogPolicy.Timeout", s.LogPolicy.Timeout},
-	} {
+	for _, d := range probedDependencies(s) {
 		p, ok := d.client.(prober)
 		if !ok {
 			continue
