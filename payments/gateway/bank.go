@@ -147,10 +147,23 @@ func (bp *bankPath) transfer(ctx context.Context, req payments.TransferRequest, 
 				return payments.Receipt{}, &resilience.Judged{Outcome: resilience.Ignored, Err: h.markErr}
 			}
 		}
+		tried := false
 		return bp.attempts.Execute(ctx, func(ctx context.Context) (payments.Receipt, error) {
 			if err := ctx.Err(); err != nil {
 				return payments.Receipt{}, err // never sent: provably not processed
 			}
+			if tried {
+				// A retry learns that the breaker opened since this payment
+				// was admitted: the bank is failing, so another slow attempt
+				// would only lengthen the wait. The refusal carries the open
+				// wait; the retry gives up at once when it exceeds its cap,
+				// and the payment stays pending (an earlier attempt may have
+				// reached the bank).
+				if err := bp.refusedSince(); err != nil {
+					return payments.Receipt{}, err
+				}
+			}
+			tried = true
 			maybe.Add(1)
 			rc, err := bp.bank.Transfer(ctx, req)
 			if err != nil && bp.notProcessed(err) {
@@ -161,6 +174,19 @@ func (bp *bankPath) transfer(ctx context.Context, req payments.TransferRequest, 
 	})
 	h.reached = maybe.Load() > 0
 	return h
+}
+
+// refusedSince returns a rejection when the bank's breaker no longer
+// admits calls (open, held open by a health check, forced open), for a
+// retry deciding whether to send another attempt.
+func (bp *bankPath) refusedSince() error {
+	switch bp.breaker.State() {
+	case breaker.Open, breaker.HeldOpen, breaker.ForcedOpen:
+		s := bp.breaker.Snapshot()
+		wait := max(s.UntilHalfOpen, s.HoldRemaining)
+		return resilience.Reject("breaker", bp.breaker.Name(), breaker.ErrOpen, wait)
+	}
+	return nil
 }
 
 // status looks the transfer of a payment up at the bank.
