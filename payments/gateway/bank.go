@@ -16,8 +16,12 @@ import (
 
 // bankPath holds one acquirer's pipelines, built once:
 //
-//   - admission: rate limit → bulkhead (when bounded) → breaker NAME;
-//   - attempts, run by an admitted transfer: retry → timeout per attempt;
+//   - admission: rate limit → bulkhead (when bounded) → a look at breaker
+//     NAME, refusing while it is open, held or forced open (no permit taken);
+//   - attempts, run by an admitted transfer: retry → breaker NAME → timeout
+//     per attempt. The breaker judges each attempt, so it opens as soon as
+//     attempts fail, and a retry of a payment sent before it opened is
+//     refused at its next attempt instead of waiting out another slow one;
 //   - status lookups: breaker NAME-status → timeout.
 //
 // A transfer is recorded as handed to the bank (store.Ledger.MarkStarted)
@@ -85,10 +89,12 @@ func newBankPath(s *settings, a Acquirer) (*bankPath, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The breaker sits outside the retry: it judges each payment once,
-	// whatever its attempts.
-	bp.admission = resilience.NewPipeline[payments.Receipt](append(admission, bp.breaker)...)
-	bp.attempts = resilience.NewPipeline[payments.Receipt](retry, deadline)
+	// The breaker sits inside the retry (Polly's and Microsoft's standard
+	// order): it judges each attempt. Admission only looks at it, so that a
+	// bank known to be failing costs no store write and lets the payment
+	// fail over.
+	bp.admission = resilience.NewPipeline[payments.Receipt](append(admission, resilience.GuardFunc(bp.lookAtBreaker))...)
+	bp.attempts = resilience.NewPipeline[payments.Receipt](retry, bp.breaker, deadline)
 	bp.statuses = resilience.NewPipeline[payments.TransferStatus](bp.statusBreaker, statusDeadline)
 	return bp, nil
 }
@@ -147,23 +153,10 @@ func (bp *bankPath) transfer(ctx context.Context, req payments.TransferRequest, 
 				return payments.Receipt{}, &resilience.Judged{Outcome: resilience.Ignored, Err: h.markErr}
 			}
 		}
-		tried := false
 		return bp.attempts.Execute(ctx, func(ctx context.Context) (payments.Receipt, error) {
 			if err := ctx.Err(); err != nil {
 				return payments.Receipt{}, err // never sent: provably not processed
 			}
-			if tried {
-				// A retry learns that the breaker opened since this payment
-				// was admitted: the bank is failing, so another slow attempt
-				// would only lengthen the wait. The refusal carries the open
-				// wait; the retry gives up at once when it exceeds its cap,
-				// and the payment stays pending (an earlier attempt may have
-				// reached the bank).
-				if err := bp.refusedSince(); err != nil {
-					return payments.Receipt{}, err
-				}
-			}
-			tried = true
 			maybe.Add(1)
 			rc, err := bp.bank.Transfer(ctx, req)
 			if err != nil && bp.notProcessed(err) {
@@ -176,10 +169,17 @@ func (bp *bankPath) transfer(ctx context.Context, req payments.TransferRequest, 
 	return h
 }
 
-// refusedSince returns a rejection when the bank's breaker no longer
-// admits calls (open, held open by a health check, forced open), for a
-// retry deciding whether to send another attempt.
-func (bp *bankPath) refusedSince() error {
+// lookAtBreaker refuses a transfer while the bank's breaker does not admit
+// calls (open, held open by a health check, forced open), without taking a
+// permit: the breaker inside the retry judges the attempts themselves.
+func (bp *bankPath) lookAtBreaker(ctx context.Context, next resilience.Next) error {
+	if err := bp.refusing(); err != nil {
+		return err
+	}
+	return next.Run(ctx)
+}
+
+func (bp *bankPath) refusing() error {
 	switch bp.breaker.State() {
 	case breaker.Open, breaker.HeldOpen, breaker.ForcedOpen:
 		s := bp.breaker.Snapshot()
