@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,4 +92,56 @@ func requireClosed(b *testing.B, closed bool) {
 func BenchmarkLimiterAllow(b *testing.B) {
 	riprapLimiterAllow(b)
 	peersLimiterAllow(b)
+}
+
+// BenchmarkBreakerClosedTimeWindow: a closed breaker with a failure-rate
+// rule over a 10s time window, guarding a call that succeeds.
+func BenchmarkBreakerClosedTimeWindow(b *testing.B) {
+	riprapBreakerClosedTimeWindow(b)
+	peersBreakerClosedTimeWindow(b)
+}
+
+// BenchmarkPerCall: limit → breaker → retry → timeout, built once, running
+// a fresh closure per call (issue 13). lib=riprap-wrapped is the same
+// pipeline around a function wrapped once; the -notimeout rows leave out
+// the timeout, whose context.WithTimeout allocates on every side.
+func BenchmarkPerCall(b *testing.B) {
+	riprapPerCall(b)
+	peersPerCall(b)
+}
+
+// BenchmarkBreakerMemory: building a breaker with each library's defaults.
+// B/op is what construction allocates; the live-B/breaker metric is the
+// heap that 10,000 of them keep, per breaker.
+func BenchmarkBreakerMemory(b *testing.B) {
+	riprapBreakerMemory(b)
+	peersBreakerMemory(b)
+}
+
+var sinkAny any
+
+// breakerMemory times build and reports the live heap per value it makes.
+func breakerMemory(b *testing.B, build func() any) {
+	b.Run("mode=new", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkAny = build()
+		}
+		b.ReportMetric(liveBytes(10_000, build), "live-B/breaker")
+	})
+}
+
+// liveBytes returns the heap that n values of build keep, per value.
+func liveBytes(n int, build func() any) float64 {
+	keep := make([]any, n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range keep {
+		keep[i] = build()
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(keep)
+	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
 }

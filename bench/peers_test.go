@@ -11,6 +11,7 @@ import (
 	eapache "github.com/eapache/go-resiliency/breaker"
 	"github.com/failsafe-go/failsafe-go"
 	fscb "github.com/failsafe-go/failsafe-go/circuitbreaker"
+	fsrate "github.com/failsafe-go/failsafe-go/ratelimiter"
 	fsretry "github.com/failsafe-go/failsafe-go/retrypolicy"
 	fstimeout "github.com/failsafe-go/failsafe-go/timeout"
 	"github.com/sony/gobreaker/v2"
@@ -40,6 +41,29 @@ func newFailsafeRetry() fsretry.RetryPolicy[int] {
 func newEapache() *eapache.Breaker { return eapache.New(5, 3, time.Minute) }
 
 func newXRate() *rate.Limiter { return rate.NewLimiter(rate.Limit(1e9), 1_000_000) }
+
+// newFailsafeLimiter is failsafe's bursty limiter, a billion permits a
+// second, so that it always has room like the others.
+func newFailsafeLimiter() fsrate.RateLimiter[int] {
+	return fsrate.NewBursty[int](1_000_000_000, time.Second)
+}
+
+// The time-window breakers: open at a failure rate of 50% over the last
+// 10s once 10 calls were made.
+func newGobreakerTimeWindow() *gobreaker.CircuitBreaker[int] {
+	return gobreaker.NewCircuitBreaker[int](gobreaker.Settings{
+		Name: "bench", MaxRequests: 3, Timeout: time.Minute,
+		Interval: 10 * time.Second, BucketPeriod: time.Second,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return c.Requests >= 10 && 2*c.TotalFailures >= c.Requests
+		},
+	})
+}
+
+func newFailsafeTimeWindow() fscb.CircuitBreaker[int] {
+	return fscb.NewBuilder[int]().WithFailureRateThreshold(0.5, 10, 10*time.Second).
+		WithDelay(time.Minute).WithSuccessThreshold(3).Build()
+}
 
 var errPeer = errors.New("dependency failed")
 
@@ -146,6 +170,60 @@ func peersLimiterAllow(b *testing.B) {
 	b.Run("lib=xrate", func(b *testing.B) {
 		l := newXRate()
 		both(b, func() { _ = l.Allow() })
+	})
+	b.Run("lib=failsafe", func(b *testing.B) {
+		l := newFailsafeLimiter()
+		both(b, func() { _ = l.TryAcquirePermit() })
+	})
+}
+
+func peersBreakerClosedTimeWindow(b *testing.B) {
+	b.Run("lib=gobreaker", func(b *testing.B) {
+		cb := newGobreakerTimeWindow()
+		both(b, func() { _, _ = cb.Execute(okInt) })
+	})
+	b.Run("lib=failsafe", func(b *testing.B) {
+		cb := newFailsafeTimeWindow()
+		both(b, func() {
+			if cb.TryAcquirePermit() {
+				cb.RecordSuccess()
+			}
+		})
+	})
+}
+
+// peersPerCall: failsafe runs a fresh closure through an executor built
+// once, its usual form, with the same four policies in the same order.
+func peersPerCall(b *testing.B) {
+	for _, withTimeout := range []bool{true, false} {
+		name := "lib=failsafe"
+		policies := []failsafe.Policy[int]{newFailsafeLimiter(), newFailsafeBreaker(), newFailsafeRetry()}
+		if withTimeout {
+			policies = append(policies, fstimeout.New[int](time.Second))
+		} else {
+			name += "-notimeout"
+		}
+		b.Run(name, func(b *testing.B) {
+			ex := failsafe.With(policies...)
+			var arg atomic.Int64
+			both(b, func() {
+				req := int(arg.Add(1))
+				_, _ = ex.Get(func() (int, error) { return req, nil })
+			})
+		})
+	}
+}
+
+// peersBreakerMemory builds each peer's breaker with its defaults.
+func peersBreakerMemory(b *testing.B) {
+	b.Run("lib=gobreaker", func(b *testing.B) {
+		breakerMemory(b, func() any { return gobreaker.NewCircuitBreaker[int](gobreaker.Settings{}) })
+	})
+	b.Run("lib=failsafe", func(b *testing.B) {
+		breakerMemory(b, func() any { return fscb.NewBuilder[int]().Build() })
+	})
+	b.Run("lib=eapache", func(b *testing.B) {
+		breakerMemory(b, func() any { return eapache.New(5, 3, time.Minute) })
 	})
 }
 

@@ -14,10 +14,10 @@ import (
 )
 
 // The riprap side of every scenario, with the settings the peers get in
-// peers_test.go. Two forms of the breaker are measured: lib=riprap wraps a
-// function through breaker.Policy, as gobreaker's Execute and eapache's Run
-// do; lib=riprap-permit uses the two-step Allow/Done, as failsafe's
-// TryAcquirePermit/RecordSuccess does.
+// peers_test.go. Two forms of the breaker are measured: lib=riprap puts the
+// breaker in a pipeline wrapped around the function once, as gobreaker's
+// Execute and eapache's Run guard a function; lib=riprap-permit uses the
+// two-step Allow/Done, as failsafe's TryAcquirePermit/RecordSuccess does.
 
 func breakerConfig() breaker.Config {
 	return breaker.Config{
@@ -35,37 +35,36 @@ func newRiprapBreaker(tb testing.TB) *breaker.Breaker {
 	return br
 }
 
-func newRiprapRetry(tb testing.TB) resilience.Policy[int] {
+func newRiprapRetry(tb testing.TB) *backoff.Retry {
 	tb.Helper()
 	// No jitter, as failsafe's WithBackoff(1ms, 100ms) has none.
 	s, err := backoff.NewExponential(backoff.ExponentialConfig{Initial: time.Millisecond, Max: 100 * time.Millisecond})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r, err := backoff.NewRetry(backoff.RetryConfig[int]{MaxAttempts: 3, Strategy: s})
+	r, err := backoff.NewRetry(backoff.RetryConfig{MaxAttempts: 3, Strategy: s})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return r
 }
 
-func newRiprapTimeout(tb testing.TB) resilience.Policy[int] {
+// newRiprapTimeout is the cooperative 1s timeout; timeout.After needs no
+// configuration and returns no error.
+func newRiprapTimeout() *timeout.Timeout { return timeout.After(time.Second) }
+
+func newRiprapLimiter(tb testing.TB) *ratelimit.Limiter {
 	tb.Helper()
-	p, err := timeout.New[int](time.Second)
+	l, err := ratelimit.New(ratelimit.PerSecond(1_000_000_000), 1_000_000)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return p
+	return l
 }
 
-// wrap builds a pipeline once, first policy outermost, around fn.
-func wrap(tb testing.TB, fn resilience.Func[int], policies ...resilience.Policy[int]) resilience.Func[int] {
-	tb.Helper()
-	p, err := resilience.NewPipeline(policies...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return p.Wrap(fn)
+// wrap builds a pipeline once, first guard outermost, around fn.
+func wrap(fn resilience.Func[int], guards ...resilience.Guard) resilience.Func[int] {
+	return resilience.NewPipeline[int](guards...).Wrap(fn)
 }
 
 func okCtx(context.Context) (int, error)   { return 1, nil }
@@ -89,7 +88,7 @@ func permitCall(br *breaker.Breaker, o resilience.Outcome) {
 func riprapBreakerClosed(b *testing.B) {
 	ctx := context.Background()
 	b.Run("lib=riprap", func(b *testing.B) {
-		f := wrap(b, okCtx, breaker.Policy[int](newRiprapBreaker(b)))
+		f := wrap(okCtx, newRiprapBreaker(b))
 		both(b, func() { _, _ = f(ctx) })
 	})
 	b.Run("lib=riprap-permit", func(b *testing.B) {
@@ -103,7 +102,7 @@ func riprapBreakerOpen(b *testing.B) {
 	b.Run("lib=riprap", func(b *testing.B) {
 		br := newRiprapBreaker(b)
 		tripRiprap(br)
-		f := wrap(b, okCtx, breaker.Policy[int](br))
+		f := wrap(okCtx, br)
 		both(b, func() { _, _ = f(ctx) })
 	})
 	b.Run("lib=riprap-permit", func(b *testing.B) {
@@ -117,8 +116,7 @@ func riprapBreakerQuarterFailures(b *testing.B) {
 	ctx := context.Background()
 	b.Run("lib=riprap", func(b *testing.B) {
 		br := newRiprapBreaker(b)
-		ok := wrap(b, okCtx, breaker.Policy[int](br))
-		fail := wrap(b, failCtx, breaker.Policy[int](br))
+		ok, fail := wrap(okCtx, br), wrap(failCtx, br)
 		var n atomic.Uint64
 		both(b, func() {
 			if n.Add(1)%4 == 0 {
@@ -146,7 +144,7 @@ func riprapBreakerQuarterFailures(b *testing.B) {
 func riprapRetryFirstSuccess(b *testing.B) {
 	ctx := context.Background()
 	b.Run("lib=riprap", func(b *testing.B) {
-		f := wrap(b, okCtx, newRiprapRetry(b))
+		f := wrap(okCtx, newRiprapRetry(b))
 		both(b, func() { _, _ = f(ctx) })
 	})
 }
@@ -154,7 +152,7 @@ func riprapRetryFirstSuccess(b *testing.B) {
 func riprapRetryBreaker(b *testing.B) {
 	ctx := context.Background()
 	b.Run("lib=riprap", func(b *testing.B) {
-		f := wrap(b, okCtx, newRiprapRetry(b), breaker.Policy[int](newRiprapBreaker(b)))
+		f := wrap(okCtx, newRiprapRetry(b), newRiprapBreaker(b))
 		both(b, func() { _, _ = f(ctx) })
 	})
 }
@@ -162,17 +160,96 @@ func riprapRetryBreaker(b *testing.B) {
 func riprapRetryBreakerTimeout(b *testing.B) {
 	ctx := context.Background()
 	b.Run("lib=riprap", func(b *testing.B) {
-		f := wrap(b, okCtx, newRiprapRetry(b), breaker.Policy[int](newRiprapBreaker(b)), newRiprapTimeout(b))
+		f := wrap(okCtx, newRiprapRetry(b), newRiprapBreaker(b), newRiprapTimeout())
 		both(b, func() { _, _ = f(ctx) })
+	})
+}
+
+// riprapPerCall runs limit → breaker → retry → timeout, the shape of issue
+// 13, in two forms: lib=riprap executes a fresh closure per call (holding
+// the call's argument, as a gateway does), lib=riprap-wrapped calls a
+// function wrapped once. The difference is what a per-call closure costs.
+// The -notimeout rows leave out the timeout, whose context.WithTimeout
+// allocates on both sides, so that riprap's own allocations show.
+func riprapPerCall(b *testing.B) {
+	ctx := context.Background()
+	for _, withTimeout := range []bool{true, false} {
+		suffix := ""
+		if !withTimeout {
+			suffix = "-notimeout"
+		}
+		b.Run("lib=riprap"+suffix, func(b *testing.B) {
+			p := perCallPipeline(b, withTimeout)
+			var arg atomic.Int64
+			both(b, func() {
+				req := int(arg.Add(1))
+				_, _ = p.Execute(ctx, func(context.Context) (int, error) { return req, nil })
+			})
+		})
+		b.Run("lib=riprap-wrapped"+suffix, func(b *testing.B) {
+			f := perCallPipeline(b, withTimeout).Wrap(okCtx)
+			both(b, func() { _, _ = f(ctx) })
+		})
+	}
+}
+
+func perCallPipeline(tb testing.TB, withTimeout bool) resilience.Pipeline[int] {
+	guards := []resilience.Guard{newRiprapLimiter(tb), newRiprapBreaker(tb), newRiprapRetry(tb)}
+	if withTimeout {
+		guards = append(guards, newRiprapTimeout())
+	}
+	return resilience.NewPipeline[int](guards...)
+}
+
+func timeWindowConfig(coarse bool) breaker.Config {
+	cfg := breakerConfig()
+	cfg.ConsecutiveFailures, cfg.FailureRate, cfg.MinimumCalls = 0, 0.5, 10
+	cfg.WindowDuration, cfg.CoarseClock = 10*time.Second, coarse
+	return cfg
+}
+
+// riprapBreakerClosedTimeWindow: the time window reads the clock at the end
+// of each call; lib=riprap-coarse reads the coarse clock instead.
+func riprapBreakerClosedTimeWindow(b *testing.B) {
+	ctx := context.Background()
+	newBreaker := func(tb testing.TB, coarse bool) *breaker.Breaker {
+		br, err := breaker.New(timeWindowConfig(coarse))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return br
+	}
+	b.Run("lib=riprap", func(b *testing.B) {
+		f := wrap(okCtx, newBreaker(b, false))
+		both(b, func() { _, _ = f(ctx) })
+	})
+	b.Run("lib=riprap-permit", func(b *testing.B) {
+		br := newBreaker(b, false)
+		both(b, func() { permitCall(br, resilience.Success) })
+	})
+	b.Run("lib=riprap-coarse", func(b *testing.B) {
+		br := newBreaker(b, true)
+		both(b, func() { permitCall(br, resilience.Success) })
+	})
+}
+
+// riprapBreakerMemory: a breaker with the defaults, whose count window of
+// 100 calls is what the peers' defaults compare with.
+func riprapBreakerMemory(b *testing.B) {
+	b.Run("lib=riprap", func(b *testing.B) {
+		breakerMemory(b, func() any {
+			br, err := breaker.New(breaker.Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return br
+		})
 	})
 }
 
 func riprapLimiterAllow(b *testing.B) {
 	b.Run("lib=riprap", func(b *testing.B) {
-		l, err := ratelimit.New(ratelimit.PerSecond(1_000_000_000), 1_000_000)
-		if err != nil {
-			b.Fatal(err)
-		}
+		l := newRiprapLimiter(b)
 		both(b, func() { _ = l.Allow() })
 	})
 }

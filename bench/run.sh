@@ -4,6 +4,7 @@
 #   bench/run.sh                     # 6 runs of every benchmark, 500ms each
 #   COUNT=10 BENCHTIME=1s bench/run.sh
 #   BENCH='Breaker' bench/run.sh     # a subset (a -bench regexp)
+#   CPU=1,2,4,8 bench/run.sh         # at several GOMAXPROCS (go test -cpu)
 #
 # Writes the raw `go test -bench` output to $OUT (default
 # bench/results/raw-<UTC time>.txt), prints benchstat's table with one
@@ -13,6 +14,7 @@ set -euo pipefail
 COUNT="${COUNT:-6}"
 BENCHTIME="${BENCHTIME:-500ms}"
 BENCH="${BENCH:-.}"
+CPU="${CPU:-$(nproc)}"
 # A pseudo-version: golang.org/x/perf has no tagged release.
 BENCHSTAT_VERSION="${BENCHSTAT_VERSION:-v0.0.0-20260908200009-22c9c6c9d4da}"
 
@@ -28,8 +30,10 @@ GOFLAGS= go install "golang.org/x/perf/cmd/benchstat@${BENCHSTAT_VERSION}"
 BENCHSTAT="$(go env GOPATH)/bin/benchstat"
 
 echo "# $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(go version)" >&2
-echo "# go test -run '^\$' -bench '$BENCH' -benchmem -count $COUNT -benchtime $BENCHTIME . > $OUT" >&2
-go test -run '^$' -bench "$BENCH" -benchmem -count "$COUNT" -benchtime "$BENCHTIME" . | tee "$OUT" >&2
+echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "# go test -run '^\$' -bench '$BENCH' -benchmem -count $COUNT -benchtime $BENCHTIME -cpu $CPU . > $OUT" >&2
+go test -run '^$' -bench "$BENCH" -benchmem -count "$COUNT" -benchtime "$BENCHTIME" -cpu "$CPU" . | tee "$OUT" >&2
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 echo
 "$BENCHSTAT" -col /lib "$OUT"

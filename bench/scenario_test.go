@@ -42,7 +42,7 @@ func TestOpenScenarioRejectsWithoutCalling(t *testing.T) {
 	rb := newRiprapBreaker(t)
 	tripRiprap(rb)
 	called := false
-	f := wrap(t, func(context.Context) (int, error) { called = true; return 1, nil }, breaker.Policy[int](rb))
+	f := wrap(func(context.Context) (int, error) { called = true; return 1, nil }, rb)
 	_, err := f(context.Background())
 	if called || !resilience.IsRejected(err) {
 		t.Errorf("got called=%v err=%v, want a rejection without a call", called, err)
@@ -115,9 +115,11 @@ func TestQuarterFailuresOpenEapache(t *testing.T) {
 func TestPipelinesSucceed(t *testing.T) {
 	ctx := context.Background()
 	for name, f := range map[string]resilience.Func[int]{
-		"retry":                 wrap(t, okCtx, newRiprapRetry(t)),
-		"retry+breaker":         wrap(t, okCtx, newRiprapRetry(t), breaker.Policy[int](newRiprapBreaker(t))),
-		"retry+breaker+timeout": wrap(t, okCtx, newRiprapRetry(t), breaker.Policy[int](newRiprapBreaker(t)), newRiprapTimeout(t)),
+		"retry":                       wrap(okCtx, newRiprapRetry(t)),
+		"retry+breaker":               wrap(okCtx, newRiprapRetry(t), newRiprapBreaker(t)),
+		"retry+breaker+timeout":       wrap(okCtx, newRiprapRetry(t), newRiprapBreaker(t), newRiprapTimeout()),
+		"limit+breaker+retry+timeout": perCallPipeline(t, true).Wrap(okCtx),
+		"limit+breaker+retry":         perCallPipeline(t, false).Wrap(okCtx),
 	} {
 		if v, err := f(ctx); v != 1 || err != nil {
 			t.Errorf("%s: got (%d, %v), want (1, nil)", name, v, err)
@@ -125,16 +127,55 @@ func TestPipelinesSucceed(t *testing.T) {
 	}
 }
 
-// TestLimitersAdmit checks that both limiters of the Allow scenario have
+// The per-call rows run a closure holding the call's own argument: the
+// pipeline must return that argument, not one from another call.
+func TestPerCallClosuresSeeTheirOwnArguments(t *testing.T) {
+	ctx := context.Background()
+	p := perCallPipeline(t, true)
+	for req := range 100 {
+		if v, err := p.Execute(ctx, func(context.Context) (int, error) { return req, nil }); v != req || err != nil {
+			t.Fatalf("call %d: got (%d, %v)", req, v, err)
+		}
+	}
+}
+
+// The time-window breakers stay closed through successes on every side.
+func TestTimeWindowBreakersStayClosed(t *testing.T) {
+	for _, coarse := range []bool{false, true} {
+		br, err := breaker.New(timeWindowConfig(coarse))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 1000 {
+			permitCall(br, resilience.Success)
+		}
+		if s := br.Snapshot(); s.State != breaker.Closed || s.WindowCalls != 1000 {
+			t.Errorf("riprap (coarse %t): got %v with %d calls in the window, want closed with 1000", coarse, s.State, s.WindowCalls)
+		}
+	}
+	gb := newGobreakerTimeWindow()
+	fb := newFailsafeTimeWindow()
+	for range 1000 {
+		_, _ = gb.Execute(okInt)
+		if fb.TryAcquirePermit() {
+			fb.RecordSuccess()
+		}
+	}
+	if gb.State() != gobreaker.StateClosed || !fb.IsClosed() {
+		t.Errorf("gobreaker %v, failsafe %v: want both closed", gb.State(), fb.State())
+	}
+}
+
+// TestLimitersAdmit checks that every limiter of the Allow scenario has
 // room for far more calls than a benchmark run makes in its first instant.
 func TestLimitersAdmit(t *testing.T) {
 	l, err := ratelimit.New(ratelimit.PerSecond(1_000_000_000), 1_000_000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := newXRate()
+	x, f := newXRate(), newFailsafeLimiter()
 	for i := range 100_000 {
-		if !l.Allow() || !x.Allow() {
+		if !l.Allow() || !x.Allow() || !f.TryAcquirePermit() {
 			t.Fatalf("call %d refused (riprap %v)", i, l.Snapshot())
 		}
 	}

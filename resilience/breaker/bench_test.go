@@ -64,11 +64,16 @@ func BenchmarkClosedSuccessStateChangeListener(b *testing.B) {
 // The same with a listener of every kind that counts events, as a naive
 // metrics listener would: each call builds and delivers an outcome event
 // on its own goroutine, and reads the clock twice to time it.
+// On the coarse clock the two reads are loads.
 func BenchmarkClosedSuccessCountingListener(b *testing.B) {
-	var n atomic.Uint64
-	br := mustNew(b, breaker.Config{FailureRate: 0.5, ConsecutiveFailures: 5, WindowSize: 100,
-		Listeners: resilience.Listeners{resilience.OnEvent(func(resilience.Event) { n.Add(1) })}})
-	serialAndParallel(b, func(int) { call(br, resilience.Success) })
+	for _, coarse := range []bool{false, true} {
+		b.Run(clockName(coarse), func(b *testing.B) {
+			var n atomic.Uint64
+			br := mustNew(b, breaker.Config{FailureRate: 0.5, ConsecutiveFailures: 5, WindowSize: 100, CoarseClock: coarse,
+				Listeners: resilience.Listeners{resilience.OnEvent(func(resilience.Event) { n.Add(1) })}})
+			serialAndParallel(b, func(int) { call(br, resilience.Success) })
+		})
+	}
 }
 
 // The breaker as a Guard in a one-guard pipeline running a fresh closure,
@@ -137,14 +142,30 @@ func BenchmarkQuarterFailuresStayClosed(b *testing.B) {
 	}
 }
 
+// The rules that time calls, on the monotonic clock and on the coarse one.
 func BenchmarkClosedSuccessTimeWindow(b *testing.B) {
-	br := mustNew(b, breaker.Config{FailureRate: 0.5, WindowDuration: 10 * time.Second})
-	serialAndParallel(b, func(int) { call(br, resilience.Success) })
+	for _, coarse := range []bool{false, true} {
+		b.Run(clockName(coarse), func(b *testing.B) {
+			br := mustNew(b, breaker.Config{FailureRate: 0.5, WindowDuration: 10 * time.Second, CoarseClock: coarse})
+			serialAndParallel(b, func(int) { call(br, resilience.Success) })
+		})
+	}
 }
 
 func BenchmarkClosedSuccessSlowCallRule(b *testing.B) {
-	br := mustNew(b, breaker.Config{SlowCallRate: 0.5, SlowCallDuration: time.Second, WindowSize: 100})
-	serialAndParallel(b, func(int) { call(br, resilience.Success) })
+	for _, coarse := range []bool{false, true} {
+		b.Run(clockName(coarse), func(b *testing.B) {
+			br := mustNew(b, breaker.Config{SlowCallRate: 0.5, SlowCallDuration: time.Second, WindowSize: 100, CoarseClock: coarse})
+			serialAndParallel(b, func(int) { call(br, resilience.Success) })
+		})
+	}
+}
+
+func clockName(coarse bool) string {
+	if coarse {
+		return "coarse"
+	}
+	return "monotonic"
 }
 
 // BenchmarkSharedAtomicAdd is the floor of any design that counts every
@@ -165,6 +186,12 @@ func BenchmarkTimeSince(b *testing.B) {
 	serialAndParallel(b, func(int) { _ = time.Since(base) })
 }
 
+// BenchmarkAtomicLoad is the floor of a rejection that reads one flag.
+func BenchmarkAtomicLoad(b *testing.B) {
+	var flag atomic.Bool
+	serialAndParallel(b, func(int) { _ = flag.Load() })
+}
+
 // heapGrowth returns the live heap bytes build adds, per item.
 func heapGrowth(n int, build func(i int) any) float64 {
 	keep := build(0)
@@ -182,9 +209,17 @@ func heapGrowth(n int, build func(i int) any) float64 {
 	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
 }
 
-// BenchmarkMemory reports live bytes per breaker (a 10-bucket time window,
-// a 100-call count window) and per entry of a 100 000-breaker registry.
+// BenchmarkMemory reports live bytes per breaker (defaults, a 100-call
+// count window with a rate rule, a 10-bucket time window) and per entry of
+// a 100 000-breaker registry, of time-window breakers and of defaults.
 func BenchmarkMemory(b *testing.B) {
+	b.Run("defaults", func(b *testing.B) {
+		var per float64
+		for b.Loop() {
+			per = heapGrowth(10_000, func(int) any { return mustNew(b, breaker.Config{}) })
+		}
+		b.ReportMetric(per, "bytes/breaker")
+	})
 	b.Run("time-window-10-buckets", func(b *testing.B) {
 		cfg := breaker.Config{FailureRate: 0.5, WindowDuration: 10 * time.Second, WindowBuckets: 10}
 		var per float64
@@ -201,21 +236,29 @@ func BenchmarkMemory(b *testing.B) {
 		}
 		b.ReportMetric(per, "bytes/breaker")
 	})
-	b.Run("registry-100000", func(b *testing.B) {
-		cfg := breaker.Config{FailureRate: 0.5, WindowDuration: 10 * time.Second}
-		var per float64
-		for b.Loop() {
-			per = heapGrowth(1, func(int) any {
-				reg := &breaker.Registry{}
-				for i := range 100_000 {
-					if _, err := reg.GetOrCreate("dep-"+strconv.Itoa(i), cfg); err != nil {
-						b.Fatal(err)
-					}
+	for name, cfg := range map[string]breaker.Config{
+		"registry-100000":          {FailureRate: 0.5, WindowDuration: 10 * time.Second},
+		"registry-100000-defaults": {},
+	} {
+		b.Run(name, func(b *testing.B) { registryMemory(b, cfg) })
+	}
+}
+
+// registryMemory reports the live heap of a registry of 100 000 breakers
+// made from cfg, names and map included.
+func registryMemory(b *testing.B, cfg breaker.Config) {
+	var per float64
+	for b.Loop() {
+		per = heapGrowth(1, func(int) any {
+			reg := &breaker.Registry{}
+			for i := range 100_000 {
+				if _, err := reg.GetOrCreate("dep-"+strconv.Itoa(i), cfg); err != nil {
+					b.Fatal(err)
 				}
-				return reg
-			})
-		}
-		b.ReportMetric(per/100_000, "bytes/breaker")
-		b.ReportMetric(per/(1<<20), "MiB/registry")
-	})
+			}
+			return reg
+		})
+	}
+	b.ReportMetric(per/100_000, "bytes/breaker")
+	b.ReportMetric(per/(1<<20), "MiB/registry")
 }

@@ -19,32 +19,28 @@ import (
 // any result type. It is a [resilience.Guard], so it goes into a
 // resilience.NewPipeline[T] or resilience.NewChain as it is, and it has a
 // two-step API, [Breaker.Allow] then [Permit.Done], for code that is not one
-// function call. Transitions are lazy, computed from the clock when the
-// breaker is used; it runs no goroutine.
+// function call. Transitions are computed from the clock when the breaker
+// is used; it runs no goroutine of its own (see the package doc for the
+// timer of an open wait).
 //
 // The closed path is lock-free: the current state is one immutable phase
 // behind an atomic pointer, and a success in a closed breaker with a count
-// window costs an atomic add on its phase and no clock read. Failures, slow
-// calls, half-open probes and transitions take a mutex; listeners run after
-// it is released.
+// window costs one atomic add, on a cache line of the calling core's own
+// once calls from several cores collide, and no clock read. Failures, slow
+// calls, half-open probes and transitions take a mutex; listeners run
+// after it is released.
 //
 // Create one with [New]; the zero value is not usable. A Breaker is safe for
 // concurrent use.
 type Breaker struct {
-	// Totals since New. Each outcome is counted exactly once: successes of
-	// a counting phase through phase.calls, all others here. Written by
-	// rejections and by calls in the manual states, so they come first,
-	// away from the fields every call reads (as in phase).
-	succ, fail, ignored, slow, rejected atomic.Uint64
-
-	_ [64]byte
-
-	// Read-only after New, except cur, which transitions replace.
-	name     string
-	set      settings
+	// Read by every call; written only by transitions (cur).
+	cur  atomic.Pointer[phase]
+	set  *settings // shared by breakers of one configuration; see intern
+	name string
+	// clk is the injected clock and its time zero; nil means the real
+	// clock, read as time.Since(epoch).
+	clk      *injected
 	classify resilience.ErrorClassifier
-	clock    clock.Clock // nil: the real clock, read through time.Since
-	base     time.Time   // time 0 of the breaker's nanosecond clock
 	disp     *resilience.Dispatcher
 	// What listeners subscribe to, read once so that a call pays one load
 	// of its own breaker for each question, and nothing at all for a
@@ -52,14 +48,25 @@ type Breaker struct {
 	emitOutcome, emitReject, emitState bool
 	stampIn                            bool // Allow reads the clock: slow-call rule or outcome listeners
 	stampOut                           bool // Done reads the clock: time window, slow-call rule or outcome listeners
-	cur                                atomic.Pointer[phase]
+	coarse                             bool // closed-state calls read the coarse clock
 
-	_ [64]byte // keeps the lock, written by failures, off the lines above
+	// Totals of the calls not counted in a phase's adder: written by
+	// failures, ignored calls and slow calls, never by a fast success or
+	// a rejection.
+	fail, ignored, slow atomic.Uint64
 
 	mu         sync.Mutex // protects the fields below and phase fields marked so
-	succFolded uint64     // successes of retired phases (see phase.calls)
+	succFolded uint64     // successes not in the current phase's count
+	rejFolded  uint64     // rejections not in the current phase's count
 	reopens    int        // consecutive re-openings since the breaker last closed
 	lastWait   time.Duration
+}
+
+// injected is an injected clock and the time, on it, that the breaker's
+// nanoseconds count from.
+type injected struct {
+	clock clock.Clock
+	base  time.Time
 }
 
 // New returns a closed breaker configured by cfg, or a
@@ -69,7 +76,10 @@ func New(cfg Config) (*Breaker, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Breaker{name: cfg.Name, set: s, clock: cfg.Clock, classify: cfg.Classifier}
+	b := &Breaker{name: cfg.Name, set: intern(s), classify: cfg.Classifier}
+	if cfg.Clock != nil {
+		b.clk = &injected{clock: cfg.Clock, base: cfg.Clock.Now()}
+	}
 	if len(cfg.Listeners) > 0 {
 		b.disp = resilience.NewDispatcher(cfg.Listeners)
 	}
@@ -77,30 +87,43 @@ func New(cfg Config) (*Breaker, error) {
 	b.emitReject = b.disp.Wants(resilience.EventRejection)
 	b.emitState = b.disp.Wants(resilience.EventStateChange)
 	b.stampIn = s.slowDur > 0 || b.emitOutcome
-	b.stampOut = b.stampIn || s.countSize == 0
-	if b.clock != nil {
-		b.base = b.clock.Now()
-	} else {
-		b.base = time.Now()
-	}
-	b.cur.Store(b.newPhase(Closed, 0, 0, 0))
+	b.stampOut = b.stampIn || s.layout == layoutTime
+	b.coarse = cfg.CoarseClock && b.clk == nil
+	b.cur.Store(b.newPhase(Closed, 0, b.now(), 0, false))
 	return b, nil
 }
 
 // Name returns the breaker's name.
 func (b *Breaker) Name() string { return b.name }
 
-// now reads the clock as nanoseconds since b.base. With the real clock,
-// time.Since reads only the monotonic clock, about half the cost of
-// time.Now, which matters to a call that a listener wants timed.
+// now reads the clock as nanoseconds since the breaker's time zero. With
+// the real clock, time.Since reads only the monotonic clock, about half the
+// cost of time.Now.
 func (b *Breaker) now() int64 {
-	if b.clock == nil {
-		return int64(time.Since(b.base))
+	if b.clk == nil {
+		return int64(time.Since(epoch))
 	}
-	return int64(b.clock.Now().Sub(b.base))
+	return int64(b.clk.clock.Now().Sub(b.clk.base))
 }
 
-func (b *Breaker) at(n int64) time.Time { return b.base.Add(time.Duration(n)) }
+// stamp reads the time of a closed-state call: the coarse clock if the
+// breaker uses it, else now.
+func (b *Breaker) stamp() int64 {
+	if b.coarse {
+		return coarse.now()
+	}
+	return b.now()
+}
+
+func (b *Breaker) at(n int64) time.Time {
+	if b.clk == nil {
+		return epoch.Add(time.Duration(n))
+	}
+	return b.clk.base.Add(time.Duration(n))
+}
+
+// settings returns the breaker's settings, for tests.
+func (b *Breaker) settings() settings { return *b.set }
 
 // Allow asks to make one call. It returns a [Permit] to report the outcome
 // with, or a *[RejectedError] (matching [ErrOpen] or [ErrHalfOpenFull]) when
@@ -117,17 +140,17 @@ func (b *Breaker) Allow() (Permit, error) {
 	case Closed, MetricsOnly, Disabled:
 		p := Permit{b: b, ph: ph}
 		if b.stampIn {
-			p.start = b.now()
+			p.start = b.stamp()
 		}
 		return p, nil
 	case Open:
-		// The clock read is the floor of a rejection: the lazy move to
-		// half-open depends on it.
-		if b.now() < ph.until {
-			return Permit{}, b.refuse(&ph.refusal)
+		// Until near is set, the wait is not over and the clock need not
+		// be read; from then on the clock decides (see armOpenTimer).
+		if !ph.near.Load() || b.now() < ph.until.Load() {
+			return Permit{}, b.refuse(ph)
 		}
 	case ForcedOpen, HeldOpen:
-		return Permit{}, b.refuse(&ph.refusal)
+		return Permit{}, b.refuse(ph)
 	}
 	return b.allowSlow()
 }
@@ -137,7 +160,7 @@ func (b *Breaker) Allow() (Permit, error) {
 func (b *Breaker) allowSlow() (Permit, error) {
 	var (
 		p      Permit
-		refuse *RejectedError
+		refuse *phase
 	)
 	b.mu.Lock()
 	now := b.now()
@@ -148,12 +171,15 @@ func (b *Breaker) allowSlow() (Permit, error) {
 			ph.inflight++
 			p = Permit{b: b, ph: ph, start: now, probe: &probe{}}
 		} else {
-			refuse = &ph.full
+			refuse = ph
 		}
 	case Open, ForcedOpen, HeldOpen:
-		refuse = &ph.refusal
-	default:
+		refuse = ph
+	default: // closed meanwhile: stamped as Allow would
 		p = Permit{b: b, ph: ph, start: now}
+		if b.coarse {
+			p.start = coarse.now()
+		}
 	}
 	b.mu.Unlock()
 	b.disp.Flush()
@@ -163,15 +189,26 @@ func (b *Breaker) allowSlow() (Permit, error) {
 	return p, nil
 }
 
-func (b *Breaker) refuse(e *RejectedError) error {
-	b.rejected.Add(1)
+// refuse counts a rejection by ph and returns its error.
+func (b *Breaker) refuse(ph *phase) error {
+	if !ph.calls.addBase() && !ph.calls.add() {
+		b.late(&b.rejFolded)
+	}
 	if b.emitReject {
 		b.disp.Emit(resilience.Event{
 			Kind: resilience.EventRejection, Policy: policyName, Name: b.name,
-			Time: b.at(b.now()), Err: e,
+			Time: b.at(b.now()), Err: ph.ref,
 		})
 	}
-	return e
+	return ph.ref
+}
+
+// late counts a call in the totals: a success or a rejection of a phase
+// retired while the call was being counted, a rare case worth a lock.
+func (b *Breaker) late(total *uint64) {
+	b.mu.Lock()
+	*total++
+	b.mu.Unlock()
 }
 
 // State returns the current state, after any transition that time has made

@@ -26,7 +26,8 @@ const (
 // maxWindowSize keeps a count bucket's counters within 32 bits.
 const maxWindowSize = 1 << 30
 
-// maxWindowBuckets bounds the buckets of a window: each phase allocates them.
+// maxWindowBuckets bounds the buckets of a window: each counting phase
+// allocates them.
 const maxWindowBuckets = 1 << 16
 
 // Config describes a [Breaker]. Its zero value is valid: a breaker named ""
@@ -48,7 +49,10 @@ const maxWindowBuckets = 1 << 16
 // Either way the window is kept in WindowBuckets buckets and advances a
 // bucket at a time: a count window of 100 calls in 10 buckets holds between
 // 91 and 100 calls, a time window of 10s in 10 buckets covers between 9s and
-// 10s. Memory is O(WindowBuckets) and the cost of a call O(1).
+// 10s. The cost of a call is O(1). A count window of up to 64 calls a
+// bucket keeps one bit per call (two under the slow-call rule), so the
+// default window of 100 calls takes 16 bytes; a larger one keeps two
+// counters per bucket, 16 bytes each; a time window 24 bytes per bucket.
 //
 // # Open wait
 //
@@ -136,6 +140,22 @@ type Config struct {
 	// Clock is the source of time; nil means the real clock, read on a
 	// faster path.
 	Clock clock.Clock
+	// CoarseClock, with the real clock (Clock nil), times closed-state
+	// calls — the time window's buckets, the slow-call rule, the Duration
+	// of outcome events — with a clock that all breakers share and a
+	// runtime timer advances every [CoarseResolution], instead of reading
+	// the monotonic clock at both ends of a call (about 25ns a read on a
+	// virtual machine). Such times are late by up to one resolution, more
+	// when the machine is so loaded that the timer fires late: a call near
+	// a bucket boundary may count in the earlier bucket, and a duration may
+	// be off by a millisecond or two, so keep SlowCallDuration well above
+	// it. Transitions, open waits and half-open probes still read the
+	// monotonic clock. The timer runs only while breakers read it and
+	// stops after one idle tick. Ignored with an injected Clock, which is
+	// what tests that need exact times should use: the coarse clock is
+	// shared by the whole process, and a synctest bubble that starts it
+	// takes its timer along when it ends, leaving it stopped.
+	CoarseClock bool
 	// Listeners receive the kinds of events they subscribe to: state
 	// changes (each exactly once, in order, never under the breaker's
 	// lock), rejections and outcomes (on the caller's goroutine, as they
@@ -164,6 +184,7 @@ type settings struct {
 	maxProbes        int
 	successesToClose int
 	maxHalfOpen      int64
+	layout           uint8 // how a window is kept: layoutBits, layoutBuckets or layoutTime
 }
 
 // refuse builds the error New returns for a field that breaks a rule.
@@ -233,6 +254,7 @@ func (c *Config) window(s *settings) error {
 	}
 	if c.WindowDuration > 0 {
 		s.buckets = orDefault(c.WindowBuckets, DefaultWindowBuckets)
+		s.layout = layoutTime
 		s.bucketWidth = int64(c.WindowDuration) / int64(s.buckets)
 		if s.bucketWidth == 0 {
 			return c.refuse("WindowDuration", fmt.Sprintf("must be at least WindowBuckets (%d) nanoseconds", s.buckets), c.WindowDuration)
@@ -248,6 +270,9 @@ func (c *Config) window(s *settings) error {
 		return c.refuse("WindowSize", fmt.Sprintf("must be a multiple of WindowBuckets (%d)", s.buckets), size)
 	}
 	s.countSize, s.perBucket = uint64(size), uint64(size/s.buckets)
+	if s.perBucket > bitsPerBucketMax {
+		s.layout = layoutBuckets
+	}
 	if c.MinimumCalls == 0 {
 		s.minCalls = min(s.minCalls, s.countSize) // the default never exceeds a small window
 	}

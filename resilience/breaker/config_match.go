@@ -15,7 +15,7 @@ import (
 // ErrConfigMismatch naming the first field that differs. A match costs no
 // allocation, for programs that look a breaker up on every request.
 func matching(b *Breaker, want settings) (*Breaker, error) {
-	have, asked := b.set, want
+	have, asked := *b.set, want
 	have.strategy, asked.strategy = nil, nil // compared apart: == may panic on them
 	if have == asked && sameStrategy(b.set.strategy, want.strategy) {
 		return b, nil

@@ -86,16 +86,10 @@ func (e *RejectedError) RetryAfter() time.Duration {
 	if e.b == nil || e.ph == nil {
 		return 0
 	}
-	var until int64
-	switch e.ph.state {
-	case Open:
-		until = e.ph.until
-	case HeldOpen:
-		until = e.ph.holdUntil.Load()
-	default:
+	if st := e.ph.state; st != Open && st != HeldOpen {
 		return 0
 	}
-	if d := until - e.b.now(); d > 0 {
+	if d := e.ph.until.Load() - e.b.now(); d > 0 {
 		return time.Duration(d)
 	}
 	return 0

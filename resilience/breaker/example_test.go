@@ -180,3 +180,31 @@ func ExampleRegistry() {
 	// bank: closed
 	// fx: open
 }
+
+// A breaker judging a failure rate over the last minute, timing its calls
+// with the coarse clock: a call's end is stamped with two loads instead of
+// a clock read, at a resolution of breaker.CoarseResolution.
+func ExampleConfig_coarseClock() {
+	fx, err := breaker.New(breaker.Config{
+		Name:           "fx",
+		FailureRate:    0.5,
+		WindowDuration: time.Minute,
+		CoarseClock:    true,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	quotes := resilience.NewPipeline[float64](fx)
+	for range 3 {
+		rate, err := quotes.Execute(context.Background(), func(context.Context) (float64, error) { return 1.08, nil })
+		fmt.Println(rate, err)
+	}
+	s := fx.Snapshot()
+	fmt.Println(s.State, s.WindowCalls, "calls in the window")
+	// Output:
+	// 1.08 <nil>
+	// 1.08 <nil>
+	// 1.08 <nil>
+	// closed 3 calls in the window
+}

@@ -21,7 +21,7 @@ func (b *Breaker) HoldOpen(reason string, retryAfter time.Duration) bool {
 	ph := b.advance(now)
 	switch {
 	case ph.state == HeldOpen:
-		ph.holdUntil.Store(satAdd(now, int64(retryAfter)))
+		ph.until.Store(satAdd(now, int64(retryAfter)))
 	case ph.state.manual():
 		b.mu.Unlock()
 		return false

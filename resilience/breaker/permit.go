@@ -54,9 +54,22 @@ func (p *Permit) finish(o resilience.Outcome, err error) {
 		return
 	}
 	p.b = nil
+	if o == resilience.Success && !b.stampOut && p.probe == nil {
+		// The hot path: no clock, no slow-call rule, no outcome listener,
+		// no time window. It is success written out, one call less.
+		if !ph.calls.addBase() && !ph.calls.add() {
+			b.late(&b.succFolded)
+		} else if ph.consecutive.Load() != 0 {
+			ph.consecutive.Store(0)
+		}
+		return
+	}
 	var end int64
-	if b.stampOut || p.probe != nil {
+	switch {
+	case p.probe != nil:
 		end = b.now()
+	case b.stampOut:
+		end = b.stamp()
 	}
 	slow := b.set.slowDur > 0 && o != resilience.Ignored && o != resilience.Unclassified &&
 		end-p.start >= b.set.slowDur
@@ -93,71 +106,68 @@ func (b *Breaker) emitOutcomeEvent(o resilience.Outcome, err error, start, end i
 	})
 }
 
-// success is the hot path: no lock, no allocation, and no clock read unless
-// a time window needs end.
+// success counts a fast success: no lock, no allocation, and no shared
+// write but the adder's, which stays on the calling core's cache line once
+// calls collide, and, in a time window, its bucket's. A consecutive-failure
+// count already at zero is only read.
 func (b *Breaker) success(ph *phase, end int64) {
-	if !ph.state.counts() {
-		b.succ.Add(1)
-		return
-	}
-	if ph.calls.Add(1)&sealed != 0 {
-		b.succ.Add(1) // the phase was retired: see phase.calls
+	if !ph.calls.addBase() && !ph.calls.add() {
+		b.late(&b.succFolded) // the phase was retired: see phase.calls
 		return
 	}
 	if ph.consecutive.Load() != 0 {
 		ph.consecutive.Store(0)
 	}
-	if ph.timed != nil {
-		ph.timed.add(end)
+	if b.set.layout == layoutTime && ph.state.counts() {
+		ph.win.add(b.set, end)
 	}
 }
 
-// record counts a failure or a slow success in a counting phase and applies
-// the trip rules.
+// record counts a failure or a slow success and, in a counting phase,
+// applies the trip rules.
 func (b *Breaker) record(ph *phase, failed, slow bool, err error, end int64) {
 	if failed {
 		b.fail.Add(1)
 	}
 	if !ph.state.counts() {
-		if !failed {
-			b.succ.Add(1)
+		if !failed && !ph.calls.add() {
+			b.late(&b.succFolded)
 		}
 		return
 	}
 	retryAfter := b.retryAfter(err)
 	b.mu.Lock()
-	n := ph.calls.Add(1)
 	switch {
-	case n&sealed != 0:
+	case b.cur.Load() != ph:
+		// Retired: its window is gone, its totals folded.
 		if !failed {
-			b.succ.Add(1)
+			b.succFolded++
 		}
 	case failed:
+		ph.recorded++
 		ph.failures++
-		b.observe(ph, n, true, slow, ph.consecutive.Add(1), retryAfter, end)
+		b.observe(ph, true, slow, ph.consecutive.Add(1), retryAfter, end)
 	default:
+		ph.recorded++
 		ph.consecutive.Store(0)
-		b.observe(ph, n, false, slow, 0, retryAfter, end)
+		b.observe(ph, false, slow, 0, retryAfter, end)
 	}
 	b.mu.Unlock()
 	b.disp.Flush()
 }
 
-// observe puts call n (1-based) of ph into its window and opens the breaker
-// if a rule now holds. b.mu must be held.
-func (b *Breaker) observe(ph *phase, n uint64, failed, slow bool, consecutive int64, retryAfter time.Duration, end int64) {
-	var st windowStats
-	if ph.count != nil {
-		ph.count.record(n-1, failed, slow)
-		st = ph.count.stats(ph.calls.Load() &^ sealed)
-	} else {
-		ph.timed.add(end)
-		ph.timed.record(end, failed, slow)
-		st = ph.timed.stats(end)
-	}
+// observe puts the call just recorded in ph's window and opens the breaker
+// if a rule now holds. Its sequence is the calls the phase has counted,
+// itself included: successes so far plus the calls counted under the lock,
+// which rises with every call recorded, so the window is written in order.
+// b.mu must be held.
+func (b *Breaker) observe(ph *phase, failed, slow bool, consecutive int64, retryAfter time.Duration, end int64) {
+	n := ph.calls.sum() + ph.recorded
+	ph.win.record(b.set, n-1, end, failed, slow)
+	st := ph.win.stats(b.set, ph.calls.sum()+ph.recorded, end)
 	if reason := b.tripReason(consecutive, st); reason != "" {
-		if !b.stampOut {
-			end = b.now() // unread so far: only opening needs the time
+		if !b.stampOut || b.coarse {
+			end = b.now() // unread so far, or coarse: only opening needs the exact time
 		}
 		b.trip(end, false, reason, retryAfter)
 	}
@@ -165,7 +175,7 @@ func (b *Breaker) observe(ph *phase, n uint64, failed, slow bool, consecutive in
 
 // tripReason returns why a rule holds, or "" when none does.
 func (b *Breaker) tripReason(consecutive int64, st windowStats) string {
-	s := &b.set
+	s := b.set
 	if s.consecutive > 0 && consecutive >= s.consecutive {
 		return fmt.Sprintf("%d consecutive failures", consecutive)
 	}
@@ -204,10 +214,11 @@ func (b *Breaker) finishProbe(ph *phase, pr *probe, o resilience.Outcome, slow b
 	return first
 }
 
+// countProbe counts a probe's outcome in the totals. b.mu must be held.
 func (b *Breaker) countProbe(o resilience.Outcome, slow bool) {
 	switch o {
 	case resilience.Success:
-		b.succ.Add(1)
+		b.succFolded++
 	case resilience.Failure:
 		b.fail.Add(1)
 	default:

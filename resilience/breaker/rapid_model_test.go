@@ -77,7 +77,7 @@ func newHarness(t *rapid.T) *harness {
 	if err != nil {
 		t.Fatalf("New(%+v): %v", cfg, err)
 	}
-	h.b, h.m = b, newModel(b.set)
+	h.b, h.m = b, newModel(b.settings())
 	return h
 }
 

@@ -69,30 +69,29 @@ func (b *Breaker) snapshotLocked(now int64) Snapshot {
 	ph := b.cur.Load()
 	s := Snapshot{
 		Name: b.name, State: ph.state, Since: b.at(ph.since), Generation: ph.gen,
-		Successes: b.succFolded + b.succ.Load(), Failures: b.fail.Load(),
-		Ignored: b.ignored.Load(), Rejected: b.rejected.Load(), Slow: b.slow.Load(),
+		Successes: b.succFolded, Failures: b.fail.Load(),
+		Ignored: b.ignored.Load(), Rejected: b.rejFolded, Slow: b.slow.Load(),
 		OpenWait: b.lastWait, Reopens: b.reopens,
+	}
+	n := ph.calls.sum()
+	if ph.state.countsRejections() {
+		s.Rejected += n
+	} else {
+		s.Successes += n + ph.recorded - ph.failures
 	}
 	switch ph.state {
 	case Closed, MetricsOnly:
-		n := ph.calls.Load() &^ sealed
-		s.Successes += n - ph.failures
 		s.ConsecutiveFailures = ph.consecutive.Load()
-		var st windowStats
-		if ph.count != nil {
-			st = ph.count.stats(n)
-		} else {
-			st = ph.timed.stats(now)
-		}
+		st := ph.win.stats(b.set, n+ph.recorded, now)
 		s.WindowCalls = st.calls
 		if st.calls > 0 {
 			s.FailureRate = float64(st.failures) / float64(st.calls)
 			s.SlowCallRate = float64(st.slow) / float64(st.calls)
 		}
 	case Open:
-		s.UntilHalfOpen = max(0, time.Duration(ph.until-now))
+		s.UntilHalfOpen = max(0, time.Duration(ph.until.Load()-now))
 	case HeldOpen:
-		s.HoldRemaining = max(0, time.Duration(ph.holdUntil.Load()-now))
+		s.HoldRemaining = max(0, time.Duration(ph.until.Load()-now))
 	case HalfOpen:
 		s.ProbesInFlight, s.ProbeSuccesses = ph.inflight, ph.successes
 	}

@@ -92,21 +92,19 @@ func newRiprapBreaker(cfg config, rec *recorder) (*breaker.Breaker, error) {
 	return breaker.New(breaker.Config{
 		Name: "dep", ConsecutiveFailures: tripAfter, OpenWait: cfg.openWait,
 		MaxProbes: halfOpenProbes, SuccessesToClose: halfOpenProbes,
-		Listeners: resilience.Listeners{func(e resilience.Event) {
+		Listeners: resilience.Listeners{resilience.OnStateChange(func(e resilience.Event) {
 			if e.Kind == resilience.EventStateChange {
 				rec.mark(e.To)
 			}
-		}},
+		})},
 	})
 }
 
+// riprapCall guards attempt, an error-only call, with br in a chain.
 func riprapCall(br *breaker.Breaker, attempt func() error) func() error {
-	f := breaker.Policy[struct{}](br).Wrap(func(context.Context) (struct{}, error) {
-		return struct{}{}, attempt()
-	})
+	chain := resilience.NewChain(br)
 	return func() error {
-		_, err := f(context.Background())
-		return err
+		return chain.Run(context.Background(), func(context.Context) error { return attempt() })
 	}
 }
 

@@ -8,7 +8,9 @@
 //	ratios [-ref riprap] [file]
 //
 // With no file it reads standard input. Sub-benchmarks must be named
-// lib=NAME and mode=NAME; benchmarks without a lib are skipped.
+// lib=NAME and mode=NAME; benchmarks without a lib are skipped. Runs at
+// several GOMAXPROCS (go test -cpu 1,2,4) are kept apart, each mode named
+// after its count, like parallel-4.
 package main
 
 import (

@@ -13,6 +13,7 @@ type sample struct {
 	scenario, lib, mode    string
 	nsPerOp, bytes, allocs float64
 	hasMem                 bool // -benchmem: B/op and allocs/op
+	procs                  int  // GOMAXPROCS, from the name's suffix
 }
 
 // parse reads `go test -bench` output and returns the lines that name a
@@ -73,9 +74,10 @@ func parseLine(line string) (s sample, ok bool, err error) {
 // both lib and mode were present.
 func nameParts(name string, s *sample) bool {
 	name = strings.TrimPrefix(name, "Benchmark")
+	s.procs = 1 // go test names no suffix at GOMAXPROCS 1
 	if i := strings.LastIndexByte(name, '-'); i > strings.LastIndexByte(name, '/') {
-		if _, err := strconv.Atoi(name[i+1:]); err == nil {
-			name = name[:i] // the GOMAXPROCS suffix
+		if n, err := strconv.Atoi(name[i+1:]); err == nil {
+			name, s.procs = name[:i], n // the GOMAXPROCS suffix
 		}
 	}
 	parts := strings.Split(name, "/")

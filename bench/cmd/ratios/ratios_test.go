@@ -15,11 +15,11 @@ func TestParseLine(t *testing.T) {
 		want sample
 	}{
 		{"full", "BenchmarkBreakerOpen/lib=riprap/mode=serial-2  \t 1000 \t 9.5 ns/op \t 0 B/op \t 0 allocs/op", true,
-			sample{scenario: "BreakerOpen", lib: "riprap", mode: "serial", nsPerOp: 9.5, bytes: 0, hasMem: true}},
+			sample{scenario: "BreakerOpen", lib: "riprap", mode: "serial", nsPerOp: 9.5, bytes: 0, hasMem: true, procs: 2}},
 		{"no procs suffix", "BenchmarkX/mode=parallel/lib=go-breaker 5 120 ns/op 48 B/op 3 allocs/op", true,
-			sample{scenario: "X", lib: "go-breaker", mode: "parallel", nsPerOp: 120, bytes: 48, allocs: 3, hasMem: true}},
+			sample{scenario: "X", lib: "go-breaker", mode: "parallel", nsPerOp: 120, bytes: 48, allocs: 3, hasMem: true, procs: 1}},
 		{"no benchmem", "BenchmarkX/lib=a/mode=serial-8 5 7 ns/op", true,
-			sample{scenario: "X", lib: "a", mode: "serial", nsPerOp: 7}},
+			sample{scenario: "X", lib: "a", mode: "serial", nsPerOp: 7, procs: 8}},
 		{"no lib", "BenchmarkX/mode=serial-2 5 7 ns/op", false, sample{}},
 		{"header", "goos: linux", false, sample{}},
 		{"name only", "BenchmarkX/lib=a/mode=serial-2", false, sample{}},
@@ -96,6 +96,37 @@ func TestSummariseGroupsByScenarioThenMode(t *testing.T) {
 		if rows[i] != want[i] {
 			t.Errorf("row %d: got %+v, want %+v", i, rows[i], want[i])
 		}
+	}
+}
+
+// Runs at several GOMAXPROCS (go test -cpu 1,2) are not merged: each
+// mode is split by it.
+func TestSummariseSplitsModesByProcs(t *testing.T) {
+	samples, err := parse(strings.NewReader(`BenchmarkOpen/lib=riprap/mode=parallel   100 8 ns/op
+BenchmarkOpen/lib=peer/mode=parallel     100 16 ns/op
+BenchmarkOpen/lib=riprap/mode=parallel-2   100 4 ns/op
+BenchmarkOpen/lib=peer/mode=parallel-2     100 20 ns/op
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := summarise(samples)
+	want := []row{
+		{scenario: "Open", mode: "parallel-1", lib: "riprap", ns: 8, runs: 1},
+		{scenario: "Open", mode: "parallel-1", lib: "peer", ns: 16, runs: 1},
+		{scenario: "Open", mode: "parallel-2", lib: "riprap", ns: 4, runs: 1},
+		{scenario: "Open", mode: "parallel-2", lib: "peer", ns: 20, runs: 1},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("got %d rows, want %d: %+v", len(rows), len(want), rows)
+	}
+	for i := range want {
+		if rows[i] != want[i] {
+			t.Errorf("row %d: got %+v, want %+v", i, rows[i], want[i])
+		}
+	}
+	if q, _ := ratio(rows, rows[3], "riprap"); q != 0.2 {
+		t.Errorf("ratio at 2 procs: got %v, want 0.2", q)
 	}
 }
 

@@ -17,8 +17,20 @@ type row struct {
 }
 
 // summarise groups samples by scenario, mode and library, keeping the
-// order of first appearance, and takes the medians.
+// order of first appearance, and takes the medians. When the input holds
+// runs at several GOMAXPROCS (go test -cpu 1,2,4), each mode is split by
+// it and named like "parallel-4".
 func summarise(samples []sample) []row {
+	procs := map[int]bool{}
+	for _, s := range samples {
+		procs[s.procs] = true
+	}
+	if len(procs) > 1 {
+		samples = slices.Clone(samples)
+		for i := range samples {
+			samples[i].mode += "-" + strconv.Itoa(samples[i].procs)
+		}
+	}
 	type key struct{ scenario, mode, lib string }
 	var order []key
 	ns := map[key][]float64{}
