@@ -57,6 +57,7 @@ var contenders = []contender{
 	{name: "gobreaker", breaker: true, build: buildGobreaker},
 	{name: "failsafe", breaker: true, build: buildFailsafe},
 	{name: "riprap", breaker: true, build: buildRiprap},
+	{name: "riprap-permit", breaker: true, build: buildRiprapPermit},
 	{name: "riprap+health", breaker: true, health: true, build: buildRiprapHealth},
 }
 
@@ -100,12 +101,35 @@ func newRiprapBreaker(cfg config, rec *recorder) (*breaker.Breaker, error) {
 	})
 }
 
-// riprapCall guards attempt, an error-only call, with br in a chain.
+// riprapCall guards attempt, an error-only call, with br in a chain. The
+// function is made once, like the peers' (a closure per call would be the
+// usual form, and cost an allocation of its own).
 func riprapCall(br *breaker.Breaker, attempt func() error) func() error {
 	chain := resilience.NewChain(br)
+	fn := func(context.Context) error { return attempt() }
+	return func() error { return chain.Run(context.Background(), fn) }
+}
+
+// riprapPermitCall guards attempt with br's two-step form, which
+// allocates nothing; the chain of riprapCall allocates its call record.
+func riprapPermitCall(br *breaker.Breaker, attempt func() error) func() error {
 	return func() error {
-		return chain.Run(context.Background(), func(context.Context) error { return attempt() })
+		p, err := br.Allow()
+		if err != nil {
+			return err
+		}
+		err = attempt()
+		p.DoneErr(context.Background(), err)
+		return err
 	}
+}
+
+func buildRiprapPermit(cfg config, _ *dependency, attempt func() error, rec *recorder) (guarded, error) {
+	br, err := newRiprapBreaker(cfg, rec)
+	if err != nil {
+		return guarded{}, err
+	}
+	return guarded{call: riprapPermitCall(br, attempt), stop: nothing}, nil
 }
 
 func buildRiprap(cfg config, _ *dependency, attempt func() error, rec *recorder) (guarded, error) {

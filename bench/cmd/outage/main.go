@@ -1,6 +1,7 @@
 // Command outage drives the same simulated dependency outage through each
-// contender — no breaker, sony/gobreaker v2, failsafe-go, riprap's breaker,
-// and riprap's breaker bound to a health checker — and reports, per phase:
+// contender — no breaker, sony/gobreaker v2, failsafe-go, riprap's breaker
+// in a chain and through its two-step Allow/Done, and riprap's breaker
+// bound to a health checker — and reports, per phase:
 // how many calls reached the dead dependency, the callers' p99 latency
 // during the outage, the time from the dependency's recovery to the
 // breaker closing, and the successful calls against the unprotected run.
