@@ -82,8 +82,9 @@ func (s LogState) String() string {
 type Record struct {
 	Request payments.PaymentRequest `json:"request"`
 	// Settled is the amount the bank is asked to move: zero (no currency)
-	// until SaveSettlement.
-	Settled payments.Money  `json:"settled"`
+	// until SaveSettlement, and then left out of JSON (Money refuses to
+	// marshal without a currency).
+	Settled payments.Money  `json:"settled,omitzero"`
 	Quote   *payments.Quote `json:"quote,omitempty"`
 	// Bank names the bank the transfer was last handed to; empty before
 	// MarkStarted. (A gateway with several banks asks this one.)
