@@ -129,7 +129,8 @@ func (b *Breaker) settings() settings { return *b.set }
 // with, or a *[RejectedError] (matching [ErrOpen] or [ErrHalfOpenFull]) when
 // the breaker refuses. A permit that is never reported does no harm in the
 // closed state; in the half-open state it holds a probe slot until
-// MaxHalfOpen has passed.
+// MaxHalfOpen has passed since the latest probe was admitted, and then
+// opens the breaker again (see [Config]).
 //
 // Allow does not look at a context: a caller whose context is already done
 // should not ask (as [Breaker.Guard] does not), since the call it would
@@ -169,6 +170,7 @@ func (b *Breaker) allowSlow() (Permit, error) {
 	case HalfOpen:
 		if ph.inflight < b.set.maxProbes {
 			ph.inflight++
+			ph.until.Store(satAdd(now, b.set.maxHalfOpen))
 			p = Permit{b: b, ph: ph, start: now, probe: &probe{}}
 		} else {
 			refuse = ph

@@ -69,8 +69,13 @@ const maxWindowBuckets = 1 << 16
 // At most MaxProbes calls are admitted at once; the breaker closes after
 // SuccessesToClose successful probes and opens again on a failed one (or a
 // slow one, when the slow-call rule is set). An ignored probe frees its
-// slot. A half-open state lasting MaxHalfOpen without closing opens the
-// breaker again, so probes that never report back cannot wedge it.
+// slot. When MaxHalfOpen passes after the latest probe was admitted and a
+// probe is still outstanding, the breaker opens again (a re-opening, so the
+// wait grows), so probes that never report back cannot wedge it. With no
+// probe outstanding — no call came, or every probe was ignored because its
+// caller gave up — nothing has failed: the breaker stays half-open for as
+// long as it idles, admits the next call as a probe, and the wait does not
+// grow.
 type Config struct {
 	// Name identifies the breaker in rejections, events and a [Registry].
 	Name string
@@ -125,7 +130,9 @@ type Config struct {
 	// SuccessesToClose is how many successful probes close the breaker;
 	// default 1.
 	SuccessesToClose int
-	// MaxHalfOpen is how long half-open may last; default 1 minute.
+	// MaxHalfOpen is how long a probe may stay outstanding, counted from
+	// the latest probe's admission, before half-open gives up and opens
+	// again; default 1 minute. An idle half-open breaker never gives up.
 	MaxHalfOpen time.Duration
 
 	// Classifier judges the error of a call through [Breaker.Guard] or

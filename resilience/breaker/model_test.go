@@ -94,7 +94,7 @@ func (m *model) advance() {
 		switch {
 		case m.state == Open && m.now >= m.until:
 			m.enter(HalfOpen, false)
-		case m.state == HalfOpen && m.now >= m.until:
+		case m.state == HalfOpen && m.inflght > 0 && m.now >= m.until:
 			m.trip(true, 0)
 		default:
 			return
@@ -117,6 +117,7 @@ func (m *model) allow() (modelPermit, error) {
 			return modelPermit{}, ErrHalfOpenFull
 		}
 		m.inflght++
+		m.until = m.now + m.s.maxHalfOpen // gives up if a probe is still out then
 		return modelPermit{gen: m.gen, start: m.now, probeDone: new(bool)}, nil
 	}
 	return modelPermit{gen: m.gen, start: m.now}, nil

@@ -38,8 +38,10 @@ type phase struct {
 	gen  uint64
 	// since is when the phase began, in nanoseconds of the breaker's clock.
 	since int64
-	// until is, in Open, when a probe may be admitted; in HalfOpen, when
-	// half-open gives up; in HeldOpen, when the hold expects its release
+	// until is, in Open, when a probe may be admitted; in HalfOpen,
+	// MaxHalfOpen after the latest probe was admitted, when half-open gives
+	// up if a probe is still outstanding (written under Breaker.mu); in
+	// HeldOpen, when the hold expects its release
 	// (its rejections' RetryAfter), which HoldOpen refreshes.
 	until atomic.Int64
 	// ref is the error a refusing or half-open phase returns, made once so
@@ -182,16 +184,19 @@ func (b *Breaker) trip(now int64, reopen bool, reason string, retryAfter time.Du
 }
 
 // advance performs the transitions that time has made due: open → half-open
-// once the wait is over, half-open → open once MaxHalfOpen is. b.mu must be
-// held.
+// once the wait is over, half-open → open once MaxHalfOpen has passed since
+// the latest probe was admitted with a probe still outstanding. With none
+// outstanding nothing has failed — the dependency was not called, or its
+// callers gave up first — so half-open goes on and the wait does not grow.
+// b.mu must be held.
 func (b *Breaker) advance(now int64) *phase {
 	for {
 		ph := b.cur.Load()
 		switch {
 		case ph.state == Open && now >= ph.until.Load():
 			b.enter(HalfOpen, now, 0, "open wait elapsed", false)
-		case ph.state == HalfOpen && now >= ph.until.Load():
-			b.trip(now, true, "half-open lasted MaxHalfOpen without closing", 0)
+		case ph.state == HalfOpen && ph.inflight > 0 && now >= ph.until.Load():
+			b.trip(now, true, "a probe outstanding for MaxHalfOpen", 0)
 		default:
 			return ph
 		}
