@@ -69,6 +69,12 @@ type Config struct {
 	Retries   []*backoff.Retry
 	Timeouts  []*timeout.Timeout
 	Throttles []*throttle.Throttle
+	// Parts, when set, is called at each sample (and for each /snapshot)
+	// for snapshots of components the dashboard cannot hold, built where
+	// only their snapshots are exposed; see [Parts]. It must be safe for
+	// concurrent use and should return quickly: it runs on the sampler's
+	// goroutine and on the requests for /snapshot.
+	Parts func() Parts
 
 	// Interval is how often the sampler reads every snapshot and sends it
 	// to the page; zero means DefaultInterval, at least MinInterval.
@@ -125,7 +131,7 @@ func components(c Config) Config {
 		Limiters: slices.Clone(c.Limiters), Keyed: slices.Clone(c.Keyed),
 		Bulkheads: slices.Clone(c.Bulkheads), Adaptive: slices.Clone(c.Adaptive),
 		Health: c.Health, Budgets: maps.Clone(c.Budgets), Retries: slices.Clone(c.Retries),
-		Timeouts: slices.Clone(c.Timeouts), Throttles: slices.Clone(c.Throttles),
+		Timeouts: slices.Clone(c.Timeouts), Throttles: slices.Clone(c.Throttles), Parts: c.Parts,
 	}
 }
 

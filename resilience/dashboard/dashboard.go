@@ -81,7 +81,7 @@ func New(cfg Config) (*Dashboard, error) {
 //
 //	d.Add(dashboard.Config{Health: checker})
 //
-// Only c's component fields (Registry to Throttles) are read. Add is safe
+// Only c's component fields (Registry to Parts) are read. Add is safe
 // to call while the dashboard serves.
 func (d *Dashboard) Add(c Config) {
 	d.mu.Lock()
@@ -184,7 +184,7 @@ func (d *Dashboard) onEvent(e resilience.Event) {
 		return
 	}
 	t.Reason = e.Reason
-	if !d.shows(k) {
+	if !d.shows(k) && !d.fromParts(k) {
 		return
 	}
 	d.mu.Lock()

@@ -69,7 +69,7 @@ type TargetStatus struct {
 	Snapshot health.TargetSnapshot `json:"snapshot"`
 	Timeline []Transition          `json:"timeline,omitempty"`
 
-	of *health.Checker // the checker of the target; see timeline.of
+	of any // its *health.Checker, or partsOwner; see timeline.of
 }
 
 // BudgetStatus is a retry budget's snapshot under the name given in
@@ -149,6 +149,7 @@ func (d *Dashboard) collect() Snapshot {
 		s.Timeouts = append(s.Timeouts, each(c.Timeouts, (*timeout.Timeout).Snapshot)...)
 		s.Throttles = append(s.Throttles, each(c.Throttles, (*throttle.Throttle).Snapshot)...)
 	}
+	addParts(&s, src)
 	slices.SortStableFunc(s.Budgets, func(a, b BudgetStatus) int { return strings.Compare(a.Name, b.Name) })
 	return s
 }
