@@ -107,16 +107,8 @@ func newBankRetry(s *settings, name string, pol BankPolicy) (*backoff.Retry, err
 			return nil, err
 		}
 	}
-	strategy := pol.Backoff
-	if strategy == nil {
-		strategy, err = backoff.NewExponential(backoff.ExponentialConfig{Initial: 50 * time.Millisecond,
-			Max: time.Second, Jitter: backoff.FullJitter})
-		if err != nil {
-			return nil, err
-		}
-	}
 	return backoff.NewRetry(backoff.RetryConfig{Name: name, MaxAttempts: pol.Attempts,
-		Strategy: strategy, Budget: budget, MaxRetryAfter: pol.MaxRetryAfter,
+		Strategy: pol.Backoff, Budget: budget, MaxRetryAfter: pol.MaxRetryAfter,
 		Clock: s.policyClock(), Listeners: s.Listeners,
 		// A decline, a conflict or an invalid request will be answered the
 		// same way again.

@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -48,11 +49,35 @@ type Config struct {
 	// still prevent a double debit, but work is done twice.
 	Instance string
 	// ClaimTTL is how long a claim on a payment (a call of Pay, a
-	// reconciler check) and a lease on log entries last (default 1
-	// minute). A claimant's calls to the bank end when its claim does, so
-	// another instance taking an expired claim over never races a call in
-	// flight.
+	// reconciler check) and a lease on log entries last. A claimant's
+	// calls to the bank end when its claim does, so another instance
+	// taking an expired claim over never races a call in flight.
+	//
+	// It must cover the longest work done under one claim, or its deadline
+	// would cut calls that a working bank answers in time (and the bank's
+	// breakers would count them as failures): New refuses a ClaimTTL below
+	// the longest of
+	//
+	//   - a payment: FXPolicy.Timeout, plus for each acquirer (a payment
+	//     fails over under one claim) MaxWait + Attempts × (Timeout + the
+	//     longest Backoff delay + MaxRetryAfter);
+	//   - a reconciler check at one acquirer: its Timeout (the status
+	//     lookup) plus that acquirer's term above;
+	//   - LogPolicy.Timeout (a log append, under a lease).
+	//
+	// A Backoff that does not report its longest delay (backoff.Bound)
+	// counts as 0 there. [Config.MinClaimTTL] computes the floor. Zero
+	// means 1 minute, or twice the floor when that is longer; with the
+	// default policies the floor is 12.5s.
 	ClaimTTL time.Duration
+	// Rand, when set, is the source of every random draw of the gateway's
+	// own policies — the jitter of each acquirer's default Backoff and of
+	// the reconciler's spacing of checks — so that a simulation replays
+	// from a seed. New draws from it once per consumer to seed each a
+	// stream of its own, and never again, so it need not be safe for
+	// concurrent use. Nil means math/rand/v2's global source. Policies
+	// given in the Config (a BankPolicy.Backoff) keep their own sources.
+	Rand rand.Source
 
 	// Registry receives the breakers "bank" and "bank-status" (for each
 	// acquirer, its Name and Name+"-status"), "fx" and "log"; nil means a registry of the gateway's own (see
@@ -263,10 +288,16 @@ func resolve(cfg Config) (*settings, error) {
 	if c.Instance == "" {
 		c.Instance = "gw-" + store.NewToken()[:12]
 	}
-	c.ClaimTTL = or(c.ClaimTTL, time.Minute)
 	s.acquirers = c.acquirerConfigs()
 	for i := range s.acquirers {
-		s.acquirers[i].Policy = s.acquirers[i].Policy.withDefaults()
+		pol := &s.acquirers[i].Policy
+		*pol = pol.withDefaults()
+		if pol.Backoff == nil {
+			var err error
+			if pol.Backoff, err = defaultBankBackoff(s.split()); err != nil {
+				return nil, err
+			}
+		}
 	}
 	c.FXPolicy.Timeout = or(c.FXPolicy.Timeout, time.Second)
 	c.FXPolicy.MaxStaleness = or(c.FXPolicy.MaxStaleness, 10*time.Minute)
@@ -278,6 +309,9 @@ func resolve(cfg Config) (*settings, error) {
 	c.ReconcileMaxInterval = max(or(c.ReconcileMaxInterval, 10*time.Second), c.ReconcileInterval)
 	if c.NotProcessed == nil {
 		c.NotProcessed = func(err error) bool { return resilience.IsRejected(err) || httpapi.NotProcessed(err) }
+	}
+	if err := s.resolveClaimTTL(); err != nil {
+		return nil, err
 	}
 	h := &c.Health
 	h.Interval = or(h.Interval, time.Second)

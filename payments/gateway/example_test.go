@@ -205,3 +205,20 @@ func ExampleConfig_acquirersUnknownOutcome() {
 	// succeeded primary - resolved by reconciliation: the bank had moved the money
 	// debits: 1 0
 }
+
+// A claim must outlast the work done under it: New refuses a ClaimTTL its
+// policies cannot finish within, and MinClaimTTL says the least it takes.
+func ExampleConfig_MinClaimTTL() {
+	cfg := gateway.Config{Bank: sim.NewBank(sim.BankConfig{}), FX: sim.NewFX(sim.FXConfig{}), Log: sim.NewLog(sim.LogConfig{}),
+		BankPolicy: gateway.BankPolicy{Timeout: time.Second, Attempts: 2}}
+	floor, _ := cfg.MinClaimTTL()
+	fmt.Println(floor) // a lookup (1s), then 2 × (1s + 1s of backoff + 500ms of Retry-After)
+
+	cfg.ClaimTTL = time.Second
+	_, err := gateway.New(cfg)
+	var ce *resilience.ConfigError
+	fmt.Println(errors.As(err, &ce), ce.Field)
+	// Output:
+	// 6s
+	// true ClaimTTL
+}

@@ -83,7 +83,7 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	if g.reconcileWait, err = backoff.NewExponential(backoff.ExponentialConfig{Initial: s.ReconcileInterval,
-		Max: s.ReconcileMaxInterval, Jitter: backoff.EqualJitter}); err != nil {
+		Max: s.ReconcileMaxInterval, Jitter: backoff.EqualJitter, Source: s.split()}); err != nil {
 		return nil, err
 	}
 	if g.checker, err = newChecker(s); err != nil {

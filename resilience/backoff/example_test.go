@@ -250,3 +250,14 @@ func ExampleRetryError() {
 	// 3 true true
 	// backoff: 3 attempts, attempts exhausted: bank: 503 service unavailable
 }
+
+// Bound tells how long a schedule can wait at most, so that a deadline can
+// be checked against a whole sequence of attempts.
+func ExampleBound() {
+	s, _ := backoff.NewExponential(backoff.ExponentialConfig{Initial: 50 * time.Millisecond,
+		Max: time.Second, Jitter: backoff.FullJitter})
+	d, ok := backoff.Bound(s)
+	fmt.Println(d, ok)
+	// Output:
+	// 1s true
+}

@@ -204,3 +204,6 @@ func (e *exponential) decorrelated(prev time.Duration) time.Duration {
 	}
 	return e.initial + time.Duration(e.rnd.below(uint64(hi-e.initial)+1))
 }
+
+// MaxDelay returns Max: no delay, jittered or not, exceeds it.
+func (e *exponential) MaxDelay() time.Duration { return e.max }

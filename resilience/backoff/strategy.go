@@ -41,3 +41,20 @@ func (c constant) Delay(int, time.Duration) time.Duration { return time.Duration
 func configError(name, field, rule string, value any) error {
 	return &resilience.ConfigError{Component: policyName, Name: name, Field: field, Rule: rule, Value: value}
 }
+
+// Bound returns the longest delay s can return, when s reports it: the
+// strategies of [NewExponential] (their Max, jitter included) and
+// [Constant] do, and so does any Strategy with a method
+// MaxDelay() time.Duration. ok is false for one that does not, or for a
+// nil s. A caller that must fit a whole sequence of attempts into a
+// deadline (a claim, a lease) sums such bounds.
+func Bound(s Strategy) (d time.Duration, ok bool) {
+	b, ok := s.(interface{ MaxDelay() time.Duration })
+	if !ok {
+		return 0, false
+	}
+	return b.MaxDelay(), true
+}
+
+// MaxDelay returns the constant delay, which is also the longest.
+func (c constant) MaxDelay() time.Duration { return time.Duration(c) }

@@ -258,3 +258,34 @@ func TestDelayAtDurationLimit(t *testing.T) {
 		}
 	}
 }
+
+// Bound reports the longest delay a strategy can return, and every delay
+// drawn stays within it; a strategy that does not report one says so.
+func TestBoundCoversEveryDelay(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		initial := time.Duration(rapid.Int64Range(1, int64(time.Second)).Draw(t, "initial"))
+		capd := initial + time.Duration(rapid.Int64Range(0, int64(time.Minute)).Draw(t, "extra"))
+		s, err := backoff.NewExponential(backoff.ExponentialConfig{Initial: initial, Max: capd,
+			Jitter: backoff.Jitter(rapid.IntRange(0, 4).Draw(t, "jitter"))})
+		require.NoError(t, err)
+		bound, ok := backoff.Bound(s)
+		require.True(t, ok)
+		assert.Equal(t, capd, bound)
+		prev := time.Duration(0)
+		for n := 1; n <= 20; n++ {
+			prev = s.Delay(n, prev)
+			assert.LessOrEqual(t, prev, bound, "attempt %d", n)
+		}
+	})
+	d, ok := backoff.Bound(backoff.Constant(3 * time.Second))
+	assert.True(t, ok)
+	assert.Equal(t, 3*time.Second, d)
+	_, ok = backoff.Bound(unbounded{})
+	assert.False(t, ok, "a strategy without MaxDelay reports no bound")
+	_, ok = backoff.Bound(nil)
+	assert.False(t, ok)
+}
+
+type unbounded struct{}
+
+func (unbounded) Delay(n int, _ time.Duration) time.Duration { return time.Duration(n) * time.Hour }
