@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -16,7 +17,11 @@ import (
 // BenchmarkBaseline is the floor every other figure sits on: the closure
 // call that `both` makes around each operation, a shared atomic add (the
 // least a shared counter costs, contended under RunParallel), and a clock
-// read (what a breaker pays when it needs the time).
+// read (what a breaker pays when it needs the time). lib=load is an
+// atomic load of a shared word, the least a breaker can do to learn its
+// state; under RunParallel the word stays shared in every core's cache.
+// lib=pipeline is a pipeline of no guards around the function, the floor
+// under every lib=riprap row that runs through one.
 func BenchmarkBaseline(b *testing.B) {
 	b.Run("lib=call", func(b *testing.B) {
 		both(b, func() { sinkInt, _ = okIntVar() })
@@ -24,6 +29,15 @@ func BenchmarkBaseline(b *testing.B) {
 	b.Run("lib=atomic", func(b *testing.B) {
 		var n atomic.Uint64
 		both(b, func() { n.Add(1) })
+	})
+	b.Run("lib=load", func(b *testing.B) {
+		var n atomic.Uint64
+		both(b, func() { sinkUint = n.Load() })
+	})
+	b.Run("lib=pipeline", func(b *testing.B) {
+		f := wrap(okCtx)
+		ctx := context.Background()
+		both(b, func() { _, _ = f(ctx) })
 	})
 	b.Run("lib=timenow", func(b *testing.B) {
 		both(b, func() { sinkTime = time.Now() })
@@ -72,6 +86,7 @@ func BenchmarkRetryBreakerTimeout(b *testing.B) {
 
 var (
 	sinkInt  int
+	sinkUint uint64
 	sinkTime time.Time
 	// okIntVar is called through a variable so the baseline call is not
 	// inlined away.

@@ -16,4 +16,5 @@ require (
 require (
 	github.com/benbjohnson/clock v1.3.5 // indirect
 	github.com/bits-and-blooms/bitset v1.24.4 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
 )

@@ -1,0 +1,51 @@
+package bench
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/riprap-go/riprap/resilience"
+	"github.com/riprap-go/riprap/resilience/breaker"
+)
+
+// BenchmarkBreakerListener: the closed success of BenchmarkBreakerClosed
+// with a counting listener attached, as riprap-permit (two-step) and
+// riprap (through a pipeline). lib=riprap-none has no listener, the others
+// one that counts the events it receives: OnStateChange (state changes
+// only, none of which a closed success makes) and OnEvent (every kind).
+// Issue 15's goal: a listener costs at most 2× the call without one.
+func BenchmarkBreakerListener(b *testing.B) {
+	ctx := context.Background()
+	for _, l := range []struct {
+		name      string
+		listeners func(*atomic.Uint64) resilience.Listeners
+	}{
+		{"none", func(*atomic.Uint64) resilience.Listeners { return nil }},
+		{"onstatechange", func(n *atomic.Uint64) resilience.Listeners {
+			return resilience.Listeners{resilience.OnStateChange(func(resilience.Event) { n.Add(1) })}
+		}},
+		{"onevent", func(n *atomic.Uint64) resilience.Listeners {
+			return resilience.Listeners{resilience.OnEvent(func(resilience.Event) { n.Add(1) })}
+		}},
+	} {
+		newBreaker := func(b *testing.B) *breaker.Breaker {
+			var n atomic.Uint64
+			cfg := breakerConfig()
+			cfg.Listeners = l.listeners(&n)
+			br, err := breaker.New(cfg)
+			require.NoError(b, err)
+			return br
+		}
+		b.Run("lib=riprap-permit-"+l.name, func(b *testing.B) {
+			br := newBreaker(b)
+			both(b, func() { permitCall(br, resilience.Success) })
+		})
+		b.Run("lib=riprap-"+l.name, func(b *testing.B) {
+			f := wrap(okCtx, newBreaker(b))
+			both(b, func() { _, _ = f(ctx) })
+		})
+	}
+}
