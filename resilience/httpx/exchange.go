@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/backoff"
@@ -59,24 +58,28 @@ func (ex *exchange) attempt(actx context.Context) (*http.Response, error) {
 	}
 	a := ex.begin(actx)
 	r := ex.req
-	if a.cancel != nil || ex.cancel != nil || copied {
-		r = r.WithContext(a.ctx) // a copy: a RoundTripper must not change the caller's request
+	if a != nil || ex.cancel != nil || copied {
+		var ctx context.Context = actx
+		if a != nil {
+			ctx = a // not a nil *attemptCtx in an interface
+		}
+		r = r.WithContext(ctx) // a copy: a RoundTripper must not change the caller's request
 		r.Body = reqBody
 	}
 	resp, err := ex.t.base.RoundTrip(r)
-	fired := a.headersIn()
+	expired := a.headersIn()
 	switch {
 	case err == nil && resp == nil:
 		err = errors.New("httpx: base RoundTripper returned neither a response nor an error")
-	case fired && actx.Err() == nil: // our own timer, not the caller or a hedger
+	case expired && actx.Err() == nil: // our own deadline, not the caller or a hedger
 		if resp != nil {
-			abandon(resp.Body, a.cancel)
+			abandon(resp.Body, a)
 		}
 		return nil, &timeout.Error{Name: "httpx attempt", Timeout: ex.t.attemptTimeout, Err: err}
 	case err == nil && actx.Err() != nil:
 		// A hedger gave up on this attempt, or the caller left, as the
 		// headers came in: the response's context is ending.
-		abandon(resp.Body, a.cancel)
+		abandon(resp.Body, a)
 		return nil, context.Cause(actx)
 	}
 	if err != nil {
@@ -120,96 +123,6 @@ func (ex *exchange) body() (rc io.ReadCloser, copied bool, err error) {
 	return nil, false, &resilience.Judged{Outcome: resilience.Ignored, Err: backoff.Permanent(err)}
 }
 
-// attemptCtx is the context one attempt's request is sent with.
-type attemptCtx struct {
-	ctx    context.Context
-	cancel context.CancelCauseFunc  // nil when ctx is the pipeline's own
-	timer  interface{ Stop() bool } // AttemptTimeout, until the headers are in
-	unlink func() bool              // a hedger's cancellation, until the headers are in
-}
-
-// begin derives the attempt's request context. Without AttemptTimeout and
-// hedging the attempt uses the pipeline's context as it is. Otherwise the
-// context must outlive the attempt: the body is read after the pipeline
-// returns, when a hedger has cancelled the context it gave the attempt.
-// So it derives from the exchange's context, and the timer and the
-// hedger's cancellation reach it only until the headers are in.
-func (ex *exchange) begin(actx context.Context) attemptCtx {
-	t := ex.t
-	if t.attemptTimeout <= 0 && !ex.hedged {
-		return attemptCtx{ctx: actx}
-	}
-	parent := actx
-	if ex.hedged {
-		parent = ex.ctx
-	}
-	ctx, cancel := context.WithCancelCause(parent)
-	a := attemptCtx{ctx: ctx, cancel: cancel}
-	if ex.hedged {
-		a.unlink = context.AfterFunc(actx, func() { cancel(context.Cause(actx)) })
-	}
-	if t.attemptTimeout > 0 {
-		a.timer = t.armAttemptTimer(cancel)
-	}
-	return a
-}
-
-// attemptTimer ends an attempt's context when AttemptTimeout passes before
-// its headers arrive. On the real clock the timers are pooled by their
-// transport, since a timer and its function cost two allocations per
-// attempt; a pooled timer stays in the synctest bubble of its transport.
-type attemptTimer struct {
-	timer  *time.Timer
-	pool   *sync.Pool
-	cause  error
-	cancel context.CancelCauseFunc // set before the timer is armed, read when it fires
-}
-
-func (at *attemptTimer) fire() { at.cancel(at.cause) }
-
-// Stop stops the timer and reports whether it had not fired. Only a timer
-// stopped in time goes back to the pool: one that fired may still be
-// running its function.
-func (at *attemptTimer) Stop() bool {
-	if !at.timer.Stop() {
-		return false
-	}
-	at.cancel = nil
-	at.pool.Put(at)
-	return true
-}
-
-// armAttemptTimer starts AttemptTimeout for the attempt whose context
-// cancel ends.
-func (t *Transport) armAttemptTimer(cancel context.CancelCauseFunc) interface{ Stop() bool } {
-	if t.clock != nil {
-		return t.clock.AfterFunc(t.attemptTimeout, func() { cancel(t.attemptCause) })
-	}
-	if at, ok := t.timers.Get().(*attemptTimer); ok {
-		at.cancel = cancel
-		at.timer.Reset(t.attemptTimeout)
-		return at
-	}
-	at := &attemptTimer{pool: &t.timers, cause: t.attemptCause, cancel: cancel}
-	at.timer = time.AfterFunc(t.attemptTimeout, at.fire)
-	return at
-}
-
-// headersIn detaches the attempt's context from its timer and its hedger,
-// and reports whether the timer had fired.
-func (a *attemptCtx) headersIn() (fired bool) {
-	if a.unlink != nil {
-		a.unlink()
-	}
-	return a.timer != nil && !a.timer.Stop()
-}
-
-func (a *attemptCtx) release() {
-	if a.cancel != nil {
-		a.cancel(context.Canceled)
-	}
-}
-
 // keep wraps a response's body, when there is a context to release once
 // it is closed (or read to its end), and records the response when the
 // attempts are hedged, so that finish can close those the caller does not
@@ -217,22 +130,22 @@ func (a *attemptCtx) release() {
 // drained by discardPrevious, and the last one is the caller's. It reports
 // false, having closed the response, when the exchange is over: a hedge
 // that answered after the caller got its answer.
-func (ex *exchange) keep(resp *http.Response, a attemptCtx) bool {
+func (ex *exchange) keep(resp *http.Response, a *attemptCtx) bool {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		a.release() // nothing will be read; a late one needs no closing either
 		return true
 	}
-	if a.cancel == nil && ex.cancel == nil {
+	if a == nil && ex.cancel == nil {
 		return true // not hedged (a hedged attempt has a context of its own) and nothing to release
 	}
-	b := wrapBody(resp, a.cancel)
+	b := wrapBody(resp, a)
 	if !ex.hedged {
 		return true
 	}
 	ex.mu.Lock()
 	if ex.done {
 		ex.mu.Unlock()
-		abandon(resp.Body, a.cancel)
+		abandon(resp.Body, a)
 		return false
 	}
 	if ex.kept == nil {
@@ -296,10 +209,8 @@ func drain(resp *http.Response) {
 
 // abandon closes a response that lost: its context is cancelled first, so
 // that net/http drops the connection rather than wait for the rest.
-func abandon(rc io.ReadCloser, cancel context.CancelCauseFunc) {
-	if cancel != nil {
-		cancel(context.Canceled)
-	}
+func abandon(rc io.ReadCloser, a *attemptCtx) {
+	a.release()
 	_ = rc.Close()
 }
 
@@ -309,8 +220,8 @@ func abandon(rc io.ReadCloser, cancel context.CancelCauseFunc) {
 // net/http allows.
 type body struct {
 	rc      io.ReadCloser
-	cancel  context.CancelCauseFunc // the attempt's context; nil when it was the pipeline's
-	timeout context.CancelFunc      // Timeout's context; set on the body returned, before it is
+	cancel  *attemptCtx        // the attempt's context; nil when it was the pipeline's
+	timeout context.CancelFunc // Timeout's context; set on the body returned, before it is
 	freed   atomic.Bool
 }
 
@@ -324,7 +235,7 @@ type rwBody struct {
 func (b rwBody) Write(p []byte) (int, error) { return b.w.Write(p) }
 
 // wrapBody replaces resp.Body by a *body, or an rwBody for a writable one.
-func wrapBody(resp *http.Response, cancel context.CancelCauseFunc) *body {
+func wrapBody(resp *http.Response, cancel *attemptCtx) *body {
 	b := &body{rc: resp.Body, cancel: cancel}
 	if w, ok := resp.Body.(io.Writer); ok {
 		resp.Body = rwBody{b, w}
@@ -357,9 +268,7 @@ func (b *body) free() {
 	if b.freed.Swap(true) {
 		return
 	}
-	if b.cancel != nil {
-		b.cancel(context.Canceled)
-	}
+	b.cancel.release()
 	if b.timeout != nil {
 		b.timeout()
 	}

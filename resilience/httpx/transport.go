@@ -82,8 +82,11 @@ type TransportConfig struct {
 
 	// AttemptTimeout bounds each attempt until its response headers
 	// arrive, as http.Transport's ResponseHeaderTimeout does; the body is
-	// then read within Timeout and the request's context. An attempt that
-	// times out is a failure, and is retried. Zero means no bound.
+	// then read within Timeout and the request's context. Until then the
+	// attempt's context reports the deadline (on Clock) and, once it
+	// passes, context.DeadlineExceeded, as do contexts derived from it. An
+	// attempt that times out is a failure, and is retried. Zero means no
+	// bound.
 	AttemptTimeout time.Duration
 	// Timeout bounds the whole request, attempts, waits and the reading of
 	// the body included, as http.Client's Timeout does; its deadline is
@@ -153,7 +156,6 @@ type Transport struct {
 	maxRetryAfter  time.Duration
 	attemptTimeout time.Duration
 	timeout        time.Duration
-	attemptCause   error // the cause of an attempt context ended by AttemptTimeout
 	timeoutCause   error // the cause of a request context ended by Timeout
 	clock          clock.Clock
 	policies       policies
@@ -169,7 +171,6 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 	t := &Transport{
 		base: cfg.Base, key: cfg.Key, repeatable: cfg.Repeatable,
 		maxRetryAfter: cfg.MaxRetryAfter, attemptTimeout: cfg.AttemptTimeout, timeout: cfg.Timeout,
-		attemptCause: &timeout.Error{Name: "httpx attempt", Timeout: cfg.AttemptTimeout},
 		timeoutCause: &timeout.Error{Name: "httpx", Timeout: cfg.Timeout},
 		clock:        cfg.Clock,
 	}
