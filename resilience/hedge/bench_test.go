@@ -53,13 +53,33 @@ func BenchmarkFastPath(b *testing.B) {
 	b.Run("chain/bare", func(b *testing.B) { chainLoop(b, bare) })
 	b.Run("chain/fixed", func(b *testing.B) { chainLoop(b, fixed.Guard) })
 
-	// The context.WithCancel every call needs, for scale.
+	// The parts of the fast path, for scale: the fresh context.WithCancel
+	// every call needs (from a context that is never done, and from one
+	// that can be, which registers the child with its parent), and the
+	// Reset and Stop of a reused timer.
 	b.Run("context.WithCancel", func(b *testing.B) {
 		b.ReportAllocs()
 		ctx := context.Background()
 		for b.Loop() {
 			_, cancel := context.WithCancel(ctx)
 			cancel()
+		}
+	})
+	b.Run("context.WithCancel/cancellable-parent", func(b *testing.B) {
+		b.ReportAllocs()
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		for b.Loop() {
+			_, cancel := context.WithCancel(ctx)
+			cancel()
+		}
+	})
+	b.Run("timer.Reset+Stop", func(b *testing.B) {
+		b.ReportAllocs()
+		t := time.AfterFunc(time.Hour, func() {})
+		for b.Loop() {
+			t.Reset(time.Second)
+			t.Stop()
 		}
 	})
 }

@@ -23,9 +23,14 @@ type call struct {
 	ctx    context.Context    // the caller's
 	cancel context.CancelFunc // ends the first attempt
 	delay  time.Duration
-	// tmpl is forked for each hedge, by the timer's goroutine only: each
-	// launch arms the next, so launches never overlap.
-	tmpl resilience.Next
+	// next is the caller's rest of the pipeline, forked for each hedge by
+	// the timer's goroutine while the first attempt runs on it. Forking
+	// only when a hedge starts keeps the fast path free of the fork's
+	// allocation; it is safe because a fork copies what the call was built
+	// with (the guards, the function, an outer call's fork), never the
+	// result slot the first attempt writes. Each launch arms the next, so
+	// launches never overlap.
+	next resilience.Next
 
 	launched atomic.Int32 // hedges started; read by the caller without the lock
 
@@ -45,7 +50,7 @@ func (h *Hedger) start(ctx context.Context, next resilience.Next, cancel context
 	if c == nil {
 		c = &call{h: h, wake: make(chan struct{}, 1)}
 	}
-	c.ctx, c.cancel, c.delay, c.tmpl = ctx, cancel, h.delay(), next.Fork()
+	c.ctx, c.cancel, c.delay, c.next = ctx, cancel, h.delay(), next
 	if c.timer != nil {
 		c.timer.Reset(c.delay)
 		return c
@@ -84,7 +89,7 @@ func (h *Hedger) recycle(c *call) {
 	if c.mock != nil {
 		return
 	}
-	c.ctx, c.cancel, c.tmpl = nil, nil, resilience.Next{}
+	c.ctx, c.cancel, c.next = nil, nil, resilience.Next{}
 	h.pool.Put(c)
 }
 
@@ -102,7 +107,7 @@ func (c *call) fire() {
 		h.refused.Add(1)
 		return
 	}
-	fork := c.tmpl.Fork()
+	fork := c.next.Fork()
 	ctx, cancel := context.WithCancel(c.ctx)
 	c.mu.Lock()
 	if c.closed {

@@ -31,9 +31,13 @@ import (
 // cancellation: at once for a function that honours its context, as the
 // standard library's network clients do; a function that ignores its
 // context gains nothing from hedging. In return, a call answered before
-// the delay starts no goroutine and reuses its timer; it allocates what
-// context.WithCancel does and, in a typed pipeline, one fork of the call
-// (see BenchmarkFastPath). A hedge that
+// the delay starts no goroutine, reuses its timer and forks nothing (a
+// hedge forks the rest of the pipeline when it starts); it allocates only
+// what context.WithCancel does, for the context of its own the first
+// attempt needs so that a winning hedge can cancel it (see
+// BenchmarkFastPath). That context is fresh for every call, never pooled:
+// the function may hand it to work that outlives the call, which must see
+// it cancelled, not find another call's values in it. A hedge that
 // loses is cancelled and not waited for: it touches only its own fork, and
 // its goroutine ends when its function returns. A panic in a hedge before
 // the call is decided is raised in the caller as a *[resilience.PanicError];

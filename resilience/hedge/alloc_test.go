@@ -1,0 +1,43 @@
+//go:build !race
+
+package hedge_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/riprap-go/riprap/resilience"
+	"github.com/riprap-go/riprap/resilience/hedge"
+)
+
+// A call answered before the delay allocates only its first attempt's
+// context (context.WithCancel: two objects), in a typed pipeline as in an
+// error-only chain: the rest of the pipeline is forked only for a hedge.
+// (The race detector adds allocations of its own, hence the build tag.)
+func TestFastPathAllocatesOnlyTheContext(t *testing.T) {
+	h, err := hedge.New(hedge.Config{Delay: time.Hour})
+	require.NoError(t, err)
+	ctx := context.Background()
+	withCancel := testing.AllocsPerRun(100, func() {
+		_, cancel := context.WithCancel(ctx)
+		cancel()
+	})
+	var typed, chain float64
+	_, err = resilience.NewPipeline[string](resilience.GuardFunc(func(ctx context.Context, next resilience.Next) error {
+		typed = testing.AllocsPerRun(100, func() { _ = h.Guard(ctx, next) })
+		return nil
+	})).Execute(ctx, func(context.Context) (string, error) { return "ok", nil })
+	require.NoError(t, err)
+	err = resilience.Run(ctx, func(context.Context) error { return nil },
+		resilience.GuardFunc(func(ctx context.Context, next resilience.Next) error {
+			chain = testing.AllocsPerRun(100, func() { _ = h.Guard(ctx, next) })
+			return nil
+		}))
+	require.NoError(t, err)
+	assert.Equal(t, withCancel, typed, "allocations per call in a Pipeline[string]")
+	assert.Equal(t, withCancel, chain, "allocations per call in a Chain")
+}
