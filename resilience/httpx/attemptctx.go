@@ -31,7 +31,7 @@ type attemptCtx struct {
 
 	timer       interface{ Stop() bool } // AttemptTimeout, until the headers are in
 	unlinkHedge func() bool              // the hedger's cancellation, until the headers are in
-	unlinkEnd   func() bool              // the parent's end
+	unlinkEnd   func() bool              // the parent's end; nil when it cannot end
 
 	mu     sync.Mutex   // protects err and afters
 	err    error        // set once, when done is closed
@@ -56,7 +56,9 @@ func (ex *exchange) begin(actx context.Context) *attemptCtx {
 		a.parent = ex.ctx
 		a.unlinkHedge = context.AfterFunc(actx, func() { a.end(actx.Err()) })
 	}
-	a.unlinkEnd = context.AfterFunc(a.parent, func() { a.end(a.parent.Err()) })
+	if a.parent.Done() != nil { // a parent that can never end (Background's) costs no link
+		a.unlinkEnd = context.AfterFunc(a.parent, func() { a.end(a.parent.Err()) })
+	}
 	if t.attemptTimeout > 0 {
 		a.deadline = t.now().Add(t.attemptTimeout)
 		a.bounded.Store(true)
@@ -159,7 +161,9 @@ func (a *attemptCtx) release() {
 	if a == nil {
 		return
 	}
-	a.unlinkEnd()
+	if a.unlinkEnd != nil {
+		a.unlinkEnd()
+	}
 	a.end(context.Canceled)
 }
 

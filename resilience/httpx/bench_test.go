@@ -4,49 +4,69 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/riprap-go/riprap/resilience/backoff"
 	"github.com/riprap-go/riprap/resilience/httpx"
 	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
-// BenchmarkTransportGET sends a GET to a loopback server through a bare
-// http.Transport and through the riprap transport over an identical one,
-// with every policy on (breaker, retry, attempt timeout, overall timeout,
-// rate limit, concurrency limit, hedging armed but never firing), and
-// with the defaults (breaker and retry). The difference is what riprap
-// adds to a request that succeeds. Compare medians of -count runs:
-//
-//	go test -run '^$' -bench TransportGET -count 10 ./resilience/httpx/
-func BenchmarkTransportGET(b *testing.B) {
+// everything is the transport with every policy on: breaker, retry with
+// a budget, attempt timeout, overall timeout, rate limit, concurrency
+// limit, and hedging armed but never firing. A request that succeeds
+// goes through all of them.
+func everything(base http.RoundTripper) httpx.TransportConfig {
+	budget, err := backoff.NewBudget(backoff.BudgetConfig{})
+	if err != nil {
+		panic(err)
+	}
+	return httpx.TransportConfig{
+		Base:           base,
+		AttemptTimeout: 5 * time.Second,
+		Timeout:        10 * time.Second,
+		Budget:         budget,
+		Rate:           ratelimit.PerSecond(1_000_000_000),
+		Burst:          1000,
+		MaxConcurrent:  64,
+		HedgeDelay:     time.Minute,
+	}
+}
+
+// loopback starts a server answering a GET with a short body.
+func loopback(b *testing.B) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "0.9215")
 	}))
-	defer srv.Close()
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
 
+// BenchmarkTransportGET sends a GET to a loopback server through a bare
+// http.Transport and through the riprap transport over an identical one,
+// with every policy on ([everything]) and with the defaults (breaker and
+// retry). The difference in allocs/op is what riprap adds to a request
+// that succeeds; for time, see BenchmarkTransportGETLatency, which
+// compares the two on the same load.
+//
+//	go test -run '^$' -bench TransportGET -count 6 ./resilience/httpx/
+func BenchmarkTransportGET(b *testing.B) {
+	url := loopback(b)
 	b.Run("bare", func(b *testing.B) {
 		base := &http.Transport{MaxIdleConnsPerHost: 4}
 		defer base.CloseIdleConnections()
-		benchGET(b, base, srv.URL)
+		benchGET(b, base, url)
 	})
 	b.Run("riprap", func(b *testing.B) {
 		base := &http.Transport{MaxIdleConnsPerHost: 4}
 		defer base.CloseIdleConnections()
-		tr, err := httpx.NewTransport(httpx.TransportConfig{
-			Base:           base,
-			AttemptTimeout: 5 * time.Second,
-			Timeout:        10 * time.Second,
-			Rate:           ratelimit.PerSecond(1_000_000),
-			Burst:          1000,
-			MaxConcurrent:  64,
-			HedgeDelay:     time.Minute,
-		})
+		tr, err := httpx.NewTransport(everything(base))
 		if err != nil {
 			b.Fatal(err)
 		}
-		benchGET(b, tr, srv.URL)
+		benchGET(b, tr, url)
 	})
 	b.Run("riprap-defaults", func(b *testing.B) {
 		base := &http.Transport{MaxIdleConnsPerHost: 4}
@@ -55,8 +75,61 @@ func BenchmarkTransportGET(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		benchGET(b, tr, srv.URL)
+		benchGET(b, tr, url)
 	})
+}
+
+// BenchmarkTransportGETLatency measures the latency of each GET to one
+// loopback server, alternating between a bare http.Client and one whose
+// transport has every policy on ([everything]), over identical
+// http.Transports: the two share the machine's load request by request,
+// which matters on a busy machine, where separate runs would compare two
+// different loads. Each iteration sends one request of each, the first
+// of the pair alternating. It reports the median latency of each
+// (bare-p50-ns, riprap-p50-ns), their ratio as overhead-% (the goal is at
+// most 5), and the 90th percentiles:
+//
+//	go test -run '^$' -bench TransportGETLatency -count 6 ./resilience/httpx/ | benchstat -
+func BenchmarkTransportGETLatency(b *testing.B) {
+	url := loopback(b)
+	bareBase := &http.Transport{MaxIdleConnsPerHost: 4}
+	defer bareBase.CloseIdleConnections()
+	riprapBase := &http.Transport{MaxIdleConnsPerHost: 4}
+	defer riprapBase.CloseIdleConnections()
+	tr, err := httpx.NewTransport(everything(riprapBase))
+	if err != nil {
+		b.Fatal(err)
+	}
+	clients := [2]*http.Client{{Transport: bareBase}, {Transport: tr}}
+	var lat [2][]time.Duration
+	for _, c := range clients { // a connection each, before timing
+		benchGet(b, c, url)
+	}
+	i := 0
+	for b.Loop() {
+		for k := range 2 {
+			which := (i + k) % 2
+			start := time.Now()
+			benchGet(b, clients[which], url)
+			lat[which] = append(lat[which], time.Since(start))
+		}
+		i++
+	}
+	bare, riprap := quantile(lat[0], 0.5), quantile(lat[1], 0.5)
+	b.ReportMetric(float64(bare), "bare-p50-ns")
+	b.ReportMetric(float64(riprap), "riprap-p50-ns")
+	b.ReportMetric(100*(float64(riprap)/float64(bare)-1), "overhead-%")
+	b.ReportMetric(float64(quantile(lat[0], 0.9)), "bare-p90-ns")
+	b.ReportMetric(float64(quantile(lat[1], 0.9)), "riprap-p90-ns")
+}
+
+// quantile returns the q-quantile of ds (nearest rank), sorting ds.
+func quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[min(len(ds)-1, int(q*float64(len(ds))))]
 }
 
 // BenchmarkTransportOverhead isolates what the transport adds to a
@@ -73,15 +146,7 @@ func BenchmarkTransportOverhead(b *testing.B) {
 	})
 	b.Run("bare", func(b *testing.B) { benchRoundTrip(b, base) })
 	b.Run("riprap", func(b *testing.B) {
-		tr, err := httpx.NewTransport(httpx.TransportConfig{
-			Base:           base,
-			AttemptTimeout: 5 * time.Second,
-			Timeout:        10 * time.Second,
-			Rate:           ratelimit.PerSecond(1_000_000_000),
-			Burst:          1000,
-			MaxConcurrent:  64,
-			HedgeDelay:     time.Minute,
-		})
+		tr, err := httpx.NewTransport(everything(base))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -118,14 +183,19 @@ func benchGET(b *testing.B, rt http.RoundTripper, url string) {
 	client := &http.Client{Transport: rt}
 	b.ReportAllocs()
 	for b.Loop() {
-		resp, err := client.Get(url)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b.Fatal(resp.Status)
-		}
+		benchGet(b, client, url)
+	}
+}
+
+// benchGet sends a GET and reads the response to its end.
+func benchGet(b *testing.B, client *http.Client, url string) {
+	resp, err := client.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatal(resp.Status)
 	}
 }
