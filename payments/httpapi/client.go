@@ -18,6 +18,7 @@ import (
 
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/resilience"
+	"github.com/riprap-go/riprap/resilience/httpx"
 )
 
 // DefaultMaxResponseBytes bounds a response body when
@@ -28,7 +29,9 @@ const DefaultMaxResponseBytes = 1 << 20
 type ClientConfig struct {
 	// HTTPClient sends the requests; nil means a client on
 	// http.DefaultTransport with no overall timeout: deadlines belong to
-	// the caller's context (and to a timeout policy).
+	// the caller's context (and to a timeout policy). A client used with
+	// no policies around it may take one over an httpx.Transport; see the
+	// package documentation.
 	HTTPClient *http.Client
 	// MaxResponseBytes bounds how much of a response body is read; a
 	// longer body is an error. Zero means DefaultMaxResponseBytes.
@@ -75,6 +78,14 @@ func newClient(kind, baseURL string, cfg ClientConfig) (client, error) {
 // GetBody over them, so the transport can resend it on a reused connection,
 // and every call of do (every retry) builds a fresh reader.
 func (c *client) do(ctx context.Context, op, method, path string, in, out any) error {
+	return c.doKeyed(ctx, op, method, path, "", in, out)
+}
+
+// doKeyed is do for a request the service applies once per key however
+// often it arrives: the key goes in an Idempotency-Key header, by which a
+// transport that retries (httpx.SafeToRepeat) knows it may send the
+// request again. An empty key sends no header.
+func (c *client) doKeyed(ctx context.Context, op, method, path, key string, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		data, err := json.Marshal(in)
@@ -91,11 +102,16 @@ func (c *client) do(ctx context.Context, op, method, path string, in, out any) e
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return &Error{Op: op, class: ErrTransport, Cause: err}
 	}
-	defer resp.Body.Close()
+	// A body over the limit is left partly unread: drain it (bounded), so
+	// that its connection serves the next call.
+	defer httpx.DrainBody(resp.Body)
 	data, err := io.ReadAll(io.LimitReader(resp.Body, min(c.max, math.MaxInt64-1)+1))
 	if err != nil {
 		return &Error{Op: op, StatusCode: resp.StatusCode, class: ErrTransport, Cause: fmt.Errorf("read body: %w", err)}
@@ -134,7 +150,7 @@ func (c *client) statusError(op string, resp *http.Response, data []byte) error 
 	_ = json.Unmarshal(data, &eb) // a body that is not ours leaves eb empty or partial
 	var after time.Duration
 	if s := resp.StatusCode; s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable {
-		after = parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())
+		after = retryAfter(resp.Header.Get("Retry-After"), c.clock.Now())
 	}
 	e := newStatusError(op, resp.StatusCode, eb, after)
 	if ct := resp.Header.Get("Content-Type"); e.class == ErrClientError && !(isJSON(ct) && serviceCodes[eb.Code]) {

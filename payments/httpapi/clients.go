@@ -30,7 +30,7 @@ func (b *BankClient) Transfer(ctx context.Context, req payments.TransferRequest)
 		return payments.Receipt{}, err
 	}
 	var r payments.Receipt
-	if err := b.c.do(ctx, "bank.Transfer", http.MethodPost, PathTransfers, req, &r); err != nil {
+	if err := b.c.doKeyed(ctx, "bank.Transfer", http.MethodPost, PathTransfers, req.IdempotencyKey, req, &r); err != nil {
 		return r, err
 	}
 	// A 2xx that does not describe this transfer proves nothing: treat it

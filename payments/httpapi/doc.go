@@ -41,6 +41,38 @@
 // [NotProcessed] tells "not attempted, safe to retry" from "outcome
 // unknown, reconcile".
 //
+// # Clients and resilience/httpx
+//
+// The clients carry no policy of their own: the caller composes them, as
+// payments/gateway does with a pipeline per dependency (breaker, retry,
+// attempt timeout) that judges each attempt and records whether any may
+// have reached the bank. An httpx.Transport under such a pipeline would
+// retry and break a second time, hide attempts from the pipeline (a
+// payment it calls rejected may have been sent by a retry inside the
+// transport), and put a breaker in front of the health probes, whose job
+// is to reach a dependency while its breaker is open. So by default the
+// clients run on a plain net/http client, and take from resilience/httpx
+// only what is right under any caller:
+//
+//   - connection handling: a response body the client stops reading (one
+//     over MaxResponseBytes) is drained with httpx.DrainBody, so its
+//     connection serves the next call;
+//   - Retry-After: read by httpx.ParseRetryAfter (seconds or HTTP-date),
+//     with this package's bound: a hint past a day is no hint;
+//   - classification: a transfer and a log entry carry their key in an
+//     Idempotency-Key header, so a transport that retries
+//     (httpx.SafeToRepeat) knows it may send them again; and a refusal by
+//     a policy in the HTTP client's transport stays a rejection through
+//     the client's [*Error] ([ErrTransport]): [Outcome] ignores it, and
+//     [NotProcessed] reports false, since a transport that retries may
+//     have sent an earlier attempt.
+//
+// A client used on its own, with no pipeline around it, gets per-host
+// breakers and retries by taking an httpx.Transport in its
+// ClientConfig.HTTPClient (see the BankClient example). [NotProcessed]
+// then speaks for the last attempt only: a 503 after a retried 500 proves
+// nothing about the 500.
+//
 // # Wire format
 //
 // Amounts travel as strings in the payments.Money form ("12.34 USD"), rates

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/riprap-go/riprap/resilience/httpx"
 )
 
 // The classes of client errors; see the package documentation.
@@ -99,21 +101,13 @@ func classify(status int) error {
 // either form, is treated as absent.
 const maxRetryAfter = 24 * time.Hour
 
-// parseRetryAfter reads delay-seconds or an HTTP-date relative to now;
-// an absent, malformed, past or implausibly far (beyond maxRetryAfter)
-// value is 0.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
+// retryAfter reads a Retry-After value with httpx.ParseRetryAfter (delay
+// seconds or an HTTP-date, relative to now); an absent, malformed, past
+// or implausibly far (beyond maxRetryAfter) value is 0.
+func retryAfter(v string, now time.Time) time.Duration {
+	d, ok := httpx.ParseRetryAfter(v, now)
+	if !ok || d > maxRetryAfter {
 		return 0
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 || secs > int64(maxRetryAfter/time.Second) {
-			return 0
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) && t.Sub(now) <= maxRetryAfter {
-		return t.Sub(now)
-	}
-	return 0
+	return d
 }

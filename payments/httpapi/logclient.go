@@ -28,7 +28,7 @@ func (l *LogClient) Append(ctx context.Context, e payments.Entry) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	return l.c.do(ctx, "log.Append", http.MethodPost, PathEntries, e, nil)
+	return l.c.doKeyed(ctx, "log.Append", http.MethodPost, PathEntries, e.PaymentID, e, nil)
 }
 
 const opAppendBatch = "log.AppendBatch"

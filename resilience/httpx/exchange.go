@@ -14,12 +14,6 @@ import (
 	"github.com/riprap-go/riprap/resilience/timeout"
 )
 
-// maxDrain bounds how much of a discarded response is read so that its
-// connection can serve the next request. A longer body costs its
-// connection instead: reading megabytes nobody wants costs more than a
-// new connection.
-const maxDrain = 64 << 10
-
 // errFinished ends an attempt that a hedger started too late to matter:
 // the caller already has its answer.
 var errFinished = errors.New("httpx: request already answered")
@@ -197,14 +191,11 @@ func (ex *exchange) releaseCtx() {
 	}
 }
 
-// drain reads what is left of a response nobody will use, up to maxDrain,
-// and closes it, so that its connection can be reused.
+// drain drains and closes a response nobody will use.
 func drain(resp *http.Response) {
-	if resp.Body == nil {
-		return
+	if resp.Body != nil {
+		DrainBody(resp.Body)
 	}
-	_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
-	_ = resp.Body.Close()
 }
 
 // abandon closes a response that lost: its context is cancelled first, so
