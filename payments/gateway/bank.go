@@ -20,8 +20,10 @@ import (
 //     NAME, refusing while it is open, held or forced open (no permit taken);
 //   - attempts, run by an admitted transfer: retry → breaker NAME → timeout
 //     per attempt. The breaker judges each attempt, so it opens as soon as
-//     attempts fail, and a retry of a payment sent before it opened is
-//     refused at its next attempt instead of waiting out another slow one;
+//     attempts fail; the retry looks at it before each backoff
+//     (backoff.RetryConfig.Admit), so a payment sent before it opened ends
+//     as soon as its attempt does, without a wait that could only end in a
+//     refusal, and never waits out another slow attempt;
 //   - status lookups: breaker NAME-status → timeout.
 //
 // A transfer is recorded as handed to the bank (store.Ledger.MarkStarted)
@@ -75,7 +77,7 @@ func newBankPath(s *settings, a Acquirer) (*bankPath, error) {
 		}
 		admission = append(admission, bh)
 	}
-	retry, err := newBankRetry(s, a.Name, pol)
+	retry, err := newBankRetry(s, a.Name, pol, func(context.Context) error { return bp.refusing() })
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +101,11 @@ func newBankPath(s *settings, a Acquirer) (*bankPath, error) {
 	return bp, nil
 }
 
-func newBankRetry(s *settings, name string, pol BankPolicy) (*backoff.Retry, error) {
+// newBankRetry builds the retry of a bank's attempts. admit looks at the
+// bank's breaker before each wait, so that an attempt that timed out while
+// the breaker opened ends the payment at once rather than after a backoff
+// that only leads to a refusal.
+func newBankRetry(s *settings, name string, pol BankPolicy, admit func(context.Context) error) (*backoff.Retry, error) {
 	var err error
 	budget := pol.Budget
 	if budget == nil {
@@ -109,7 +115,7 @@ func newBankRetry(s *settings, name string, pol BankPolicy) (*backoff.Retry, err
 	}
 	return backoff.NewRetry(backoff.RetryConfig{Name: name, MaxAttempts: pol.Attempts,
 		Strategy: pol.Backoff, Budget: budget, MaxRetryAfter: pol.MaxRetryAfter,
-		Clock: s.policyClock(), Listeners: s.Listeners,
+		Clock: s.policyClock(), Listeners: s.Listeners, Admit: admit,
 		// A decline, a conflict or an invalid request will be answered the
 		// same way again.
 		RetryIf: func(_ context.Context, err error) bool { return !payments.IsPermanent(err) }})

@@ -112,6 +112,22 @@ func (lp *logPath) wake() {
 	}
 }
 
+// refusing reports whether the log's breaker refuses every call now: open,
+// held open by the log's health check, or forced open. A round then reads
+// nothing. Reading the outbox leases its entries (a store write), and
+// every payment that queues an entry wakes the replayer: during a log
+// outage, rounds that could only be refused cost a store write per
+// payment, competing with the payments' own writes — the log was on the
+// payments' critical path after all. The breaker's listener wakes the
+// replayer when it lets calls through again, and the timer retries.
+func (lp *logPath) refusing() bool {
+	switch lp.breaker.State() {
+	case breaker.Open, breaker.HeldOpen, breaker.ForcedOpen:
+		return true
+	}
+	return false
+}
+
 // replay runs one round. With wait false it returns at once when a round
 // is running; with wait true it runs one after it, unless ctx ends first.
 func (lp *logPath) replay(ctx context.Context, wait bool) {
@@ -129,6 +145,9 @@ func (lp *logPath) replay(ctx context.Context, wait bool) {
 		}
 	}
 	defer func() { <-lp.running }()
+	if lp.refusing() {
+		return
+	}
 	(&round{lp: lp, sends: map[string]int{}, done: make(chan sent, lp.s.LogPolicy.MaxInFlight)}).run(ctx)
 }
 

@@ -148,3 +148,69 @@ func TestBreakerOutsideTheRetrySeesOneOutcomePerCall(t *testing.T) {
 	assert.ErrorIs(t, err, errOpen)
 	assert.Equal(t, 6, s.calls, "the open breaker refused before any attempt")
 }
+
+// admitOf is the look at fakeBreaker that Admit takes: its rejection while
+// open, without admitting anything.
+func (b *fakeBreaker) admitOf(context.Context) error {
+	if now := b.clk.Now(); now.Before(b.openUntil) {
+		return resilience.Reject("breaker", "bank", errOpen, b.openUntil.Sub(now))
+	}
+	return nil
+}
+
+// With Admit, a retry whose inner breaker opened on the last attempt stops
+// before the wait instead of after it, and its error keeps the attempt's
+// failure rather than a rejection: that attempt may have reached the
+// dependency.
+func TestAdmitStopsBeforeTheWait(t *testing.T) {
+	h := newHarness()
+	br := &fakeBreaker{clk: h.clk, trip: 2, openFor: time.Minute}
+	s := &script{errs: []error{errBoom}}
+	r := h.retry(t, backoff.RetryConfig{MaxAttempts: 5, Admit: br.admitOf})
+	_, err := resilience.NewPipeline[string](r, br).Execute(context.Background(), s.fn)
+
+	assert.Equal(t, 2, s.calls)
+	assert.Equal(t, time.Second, h.waited(), "the wait after the first failure only")
+	assert.ErrorIs(t, err, backoff.ErrRefusedAhead)
+	assert.ErrorIs(t, err, errBoom)
+	assert.NotErrorIs(t, err, errOpen, "the refusal is told as text")
+	assert.False(t, resilience.IsRejected(err), "the last attempt reached the dependency: not a rejection")
+	assert.Contains(t, err.Error(), "circuit open")
+	var re *backoff.RetryError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, 2, re.Attempts)
+}
+
+// Admit's rejection with a hint within MaxRetryAfter lengthens the wait,
+// as an attempt's would; a nil answer changes nothing.
+func TestAdmitHintWithinTheCapIsWaitedOut(t *testing.T) {
+	h := newHarness()
+	br := &fakeBreaker{clk: h.clk, trip: 2, openFor: 5 * time.Second}
+	s := &script{results: []string{"", "", "receipt"}, errs: []error{errBoom, errBoom, nil}}
+	r := h.retry(t, backoff.RetryConfig{MaxAttempts: 4, Admit: br.admitOf})
+	v, err := resilience.NewPipeline[string](r, br).Execute(context.Background(), s.fn)
+	require.NoError(t, err)
+	assert.Equal(t, "receipt", v)
+	assert.Equal(t, (1+5)*time.Second, h.waited(), "1s after the first failure, then the 5s the breaker stays open")
+	assert.Equal(t, 3, br.admitted, "no attempt was refused")
+}
+
+// An Admit that refuses without a hint, or with one past MaxRetryAfter,
+// stops; one that is not a rejection at all stops too.
+func TestAdmitRefusalsThatStop(t *testing.T) {
+	for name, refusal := range map[string]error{
+		"no hint":         resilience.Reject("bulkhead", "bank", errOpen, 0),
+		"hint too long":   resilience.Reject("breaker", "bank", errOpen, time.Hour),
+		"not a rejection": errors.New("health: bank is down"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness()
+			s := &script{errs: []error{errBoom}}
+			admit := func(context.Context) error { return refusal }
+			_, err := h.run(t, backoff.RetryConfig{MaxAttempts: 3, MaxRetryAfter: time.Minute, Admit: admit}, s)
+			assert.Equal(t, 1, s.calls)
+			assert.Zero(t, h.waited())
+			assert.ErrorIs(t, err, backoff.ErrRefusedAhead)
+		})
+	}
+}

@@ -37,8 +37,16 @@
 // wait ends within MaxDuration and before the caller's deadline (an open
 // breaker that will admit a probe in time); the retry then waits that long
 // and the next attempt is the probe. The final [*RetryError] wraps the
-// rejection, so [resilience.IsRejected] still tells the caller "not
-// attempted".
+// rejection.
+//
+// That order alone learns of an opened breaker only at the next attempt,
+// after the wait: a call whose attempt failed while the breaker opened (a
+// timeout in a hang, say) still sleeps its backoff before being refused.
+// [RetryConfig.Admit] closes that gap: it looks at the inner guards before
+// each wait, and a refusal ends the retries at once, with the last
+// attempt's error and [ErrRefusedAhead] — not a rejection, since that
+// attempt may have reached the dependency. Calls already inside an attempt
+// are not interrupted by either order; their own timeout ends them.
 //
 // A breaker outside the retry, NewPipeline[T](breaker, retry, …), sees one
 // outcome per call, after all its attempts: a call that succeeded on a

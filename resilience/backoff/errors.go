@@ -19,6 +19,12 @@ var (
 	// ErrDeadline: the next wait would end at or past the caller's
 	// context deadline, so the retry did not start it.
 	ErrDeadline = errors.New("backoff: next wait would pass the context deadline")
+	// ErrRefusedAhead: [RetryConfig.Admit] said the next attempt would be
+	// refused (an inner breaker is open), so the retry did not wait for
+	// it. The Stop of the [*RetryError] wraps it together with Admit's
+	// answer as text, never as an error: the call is not a rejection,
+	// since an earlier attempt may have reached the dependency.
+	ErrRefusedAhead = errors.New("backoff: the next attempt would be refused")
 )
 
 // PermanentError marks an error that must not be retried; see [Permanent].

@@ -73,6 +73,18 @@ type RetryConfig struct {
 	// Budget, when set, is asked before every retry and counts every
 	// call; it can be shared by retries of any result type.
 	Budget *Budget
+	// Admit, when set, is asked before each wait whether the guards inside
+	// the retry would let the next attempt through — a look that takes
+	// nothing from them, such as a breaker's state. Without it, a retry
+	// learns that an inner breaker opened only when its next attempt is
+	// refused, after the wait. A nil answer retries as usual. A rejection
+	// whose Retry-After hint is within MaxRetryAfter lengthens the wait to
+	// the hint (the attempt after it is then the breaker's probe), still
+	// subject to MaxDuration and the deadline. Any other error ends the
+	// retries at once: the [*RetryError] keeps the last attempt's error
+	// and its Stop matches [ErrRefusedAhead], not the rejection, because
+	// an earlier attempt may have reached the dependency.
+	Admit func(ctx context.Context) error
 	// Listeners receive an [resilience.EventRetry] before each wait, on the
 	// caller's goroutine. Listeners of other kinds cost a call nothing.
 	Listeners resilience.Listeners
@@ -101,6 +113,7 @@ type Retry struct {
 	maxRetryAfter time.Duration
 	strategy      Strategy
 	retryIf       func(context.Context, error) bool
+	admit         func(context.Context) error
 	budget        *Budget
 	events        *resilience.Dispatcher
 	clock         clock.Clock // nil: the real clock
@@ -135,7 +148,7 @@ func NewRetry(cfg RetryConfig) (*Retry, error) {
 	}
 	return &Retry{
 		name: cfg.Name, maxAttempts: cfg.MaxAttempts, maxDuration: cfg.MaxDuration,
-		maxRetryAfter: cfg.MaxRetryAfter, strategy: cfg.Strategy, retryIf: cfg.RetryIf,
+		maxRetryAfter: cfg.MaxRetryAfter, strategy: cfg.Strategy, retryIf: cfg.RetryIf, admit: cfg.Admit,
 		budget: cfg.Budget, events: resilience.NewDispatcher(cfg.Listeners), clock: cfg.Clock,
 	}, nil
 }
@@ -179,7 +192,11 @@ func (r *Retry) loop(ctx context.Context, next resilience.Next, err error, start
 		if !ok {
 			return r.giveUp(ctx, attempt, err, nil)
 		}
-		if stop := r.fits(ctx, wait, start); stop != nil {
+		var stop error
+		if wait, stop = r.ahead(ctx, wait); stop != nil {
+			return r.giveUp(ctx, attempt, err, stop)
+		}
+		if stop = r.fits(ctx, wait, start); stop != nil {
 			return r.giveUp(ctx, attempt, err, stop)
 		}
 		if r.budget != nil && !r.budget.AllowRetry() {

@@ -2,6 +2,7 @@ package backoff
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/riprap-go/riprap/resilience"
@@ -71,4 +72,24 @@ func waitOn(ctx context.Context, fired <-chan time.Time) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// ahead asks Admit whether the attempt after a wait of wait would be let
+// through, and returns the wait to use or why not to retry. A rejection
+// with a hint that fits the cap lengthens the wait to the hint, as
+// honourHint does for a rejected attempt.
+func (r *Retry) ahead(ctx context.Context, wait time.Duration) (time.Duration, error) {
+	if r.admit == nil {
+		return wait, nil
+	}
+	refusal := r.admit(ctx)
+	if refusal == nil {
+		return wait, nil
+	}
+	if resilience.IsRejected(refusal) {
+		if hint, ok := resilience.RetryAfter(refusal); ok && hint <= r.retryAfterCap() {
+			return max(wait, hint), nil
+		}
+	}
+	return wait, fmt.Errorf("%w (%v)", ErrRefusedAhead, refusal)
 }
