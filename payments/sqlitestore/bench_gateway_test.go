@@ -85,7 +85,7 @@ func benchGateway(b *testing.B, s store.Store, payers int) {
 		wg        sync.WaitGroup
 	)
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime(b)
 	for p := range payers {
 		wg.Go(func() {
 			var mine []time.Duration
@@ -104,10 +104,11 @@ func benchGateway(b *testing.B, s store.Store, payers int) {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime(b)-cpu0
 	b.StopTimer()
 	slices.Sort(lat)
 	b.ReportMetric(float64(succeeded.Load())/elapsed.Seconds(), "succeeded/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/payment")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	if n := int64(b.N) - succeeded.Load(); n > 0 {

@@ -136,7 +136,7 @@ func classifyOpen(err error) error {
 // what Stats reports, and lists damaged rows as problems (kept on disk,
 // never dropped).
 func (s *Store) scan(ctx context.Context) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+payCols+" FROM payments")
+	rows, err := s.db.QueryContext(ctx, "SELECT "+selectCols+" FROM payments")
 	if err != nil {
 		return err
 	}
@@ -165,22 +165,30 @@ func (s *Store) scan(ctx context.Context) error {
 }
 
 func (s *Store) scanOutbox(ctx context.Context, c *counts) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+entryCols+" FROM outbox")
+	rows, err := s.db.QueryContext(ctx, "SELECT seq, "+entryCols+" FROM outbox ORDER BY seq")
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r entryRow
-		if err := rows.Scan(r.dest()...); err != nil {
+		var (
+			seq int64
+			r   entryRow
+		)
+		if err := rows.Scan(append([]any{&seq}, r.dest()...)...); err != nil {
 			return err
 		}
-		if _, err := r.decode(); err != nil {
-			s.problem(err)
+		e, err := r.decode()
+		if err != nil {
+			s.problem(err) // counted, never sent: it stays for an operator
 		}
-		if r.refusedReason.Valid {
+		switch {
+		case r.refusedReason.Valid:
 			c.refused++
-		} else {
+		case err == nil:
+			c.queued++
+			s.queue.add(&queued{seq: seq, entry: e}) // the leases of the last run end here
+		default:
 			c.queued++
 		}
 	}

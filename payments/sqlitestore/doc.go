@@ -9,12 +9,24 @@
 // returns once the write-ahead log is fsync'd, so a payment reported
 // succeeded, and its log entry, survive a power loss. [SyncNormal] trades
 // that for speed (see its doc). Writes from concurrent callers are
-// committed together — one transaction, one fsync, each write in its own
-// savepoint — by a single writer connection, so transactions never wait on
-// one another for a lock and throughput grows with concurrency instead of
-// being capped by the disk's fsyncs per second. Transactions begin with
-// BEGIN IMMEDIATE; busy_timeout bounds the wait for a lock held by another
-// process.
+// committed together — one transaction, one fsync — by a single writer
+// connection, so transactions never wait on one another for a lock and
+// throughput grows with concurrency instead of being capped by the disk's
+// fsyncs per second; a write that fails is left out and the others commit.
+// A write returns only once its transaction is committed. Transactions
+// begin with BEGIN IMMEDIATE; busy_timeout bounds the wait for a lock held
+// by another process.
+//
+// # Speed
+//
+// The writer's statements are prepared once. A payment under a claim is
+// kept in memory by the writer, so the claimant's writes do not read it
+// back; a delivered entry is deleted from the outbox without rewriting its
+// payment's row (the record's LogState is read from the outbox); and the
+// queued entries, with their leases, are mirrored in memory, so that
+// [Store.Next] runs no transaction. Outbox leases are therefore not
+// durable: they end when the store is reopened, as [Store.Expire] would
+// end them, which is safe because one process owns the file.
 //
 // Every call to the database goes through resilience/sqlguard, with the
 // guards of [Config.Guards] and SQLite's own error classification

@@ -186,8 +186,10 @@ func TestOpenRefusesBadConfig(t *testing.T) {
 	assert.True(t, os.IsNotExist(err))
 }
 
-// Writes committed together each stand alone: one failing halfway is
-// undone to its savepoint while the others in its transaction commit.
+// Writes committed together each stand alone: one failing halfway (its
+// payment row written, its log entry refused) is undone, the others in its
+// batch commit, and the writer's copy of the claimed payment is what the
+// file holds: the payment can still be finished with its claim.
 func TestAFailedWriteInABatchLeavesTheOthersWhole(t *testing.T) {
 	s, path := open(t, sqlitestore.Config{})
 	const n = 24
@@ -227,4 +229,40 @@ func TestAFailedWriteInABatchLeavesTheOthersWhole(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, n-1, st.Outbox)
 	assert.Equal(t, 1, st.Open)
+
+	_, err = raw(t, path, "").ExecContext(ctx, "DROP TRIGGER fail_one")
+	require.NoError(t, err)
+	require.NoError(t, s.Finish(ctx, bad, tokens[7], success, entryOf(request(7))))
+	next, err := s.Next(ctx, lease("gw"), 0)
+	require.NoError(t, err)
+	assert.Len(t, next, n)
+}
+
+// Outbox leases live in memory (one process owns the file): reopening the
+// store ends those of the last run, as Expire would, and the entries are
+// handed out again, oldest first.
+func TestReopeningEndsOutboxLeases(t *testing.T) {
+	s, path := open(t, sqlitestore.Config{})
+	for i := range 3 {
+		pay(t, s, i)
+	}
+	leased, err := s.Next(ctx, lease("gw-old"), 0)
+	require.NoError(t, err)
+	require.Len(t, leased, 3)
+	none, err := s.Next(ctx, lease("gw-other"), 0)
+	require.NoError(t, err)
+	require.Empty(t, none, "leased to gw-old")
+	require.NoError(t, s.Ack(ctx, request(1).IdempotencyKey))
+	require.NoError(t, s.Close())
+
+	again, err := sqlitestore.Open(path, sqlitestore.Config{})
+	require.NoError(t, err)
+	defer again.Close()
+	next, err := again.Next(ctx, lease("gw-new"), 0)
+	require.NoError(t, err)
+	require.Len(t, next, 2)
+	assert.Equal(t, []string{request(0).IdempotencyKey, request(2).IdempotencyKey}, []string{next[0].PaymentID, next[1].PaymentID})
+	rec, err := again.Lookup(ctx, request(1).IdempotencyKey)
+	require.NoError(t, err)
+	assert.Equal(t, store.Delivered, rec.Log)
 }

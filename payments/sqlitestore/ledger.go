@@ -15,31 +15,36 @@ import (
 // The statements of the hot path, prepared once on the writer's
 // connection (parsing them is most of a write's CPU).
 var (
-	selectPayment = "SELECT " + payCols + " FROM payments WHERE key = ?"
+	selectPayment = "SELECT " + selectCols + " FROM payments WHERE key = ?"
 	insertEntry   = "INSERT INTO outbox (" + entryCols + ") VALUES (?" + strings.Repeat(", ?", 13) + ")"
 )
 
-// upsertPayment writes a whole payments row.
-var upsertPayment = func() string {
+// insertPayment writes a new payments row; updatePayment rewrites one,
+// taking the values of payCols with the key moved last.
+var insertPayment, updatePayment = func() (string, string) {
 	cols := strings.Fields(strings.ReplaceAll(payCols, ",", " "))
 	set := make([]string, 0, len(cols))
 	for _, c := range cols[1:] {
-		set = append(set, c+" = excluded."+c)
+		set = append(set, c+" = ?")
 	}
-	return "INSERT INTO payments (" + payCols + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) +
-		") ON CONFLICT (key) DO UPDATE SET " + strings.Join(set, ", ")
+	return "INSERT INTO payments (" + payCols + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")",
+		"UPDATE payments SET " + strings.Join(set, ", ") + " WHERE key = ?"
 }()
 
 // load reads the payment with key in the batch's transaction: nil when
-// there is none.
+// there is none. A payment under a claim is read from the writer's copy
+// (see Store.claimed).
 func (b *batch) load(key string) (*store.Record, error) {
+	if rec, ok := b.cached(key); ok {
+		return &rec, nil
+	}
 	var r payRow
 	err := b.stmt(b.s.stmts.load).QueryRow(key).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, b.s.sqlErr("read payment", err)
+		return nil, b.sqlErr("read payment", err)
 	}
 	rec, err := r.decode()
 	if err != nil {
@@ -64,10 +69,15 @@ func (b *batch) mustLoad(key string) (store.Record, error) {
 // counts.
 func (b *batch) save(before *store.Record, after store.Record) error {
 	r := encodeRecord(after)
-	if _, err := b.stmt(b.s.stmts.upsert).Exec(r.args()...); err != nil {
-		return b.s.sqlErr("write payment", err)
+	st, args := b.s.stmts.insert, r.args()
+	if before != nil {
+		st, args = b.s.stmts.update, append(args[1:], args[0])
+	}
+	if _, err := b.exec(st, "write payment", args...); err != nil {
+		return err
 	}
 	b.counts.replace(before, after)
+	b.keep(after)
 	return nil
 }
 
@@ -135,7 +145,7 @@ func (b *batch) room() error {
 	var used int64
 	err := b.tx.QueryRow("SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count)").Scan(&used)
 	if err != nil {
-		return b.s.sqlErr("read the file's size", err)
+		return b.sqlErr("read the file's size", err)
 	}
 	if limit := float64(max(c.MaxBytes/pageSize, 1)) * (1 - c.Headroom); float64(used) >= limit {
 		return store.Full(b.s.name, c.Store.FullRetryAfter)
@@ -182,10 +192,16 @@ func (s *Store) Finish(ctx context.Context, key, token string, r store.Result, e
 			return nil
 		}
 		e := encodeEntry(*entry)
-		if _, err := b.stmt(b.s.stmts.insertEntry).Exec(e.args()...); err != nil {
-			return b.s.sqlErr("queue log entry", err)
+		res, err := b.exec(b.s.stmts.insertEntry, "queue log entry", e.args()...)
+		if err != nil {
+			return err
+		}
+		seq, err := res.LastInsertId()
+		if err != nil {
+			return b.sqlErr("queue log entry", err)
 		}
 		b.counts.queued++
+		b.queued = append(b.queued, &queued{seq: seq, entry: *entry})
 		return nil
 	})
 }
@@ -198,7 +214,7 @@ func (s *Store) DuePending(ctx context.Context, lease store.Lease, dueBy time.Ti
 	var out []store.Record
 	err := s.write(ctx, func(b *batch) error {
 		out = nil
-		candidates, err := b.query(`SELECT `+payCols+` FROM payments WHERE state IN ('', 'pending_reconciliation')
+		candidates, err := b.query(`SELECT `+selectCols+` FROM payments WHERE state IN ('', 'pending_reconciliation')
 			AND (claim_expires IS NULL OR claim_expires <= ?) ORDER BY next_check, key`, unixNano(lease.Now))
 		if err != nil {
 			return err
@@ -227,7 +243,7 @@ func (s *Store) Expire(ctx context.Context, owner string) (int, error) {
 	n := 0
 	err := s.write(ctx, func(b *batch) error {
 		n = 0
-		held, err := b.query("SELECT "+payCols+" FROM payments WHERE claim_owner = ?", owner)
+		held, err := b.query("SELECT "+selectCols+" FROM payments WHERE claim_owner = ?", owner)
 		if err != nil {
 			return err
 		}
@@ -239,8 +255,13 @@ func (s *Store) Expire(ctx context.Context, owner string) (int, error) {
 			}
 			n++
 		}
-		return b.releaseLeases(owner)
+		return nil
 	})
+	if err == nil {
+		s.mu.Lock()
+		s.queue.release(owner)
+		s.mu.Unlock()
+	}
 	return n, err
 }
 
@@ -249,14 +270,14 @@ func (s *Store) Expire(ctx context.Context, owner string) (int, error) {
 func (b *batch) query(q string, args ...any) ([]store.Record, error) {
 	rows, err := b.tx.Query(q, args...)
 	if err != nil {
-		return nil, b.s.sqlErr("read payments", err)
+		return nil, b.sqlErr("read payments", err)
 	}
 	defer rows.Close()
 	var out []store.Record
 	for rows.Next() {
 		var r payRow
 		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, b.s.sqlErr("read payments", err)
+			return nil, b.sqlErr("read payments", err)
 		}
 		rec, err := r.decode()
 		if err != nil {
@@ -266,7 +287,7 @@ func (b *batch) query(q string, args ...any) ([]store.Record, error) {
 		out = append(out, rec)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, b.s.sqlErr("read payments", err)
+		return nil, b.sqlErr("read payments", err)
 	}
 	return out, nil
 }

@@ -10,99 +10,21 @@ import (
 	"github.com/riprap-go/riprap/payments/store"
 )
 
-// queuedEntry is an outbox row with its place.
-type queuedEntry struct {
-	seq int64
-	row entryRow
-}
+// The outbox statements of the hot path (see prepared).
+const ackEntry = "DELETE FROM outbox WHERE payment_id = ? AND refused_reason IS NULL"
 
-// rewrite stores a changed outbox row, checksum and all.
-func (b *batch) rewrite(q queuedEntry) error {
-	q.row.crc = q.row.sum()
-	_, err := b.tx.Exec(`UPDATE outbox SET lease_owner = ?, lease_expires = ?, refused_reason = ?, refused_at = ?, crc = ?
-		WHERE seq = ?`, q.row.leaseOwner, q.row.leaseExpires, q.row.refusedReason, q.row.refusedAt, q.row.crc, q.seq)
-	if err != nil {
-		return b.s.sqlErr("write log entry", err)
-	}
-	return nil
-}
-
-// entries reads outbox rows in the batch's transaction. Damaged rows are
-// listed as problems and left out (they stay queued on disk).
-func (b *batch) entries(q string, args ...any) ([]queuedEntry, []payments.Entry, error) {
-	rows, err := b.tx.Query("SELECT seq, "+entryCols+" FROM outbox "+q, args...)
-	if err != nil {
-		return nil, nil, b.s.sqlErr("read log entries", err)
-	}
-	defer rows.Close()
-	var (
-		raw []queuedEntry
-		out []payments.Entry
-	)
-	for rows.Next() {
-		var q queuedEntry
-		if err := rows.Scan(append([]any{&q.seq}, q.row.dest()...)...); err != nil {
-			return nil, nil, b.s.sqlErr("read log entries", err)
-		}
-		e, err := q.row.decode()
-		if err != nil {
-			b.s.problem(err)
-			continue
-		}
-		raw, out = append(raw, q), append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, b.s.sqlErr("read log entries", err)
-	}
-	return raw, out, nil
-}
-
-// Next implements [store.Outbox.Next].
+// Next implements [store.Outbox.Next], from the queue held in memory: no
+// transaction, no write (see queue).
 func (s *Store) Next(ctx context.Context, lease store.Lease, limit int) ([]payments.Entry, error) {
 	if err := store.CheckLease(lease); err != nil {
 		return nil, err
 	}
-	var out []payments.Entry
-	err := s.write(ctx, func(b *batch) error {
-		lim := int64(limit)
-		if limit <= 0 {
-			lim = -1 // SQLite: no limit
-		}
-		raw, es, err := b.entries(`WHERE refused_reason IS NULL
-			AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires <= ?) ORDER BY seq LIMIT ?`,
-			lease.Owner, unixNano(lease.Now), lim)
-		if err != nil {
-			return err
-		}
-		for _, q := range raw {
-			q.row.leaseOwner = sql.NullString{String: lease.Owner, Valid: true}
-			q.row.leaseExpires = sql.NullInt64{Int64: unixNano(lease.Expires()), Valid: true}
-			if err := b.rewrite(q); err != nil {
-				return err
-			}
-		}
-		out = es
-		return nil
-	})
-	if err != nil {
+	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
-	return out, nil
-}
-
-// releaseLeases ends owner's outbox leases.
-func (b *batch) releaseLeases(owner string) error {
-	raw, _, err := b.entries("WHERE lease_owner = ?", owner)
-	if err != nil {
-		return err
-	}
-	for _, q := range raw {
-		q.row.leaseOwner, q.row.leaseExpires = sql.NullString{}, sql.NullInt64{}
-		if err := b.rewrite(q); err != nil {
-			return err
-		}
-	}
-	return nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queue.next(lease.Owner, lease.Now, lease.Expires(), limit), nil
 }
 
 // Ack implements [store.Outbox.Ack].
@@ -112,50 +34,50 @@ func (s *Store) Ack(ctx context.Context, paymentIDs ...string) error {
 	}
 	return s.write(ctx, func(b *batch) error {
 		for _, id := range paymentIDs {
-			res, err := b.tx.Exec("DELETE FROM outbox WHERE payment_id = ? AND refused_reason IS NULL", id)
+			res, err := b.exec(b.s.stmts.ackEntry, "remove log entry", id)
 			if err != nil {
-				return b.s.sqlErr("remove log entry", err)
+				return err
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
 				continue
 			}
-			b.counts.queued--
-			if err := b.setLog(id, store.Delivered); err != nil {
-				return err
-			}
+			b.counts.queued-- // the payment's LogState follows (see selectCols)
+			b.dequeued = append(b.dequeued, id)
 		}
 		return nil
 	})
 }
 
-// setLog records how far a payment's entry went.
-func (b *batch) setLog(id string, st store.LogState) error {
-	rec, err := b.mustLoad(id)
-	if err != nil {
-		return err
-	}
-	after := rec.Copy()
-	after.Log = st
-	return b.save(&rec, after)
-}
-
 // Refuse implements [store.Outbox.Refuse].
 func (s *Store) Refuse(ctx context.Context, paymentID, reason string, at time.Time) error {
 	return s.write(ctx, func(b *batch) error {
-		raw, _, err := b.entries("WHERE payment_id = ? AND refused_reason IS NULL", paymentID)
-		if err != nil || len(raw) == 0 {
-			return err
+		var seq int64
+		var r entryRow
+		err := b.tx.QueryRow("SELECT seq, "+entryCols+" FROM outbox WHERE payment_id = ? AND refused_reason IS NULL",
+			paymentID).Scan(append([]any{&seq}, r.dest()...)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
 		}
-		q := raw[0]
-		q.row.leaseOwner, q.row.leaseExpires = sql.NullString{}, sql.NullInt64{}
-		q.row.refusedReason = sql.NullString{String: reason, Valid: true}
-		q.row.refusedAt = sql.NullInt64{Int64: unixNano(at), Valid: true}
-		if err := b.rewrite(q); err != nil {
-			return err
+		if err != nil {
+			return b.sqlErr("read log entry", err)
+		}
+		if _, err := r.decode(); err != nil {
+			b.s.problem(err) // kept as it is, not re-signed
+			return nil
+		}
+		r.leaseOwner, r.leaseExpires = sql.NullString{}, sql.NullInt64{}
+		r.refusedReason = sql.NullString{String: reason, Valid: true}
+		r.refusedAt = sql.NullInt64{Int64: unixNano(at), Valid: true}
+		r.crc = r.sum()
+		b.touched, b.wrote = true, true
+		if _, err := b.tx.Exec(`UPDATE outbox SET lease_owner = NULL, lease_expires = NULL, refused_reason = ?,
+			refused_at = ?, crc = ? WHERE seq = ?`, r.refusedReason, r.refusedAt, r.crc, seq); err != nil {
+			return b.sqlErr("set log entry aside", err)
 		}
 		b.counts.queued--
 		b.counts.refused++
-		return b.setLog(paymentID, store.SetAside)
+		b.dequeued = append(b.dequeued, paymentID)
+		return nil
 	})
 }
 

@@ -17,6 +17,15 @@ const payCols = `key, payer, payee, amount_minor, currency, target_currency, des
 	reason, error, retry_after, transfer_id, quote_fallback, quote_age, claim_token, claim_owner,
 	claim_expires, checks, last_wait, next_check, log, crc`
 
+// selectCols reads payCols and, last, how far the payment's log entry is
+// in the outbox: NULL when no entry is there (delivered, or never
+// queued), 1 while queued, 3 once set aside. The log column is written
+// Queued by Finish and left so: Ack and Refuse change only the outbox, and
+// the record's LogState is read from it (see payRow.decode), which saves
+// rewriting the payment's row for every entry the log takes.
+const selectCols = payCols + `, (SELECT CASE WHEN refused_reason IS NULL THEN 1 ELSE 3 END FROM outbox
+	WHERE outbox.payment_id = payments.key)`
+
 // payRow is a payments row as the driver sees it.
 type payRow struct {
 	key, payer, payee                string
@@ -35,15 +44,18 @@ type payRow struct {
 	claimExpires                     sql.NullInt64
 	checks, lastWait, nextCheck, log int64
 	crc                              int64
+	outbox                           sql.NullInt64 // read only: see selectCols
 }
 
+// dest is where a row of selectCols is scanned.
 func (r *payRow) dest() []any {
 	return []any{&r.key, &r.payer, &r.payee, &r.amount, &r.currency, &r.target, &r.desc, &r.ref,
 		&r.settledMinor, &r.settledCur, &r.qFrom, &r.qTo, &r.qRate, &r.qAsOf, &r.bank, &r.started, &r.state,
 		&r.reason, &r.errText, &r.retryAfter, &r.transfer, &r.qFallback, &r.qAge, &r.claimToken, &r.claimOwner,
-		&r.claimExpires, &r.checks, &r.lastWait, &r.nextCheck, &r.log, &r.crc}
+		&r.claimExpires, &r.checks, &r.lastWait, &r.nextCheck, &r.log, &r.crc, &r.outbox}
 }
 
+// args are the values of payCols.
 func (r *payRow) args() []any {
 	return []any{r.key, r.payer, r.payee, r.amount, r.currency, r.target, r.desc, r.ref,
 		r.settledMinor, r.settledCur, r.qFrom, r.qTo, r.qRate, r.qAsOf, r.bank, r.started, r.state,
@@ -53,13 +65,14 @@ func (r *payRow) args() []any {
 
 // sum is the checksum of everything but crc itself.
 func (r *payRow) sum() int64 {
-	var c checksum
+	var scratch [512]byte
+	c := newChecksum(scratch[:])
 	c.str(r.key, r.payer, r.payee).i64(r.amount).str(r.currency, r.target, r.desc, r.ref)
 	c.ni64(r.settledMinor).nstr(r.settledCur, r.qFrom, r.qTo, r.qRate).ni64(r.qAsOf)
 	c.str(r.bank).i64(r.started).str(r.state, r.reason, r.errText).i64(r.retryAfter).str(r.transfer)
 	c.i64(r.qFallback, r.qAge).nstr(r.claimToken, r.claimOwner).ni64(r.claimExpires)
 	c.i64(r.checks, r.lastWait, r.nextCheck, r.log)
-	return int64(c.h)
+	return c.value()
 }
 
 func encodeRecord(rec store.Record) payRow {
@@ -117,6 +130,11 @@ func (r *payRow) decode() (store.Record, error) {
 		rec.Quote = &payments.Quote{From: d.currency(r.qFrom.String), To: d.currency(r.qTo.String),
 			Rate: d.rate(r.qRate.String), AsOf: fromUnixNano(r.qAsOf.Int64)}
 	}
+	if rec.Log == store.Queued && !r.outbox.Valid {
+		rec.Log = store.Delivered
+	} else if rec.Log == store.Queued && r.outbox.Int64 == int64(store.SetAside) {
+		rec.Log = store.SetAside
+	}
 	if r.claimToken.Valid {
 		rec.Claim = store.Claim{Token: r.claimToken.String, Owner: r.claimOwner.String, Expires: fromUnixNano(r.claimExpires.Int64)}
 	}
@@ -155,10 +173,11 @@ func (r *entryRow) args() []any {
 }
 
 func (r *entryRow) sum() int64 {
-	var c checksum
+	var scratch [256]byte
+	c := newChecksum(scratch[:])
 	c.str(r.id, r.transfer, r.payer, r.payee).i64(r.amount).str(r.currency).ni64(r.creditedMinor).nstr(r.creditedCur)
 	c.i64(r.at).nstr(r.leaseOwner).ni64(r.leaseExpires).nstr(r.refusedReason).ni64(r.refusedAt)
-	return int64(c.h)
+	return c.value()
 }
 
 func encodeEntry(e payments.Entry) entryRow {
@@ -208,25 +227,27 @@ func (d *decoder) rate(s string) payments.Rate {
 }
 
 // checksum is a CRC-32 of length-prefixed fields, so that moving bytes
-// from one field to the next changes it.
-type checksum struct{ h uint32 }
+// from one field to the next changes it. The fields are gathered in buf
+// and summed at once (the same CRC as summing them one by one), so that a
+// row costs no allocation for its checksum.
+type checksum struct{ buf []byte }
 
-func (c *checksum) add(b []byte) {
-	var n [binary.MaxVarintLen64]byte
-	c.h = crc32.Update(c.h, crc32.IEEETable, n[:binary.PutUvarint(n[:], uint64(len(b)))])
-	c.h = crc32.Update(c.h, crc32.IEEETable, b)
-}
+func newChecksum(scratch []byte) checksum { return checksum{buf: scratch[:0]} }
+
+func (c *checksum) value() int64 { return int64(crc32.ChecksumIEEE(c.buf)) }
 
 func (c *checksum) str(ss ...string) *checksum {
 	for _, s := range ss {
-		c.add([]byte(s))
+		c.buf = binary.AppendUvarint(c.buf, uint64(len(s)))
+		c.buf = append(c.buf, s...)
 	}
 	return c
 }
 
 func (c *checksum) i64(vs ...int64) *checksum {
 	for _, v := range vs {
-		c.add(binary.BigEndian.AppendUint64(nil, uint64(v)))
+		c.buf = append(c.buf, 8)
+		c.buf = binary.BigEndian.AppendUint64(c.buf, uint64(v))
 	}
 	return c
 }

@@ -28,6 +28,15 @@ type Store struct {
 	ro    *sql.DB // read-only connections, for Lookup and Refused
 	stmts prepared
 
+	// claimed holds a copy of every payment under a claim, as last
+	// written, so that the claimant's writes (MarkStarted, Finish, …) need
+	// not read it back: the writer's alone, kept in step with the file by
+	// each committed batch. Claims are held only by open and pending
+	// payments, which reserve outbox slots, so it holds at most MaxOutbox.
+	// A claimed row damaged on disk meanwhile is overwritten from this
+	// copy rather than reported.
+	claimed map[string]store.Record
+
 	ops  chan *op      // writes waiting for the writer
 	stop chan struct{} // closed by Close
 	done chan struct{} // closed when writeLoop has ended
@@ -35,6 +44,7 @@ type Store struct {
 
 	mu       sync.Mutex // protects the fields below
 	counts   counts
+	queue    queue
 	problems []string
 	seen     map[string]bool // problems already listed
 	broken   error           // damage found at run time: claims are refused
@@ -93,7 +103,8 @@ func Open(path string, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{cfg: cfg, path: path, name: cmpOr(cfg.Name, filepath.Base(path)),
-		ops: make(chan *op, cfg.MaxBatch), stop: make(chan struct{}), done: make(chan struct{}), seen: map[string]bool{}}
+		ops: make(chan *op, cfg.MaxBatch), stop: make(chan struct{}), done: make(chan struct{}), seen: map[string]bool{},
+		claimed: map[string]store.Record{}, queue: newQueue()}
 	if err := s.open(); err != nil {
 		s.closeDBs()
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
@@ -152,9 +163,9 @@ func (s *Store) Close() error {
 
 func (s *Store) closeDBs() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.stmts.load, s.stmts.upsert, s.stmts.insertEntry} {
-		if st != nil {
-			errs = append(errs, st.Close())
+	for _, st := range s.stmts.all() {
+		if *st != nil {
+			errs = append(errs, (*st).Close())
 		}
 	}
 	for _, db := range []*sql.DB{s.ro, s.db} {

@@ -21,8 +21,48 @@ type batch struct {
 	s      *Store
 	tx     *sql.Tx
 	counts counts
-	alone  bool                    // one op: no savepoint, the transaction is its
 	stmts  map[*sql.Stmt]*sql.Stmt // prepared statements, bound to tx
+	// touched is set once the op being run has written, or has had a
+	// statement fail: its error then leaves the transaction in doubt,
+	// and the batch is run again without it.
+	touched bool
+	wrote   bool // some op of the batch has written
+	// claimed is what the batch's writes will make of Store.claimed once
+	// committed: a record under a claim, or nil for one no longer claimed.
+	claimed map[string]*store.Record
+	// queued and dequeued are what the batch's writes will change in
+	// Store.queue once committed.
+	queued   []*queued
+	dequeued []string
+}
+
+// cached returns the writer's copy of the payment with key, if it is under
+// a claim.
+func (b *batch) cached(key string) (store.Record, bool) {
+	if r, ok := b.claimed[key]; ok {
+		if r == nil {
+			return store.Record{}, false
+		}
+		return r.Copy(), true
+	}
+	r, ok := b.s.claimed[key]
+	if !ok {
+		return store.Record{}, false
+	}
+	return r.Copy(), true
+}
+
+// keep notes rec as written by the batch, for Store.claimed.
+func (b *batch) keep(rec store.Record) {
+	if b.claimed == nil {
+		b.claimed = map[string]*store.Record{}
+	}
+	if !rec.Claim.Held() {
+		b.claimed[rec.Key()] = nil
+		return
+	}
+	c := rec.Copy()
+	b.claimed[rec.Key()] = &c
 }
 
 // stmt returns st bound to the batch's transaction (on the writer's one
@@ -36,30 +76,50 @@ func (b *batch) stmt(st *sql.Stmt) *sql.Stmt {
 	return t
 }
 
-// prepared are the statements of the hot path.
+// exec runs the prepared write st in the batch.
+func (b *batch) exec(st *sql.Stmt, what string, args ...any) (sql.Result, error) {
+	b.touched, b.wrote = true, true
+	res, err := b.stmt(st).Exec(args...)
+	if err != nil {
+		return nil, b.sqlErr(what, err)
+	}
+	return res, nil
+}
+
+// sqlErr is [Store.sqlErr] for a statement of the batch: the op that met
+// it is not trusted to have left the transaction as it was.
+func (b *batch) sqlErr(what string, err error) error {
+	b.touched = true
+	return b.s.sqlErr(what, err)
+}
+
+// prepared are the statements of the hot path, prepared once on the
+// writer's connection: parsing SQL text costs more than running it.
 type prepared struct {
-	load, upsert, insertEntry *sql.Stmt
+	load, insert, update, insertEntry, ackEntry *sql.Stmt
+}
+
+func (p *prepared) all() []**sql.Stmt {
+	return []**sql.Stmt{&p.load, &p.insert, &p.update, &p.insertEntry, &p.ackEntry}
 }
 
 func prepare(ctx context.Context, db *sql.DB) (prepared, error) {
 	var p prepared
-	for _, s := range []struct {
-		to  **sql.Stmt
-		sql string
-	}{{&p.load, selectPayment}, {&p.upsert, upsertPayment}, {&p.insertEntry, insertEntry}} {
-		st, err := db.PrepareContext(ctx, s.sql)
+	texts := []string{selectPayment, insertPayment, updatePayment, insertEntry, ackEntry}
+	for i, to := range p.all() {
+		st, err := db.PrepareContext(ctx, texts[i])
 		if err != nil {
 			return p, err
 		}
-		*s.to = st
+		*to = st
 	}
 	return p, nil
 }
 
 // write runs fn as one atomic write and returns once it is durable (or
 // failed). Writes from concurrent callers are committed together, one
-// transaction and one fsync for the lot (group commit), each in its own
-// savepoint so that one failing leaves the others whole.
+// transaction and one fsync for the lot (group commit); one failing
+// leaves the others whole (see commit).
 func (s *Store) write(ctx context.Context, fn func(w *batch) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -124,67 +184,86 @@ func (s *Store) refuseWaiting() {
 }
 
 // commit runs ops in one transaction. An op whose caller has gone, or
-// that fails, is rolled back to its savepoint; the others commit. When the
-// transaction itself fails, every op fails with its error and the counts
-// stay as they were.
+// that fails before writing, is left out and the others commit. An op that
+// fails after writing (or on a failed statement) leaves the transaction in
+// doubt: it is rolled back and the batch run again without that op — each
+// round drops one, so a batch ends. (SQLite savepoints around every op
+// would avoid the rerun, at the cost of three more statements per write;
+// failures are rare, writes are not.) When the transaction itself fails,
+// every op left fails with its error and the counts stay as they were.
 func (s *Store) commit(ops []*op) {
 	results := make([]error, len(ops))
-	ctx := context.Background() // the batch outlives any one caller
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		s.answer(ops, results, s.sqlErr("begin", err))
-		return
-	}
-	s.mu.Lock()
-	b := &batch{s: s, tx: tx, counts: s.counts, alone: len(ops) == 1, stmts: map[*sql.Stmt]*sql.Stmt{}}
-	s.mu.Unlock()
-	for i, o := range ops {
-		if err := o.ctx.Err(); err != nil {
-			results[i] = err
-			continue
-		}
-		if results[i], err = b.attempt(ctx, o); err != nil {
-			_ = tx.Rollback()
-			s.answer(ops, results, err)
+	out := make([]bool, len(ops)) // failed for good: not run again
+	for {
+		redo, batchErr := s.try(ops, results, out)
+		if !redo {
+			s.answer(ops, results, batchErr)
 			return
 		}
 	}
-	if b.alone && results[0] != nil { // nothing to commit
+}
+
+// try runs the ops not out in one transaction and commits it. It returns
+// redo when an op failed after writing (it is then out).
+func (s *Store) try(ops []*op, results []error, out []bool) (redo bool, batchErr error) {
+	live := 0
+	for i, o := range ops {
+		if !out[i] {
+			if results[i] = o.ctx.Err(); results[i] != nil {
+				out[i] = true
+			} else {
+				live++
+			}
+		}
+	}
+	if live == 0 {
+		return false, nil
+	}
+	tx, err := s.db.BeginTx(context.Background(), nil) // the batch outlives any one caller
+	if err != nil {
+		return false, s.sqlErr("begin", err)
+	}
+	s.mu.Lock()
+	b := &batch{s: s, tx: tx, counts: s.counts, stmts: map[*sql.Stmt]*sql.Stmt{}}
+	s.mu.Unlock()
+	for i, o := range ops {
+		if out[i] {
+			continue
+		}
+		b.touched = false
+		if results[i] = o.run(b); results[i] == nil {
+			continue
+		}
+		out[i] = true
+		if b.touched {
+			_ = tx.Rollback()
+			return true, nil
+		}
+	}
+	if !b.wrote {
 		_ = tx.Rollback()
-		s.answer(ops, results, nil)
-		return
+		return false, nil
 	}
 	if err := tx.Commit(); err != nil {
-		s.answer(ops, results, s.sqlErr("commit", err))
-		return
+		return false, s.sqlErr("commit", err)
 	}
 	s.mu.Lock()
 	s.counts = b.counts
+	for _, q := range b.queued {
+		s.queue.add(q)
+	}
+	for _, id := range b.dequeued {
+		s.queue.remove(id)
+	}
 	s.mu.Unlock()
-	s.answer(ops, results, nil)
-}
-
-// attempt runs one op in a savepoint. It returns the op's own error, and
-// an error of the whole batch when the savepoint could not be undone (the
-// transaction is then gone: SQLite rolls back on some I/O errors).
-func (b *batch) attempt(ctx context.Context, o *op) (opErr, batchErr error) {
-	if b.alone {
-		return o.run(b), nil
-	}
-	if _, err := b.tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
-		return nil, b.s.sqlErr("savepoint", err)
-	}
-	before := b.counts
-	if opErr = o.run(b); opErr != nil {
-		b.counts = before
-		if _, err := b.tx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
-			return opErr, fmt.Errorf("%w (then rolling back: %w)", opErr, b.s.sqlErr("rollback", err))
+	for key, rec := range b.claimed {
+		if rec == nil {
+			delete(s.claimed, key)
+		} else {
+			s.claimed[key] = *rec
 		}
 	}
-	if _, err := b.tx.ExecContext(ctx, "RELEASE op"); err != nil {
-		return opErr, b.s.sqlErr("release savepoint", err)
-	}
-	return opErr, nil
+	return false, nil
 }
 
 // answer tells each caller how its write ended: when batchErr is set, the
