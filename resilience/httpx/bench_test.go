@@ -81,22 +81,41 @@ func BenchmarkTransportGET(b *testing.B) {
 
 // BenchmarkTransportGETLatency measures the latency of each GET to one
 // loopback server, alternating between a bare http.Client and one whose
-// transport has every policy on ([everything]), over identical
-// http.Transports: the two share the machine's load request by request,
-// which matters on a busy machine, where separate runs would compare two
-// different loads. Each iteration sends one request of each, the first
-// of the pair alternating. It reports the median latency of each
-// (bare-p50-ns, riprap-p50-ns), their ratio as overhead-% (the goal is at
-// most 5), and the 90th percentiles:
+// transport is riprap's, over identical http.Transports: the two share
+// the machine's load request by request, which matters on a busy
+// machine, where separate runs would compare two different loads. Each
+// iteration sends one request of each, the first of the pair
+// alternating. It reports the median latency of each (bare-p50-ns,
+// riprap-p50-ns), their ratio as overhead-% (the goal is at most 5), and
+// the 90th percentiles. Sub-benchmarks: every policy on ([everything]),
+// the same without hedging, and the defaults (breaker and retry).
 //
-//	go test -run '^$' -bench TransportGETLatency -count 6 ./resilience/httpx/ | benchstat -
+//	go test -run '^$' -bench TransportGETLatency -benchtime 20000x -count 6 ./resilience/httpx/ | benchstat -
 func BenchmarkTransportGETLatency(b *testing.B) {
 	url := loopback(b)
+	b.Run("everything", func(b *testing.B) {
+		benchLatency(b, url, func(base http.RoundTripper) httpx.TransportConfig { return everything(base) })
+	})
+	b.Run("everything-but-hedging", func(b *testing.B) {
+		benchLatency(b, url, func(base http.RoundTripper) httpx.TransportConfig {
+			cfg := everything(base)
+			cfg.HedgeDelay = 0
+			return cfg
+		})
+	})
+	b.Run("defaults", func(b *testing.B) {
+		benchLatency(b, url, func(base http.RoundTripper) httpx.TransportConfig {
+			return httpx.TransportConfig{Base: base}
+		})
+	})
+}
+
+func benchLatency(b *testing.B, url string, config func(http.RoundTripper) httpx.TransportConfig) {
 	bareBase := &http.Transport{MaxIdleConnsPerHost: 4}
 	defer bareBase.CloseIdleConnections()
 	riprapBase := &http.Transport{MaxIdleConnsPerHost: 4}
 	defer riprapBase.CloseIdleConnections()
-	tr, err := httpx.NewTransport(everything(riprapBase))
+	tr, err := httpx.NewTransport(config(riprapBase))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -144,6 +144,9 @@ func TestRateLimitOverARealServer(t *testing.T) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		require.NoError(t, resp.Body.Close())
 		codes = append(codes, resp.StatusCode)
+		assert.Equal(t, "2", resp.Header.Get("RateLimit-Limit"))
+		assert.NotEmpty(t, resp.Header.Get("RateLimit-Remaining"))
+		assert.NotEmpty(t, resp.Header.Get("RateLimit-Reset"))
 		if resp.StatusCode == http.StatusTooManyRequests {
 			ra, err := strconv.Atoi(resp.Header.Get("Retry-After"))
 			require.NoError(t, err)
