@@ -66,6 +66,7 @@ func (ex *exchange) attempt(actx context.Context) (*http.Response, error) {
 	case err == nil && resp == nil:
 		err = errors.New("httpx: base RoundTripper returned neither a response nor an error")
 	case expired && actx.Err() == nil: // our own deadline, not the caller or a hedger
+		a.expire() // the timer's function may not have run yet: end the context as a deadline
 		if resp != nil {
 			abandon(resp.Body, a)
 		}

@@ -51,17 +51,21 @@ func hangingBase(seen chan<- seenCtx) roundTripFunc {
 
 // AttemptTimeout gives the attempt's context a real deadline: the base
 // sees it, and it ends the context and every context derived from it with
-// DeadlineExceeded (not Canceled), on the real clock and on a mock one.
+// DeadlineExceeded (not Canceled), on the real clock and on a mock one,
+// hedged or not.
 func TestTransportAttemptTimeoutIsADeadline(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		mock bool
-	}{{"real clock", false}, {"mock clock", true}} {
+		name         string
+		mock, hedged bool
+	}{{"real clock", false, false}, {"mock clock", true, false}, {"hedged", false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var mock *clock.Mock
 				cfg := httpx.TransportConfig{MaxAttempts: 1, AttemptTimeout: 2 * time.Second}
 				start := time.Now()
+				if tc.hedged {
+					cfg.HedgeDelay = time.Hour
+				}
 				if tc.mock {
 					mock = clock.NewMock()
 					cfg.Clock, start = mock, mock.Now()
