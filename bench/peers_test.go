@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -245,19 +246,40 @@ func okErr() error          { return nil }
 func failErr() error        { return errPeer }
 
 // both runs op as two sub-benchmarks: serial, and RunParallel on every CPU.
+//
+// Beside the wall-clock ns/op each reports cpu-ns/op, the CPU time the
+// benchmark used per op: the benchmark thread's (serial, locked to its
+// thread), or the whole process's divided by GOMAXPROCS (parallel, so that
+// it reads like ns/op would with every P running throughout). On a shared
+// machine wall time also counts the time other processes held the CPUs;
+// CPU time does not, so it is the steadier figure. In parallel it leaves
+// out time spent parked, which favours a library that blocks (a mutex
+// that sleeps) over one that spins or never waits.
 func both(b *testing.B, op func()) {
 	b.Run("mode=serial", func(b *testing.B) {
 		b.ReportAllocs()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		start := threadCPU()
 		for b.Loop() {
 			op()
 		}
+		reportCPU(b, threadCPU()-start, 1)
 	})
 	b.Run("mode=parallel", func(b *testing.B) {
 		b.ReportAllocs()
+		start := processCPU()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				op()
 			}
 		})
+		reportCPU(b, processCPU()-start, runtime.GOMAXPROCS(0))
 	})
+}
+
+func reportCPU(b *testing.B, used time.Duration, procs int) {
+	if used > 0 && b.N > 0 {
+		b.ReportMetric(float64(used.Nanoseconds())/float64(b.N)/float64(procs), "cpu-ns/op")
+	}
 }

@@ -13,6 +13,8 @@ type sample struct {
 	scenario, lib, mode    string
 	nsPerOp, bytes, allocs float64
 	hasMem                 bool // -benchmem: B/op and allocs/op
+	cpuNs                  float64
+	hasCPU                 bool // the bench module's cpu-ns/op metric
 	procs                  int  // GOMAXPROCS, from the name's suffix
 }
 
@@ -62,6 +64,8 @@ func parseLine(line string) (s sample, ok bool, err error) {
 			s.bytes = v
 		case "allocs/op":
 			s.allocs, s.hasMem = v, true
+		case "cpu-ns/op":
+			s.cpuNs, s.hasCPU = v, true
 		}
 	}
 	if !seenNs {

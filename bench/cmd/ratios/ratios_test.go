@@ -125,7 +125,7 @@ BenchmarkOpen/lib=peer/mode=parallel-2     100 20 ns/op
 			t.Errorf("row %d: got %+v, want %+v", i, rows[i], want[i])
 		}
 	}
-	if q, _ := ratio(rows, rows[3], "riprap"); q != 0.2 {
+	if q, _ := ratio(rows, rows[3], "riprap", wallNs); q != 0.2 {
 		t.Errorf("ratio at 2 procs: got %v, want 0.2", q)
 	}
 }
@@ -185,4 +185,32 @@ func writeTemp(t *testing.T, s string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// The bench module's cpu-ns/op metric gets a median and a ratio of its
+// own; a row without it shows "?".
+func TestRenderCPUColumns(t *testing.T) {
+	in := `BenchmarkOpen/lib=riprap/mode=serial-2  100  20 ns/op  4 cpu-ns/op  0 B/op  0 allocs/op
+BenchmarkOpen/lib=riprap/mode=serial-2  100  30 ns/op  6 cpu-ns/op  0 B/op  0 allocs/op
+BenchmarkOpen/lib=peer/mode=serial-2    100  40 ns/op  20 cpu-ns/op  0 B/op  0 allocs/op
+BenchmarkOpen/lib=other/mode=serial-2   100  50 ns/op  0 B/op  0 allocs/op
+`
+	var out bytes.Buffer
+	if err := run(&out, "riprap", []string{writeTemp(t, in)}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	want := [][]string{
+		{"Open", "serial", "riprap", "25.0", "0", "0", "1.00", "5.00", "1.00"},
+		{"", "", "peer", "40.0", "0", "0", "0.62", "20.0", "0.25"},
+		{"", "", "other", "50.0", "0", "0", "0.50", "?", "—"},
+	}
+	if len(lines) != 2+len(want) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), 2+len(want), out.String())
+	}
+	for i, w := range want {
+		if got := cells(lines[2+i]); strings.Join(got, ",") != strings.Join(w, ",") {
+			t.Errorf("line %d: got %q, want %q", 2+i, got, w)
+		}
+	}
 }

@@ -13,6 +13,8 @@ type row struct {
 	scenario, mode, lib string
 	ns, bytes, allocs   float64 // medians
 	hasMem              bool
+	cpu                 float64 // median cpu-ns/op
+	hasCPU              bool
 	runs                int
 }
 
@@ -36,6 +38,7 @@ func summarise(samples []sample) []row {
 	ns := map[key][]float64{}
 	bytes := map[key][]float64{}
 	allocs := map[key][]float64{}
+	cpu := map[key][]float64{}
 	for _, s := range samples {
 		k := key{s.scenario, s.mode, s.lib}
 		if _, seen := ns[k]; !seen {
@@ -45,6 +48,9 @@ func summarise(samples []sample) []row {
 		if s.hasMem {
 			bytes[k] = append(bytes[k], s.bytes)
 			allocs[k] = append(allocs[k], s.allocs)
+		}
+		if s.hasCPU {
+			cpu[k] = append(cpu[k], s.cpuNs)
 		}
 	}
 	// Scenario by scenario, each scenario's modes in order of appearance.
@@ -66,6 +72,9 @@ func summarise(samples []sample) []row {
 		if a := allocs[k]; len(a) > 0 {
 			r.bytes, r.allocs, r.hasMem = median(bytes[k]), median(a), true
 		}
+		if c := cpu[k]; len(c) > 0 {
+			r.cpu, r.hasCPU = median(c), true
+		}
 		rows = append(rows, r)
 	}
 	return rows
@@ -83,22 +92,32 @@ func median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// ratio returns ref's median ns/op over r's for the same scenario and
-// mode, and whether ref has a row there.
-func ratio(rows []row, r row, ref string) (float64, bool) {
+// ratio returns ref's median over r's of the figure of, for the same
+// scenario and mode, and whether ref has a row there.
+func ratio(rows []row, r row, ref string, of func(row) float64) (float64, bool) {
 	for _, o := range rows {
-		if o.scenario == r.scenario && o.mode == r.mode && o.lib == ref && r.ns > 0 {
-			return o.ns / r.ns, true
+		if o.scenario == r.scenario && o.mode == r.mode && o.lib == ref && of(r) > 0 {
+			return of(o) / of(r), true
 		}
 	}
 	return 0, false
 }
 
-// render prints rows as a Markdown table, aligned for a terminal too.
+func wallNs(r row) float64 { return r.ns }
+func cpuNs(r row) float64  { return r.cpu }
+
+// render prints rows as a Markdown table, aligned for a terminal too. When
+// the input has cpu-ns/op, its median and ratio get columns of their own.
 func render(w io.Writer, rows []row, ref string) error {
+	withCPU := slices.ContainsFunc(rows, func(r row) bool { return r.hasCPU })
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
-	fmt.Fprintf(tw, "| scenario\t| mode\t| lib\t| ns/op\t| B/op\t| allocs/op\t| %s/lib\t|\n", ref)
-	fmt.Fprintf(tw, "|---\t|---\t|---\t|---:\t|---:\t|---:\t|---:\t|\n")
+	head, rule := "| scenario\t| mode\t| lib\t| ns/op\t| B/op\t| allocs/op\t| "+ref+"/lib\t|", "|---\t|---\t|---\t|---:\t|---:\t|---:\t|---:\t|"
+	if withCPU {
+		head += " cpu-ns/op\t| " + ref + "/lib cpu\t|"
+		rule += "---:\t|---:\t|"
+	}
+	fmt.Fprintln(tw, head)
+	fmt.Fprintln(tw, rule)
 	prev := ""
 	for _, r := range rows {
 		scenario, mode := r.scenario, r.mode
@@ -111,13 +130,25 @@ func render(w io.Writer, rows []row, ref string) error {
 			bytes = strconv.FormatFloat(r.bytes, 'f', -1, 64)
 			allocs = strconv.FormatFloat(r.allocs, 'f', -1, 64)
 		}
-		rat := "—"
-		if q, ok := ratio(rows, r, ref); ok {
-			rat = formatRatio(q)
+		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| %s\t| %s\t| %s\t|", scenario, mode, r.lib, formatNs(r.ns), bytes, allocs,
+			ratioCell(rows, r, ref, wallNs))
+		if withCPU {
+			c := "?"
+			if r.hasCPU {
+				c = formatNs(r.cpu)
+			}
+			fmt.Fprintf(tw, " %s\t| %s\t|", c, ratioCell(rows, r, ref, cpuNs))
 		}
-		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| %s\t| %s\t| %s\t|\n", scenario, mode, r.lib, formatNs(r.ns), bytes, allocs, rat)
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
+}
+
+func ratioCell(rows []row, r row, ref string, of func(row) float64) string {
+	if q, ok := ratio(rows, r, ref, of); ok {
+		return formatRatio(q)
+	}
+	return "—"
 }
 
 // formatNs keeps three significant digits, as benchstat does.
