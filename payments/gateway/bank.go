@@ -18,12 +18,14 @@ import (
 //
 //   - admission: rate limit → bulkhead (when bounded) → a look at breaker
 //     NAME, refusing while it is open, held or forced open (no permit taken);
-//   - attempts, run by an admitted transfer: retry → breaker NAME → timeout
-//     per attempt. The breaker judges each attempt, so it opens as soon as
-//     attempts fail; the retry looks at it before each backoff
-//     (backoff.RetryConfig.Admit), so a payment sent before it opened ends
-//     as soon as its attempt does, without a wait that could only end in a
-//     refusal, and never waits out another slow attempt;
+//   - attempts, run by an admitted transfer: retry → breaker NAME → trip
+//     wire → timeout per attempt. The breaker judges each attempt, so it
+//     opens as soon as attempts fail. When it opens, the trip wire ends the
+//     attempts in flight (their payments are pending, for the reconciler),
+//     and the retry, which looks at the breaker before each backoff
+//     (backoff.RetryConfig.Admit), stops at once: a payment sent before
+//     the breaker opened waits neither its own timeout out, nor a backoff
+//     that could only end in a refusal, nor another slow attempt;
 //   - status lookups: breaker NAME-status → timeout.
 //
 // A transfer is recorded as handed to the bank (store.Ledger.MarkStarted)
@@ -53,7 +55,10 @@ func newBankPath(s *settings, a Acquirer) (*bankPath, error) {
 	bp := &bankPath{name: a.Name, bank: a.Bank, notProcessed: s.NotProcessed}
 	pol := a.Policy
 	var err error
-	if bp.breaker, err = s.breaker(a.Name, pol.Breaker); err != nil {
+	wire := newTripWire(a.Name)
+	bc := pol.Breaker
+	bc.Listeners = append(append(resilience.Listeners(nil), bc.Listeners...), wire.listener())
+	if bp.breaker, err = s.breaker(a.Name, bc); err != nil {
 		return nil, err
 	}
 	if bp.statusBreaker, err = s.breaker(a.Name+"-status", pol.StatusBreaker); err != nil {
@@ -96,7 +101,7 @@ func newBankPath(s *settings, a Acquirer) (*bankPath, error) {
 	// bank known to be failing costs no store write and lets the payment
 	// fail over.
 	bp.admission = resilience.NewPipeline[payments.Receipt](append(admission, resilience.GuardFunc(bp.lookAtBreaker))...)
-	bp.attempts = resilience.NewPipeline[payments.Receipt](retry, bp.breaker, deadline)
+	bp.attempts = resilience.NewPipeline[payments.Receipt](retry, bp.breaker, wire, deadline)
 	bp.statuses = resilience.NewPipeline[payments.TransferStatus](bp.statusBreaker, statusDeadline)
 	return bp, nil
 }

@@ -13,13 +13,16 @@ import (
 )
 
 // fxPath quotes through one pipeline per currency pair — fallback to the
-// pair's last good quote → breaker "fx" → timeout — so that each pair has
+// pair's last good quote → breaker "fx" → trip wire → timeout (a quote in
+// flight when the breaker opens ends at once, and the last good quote
+// stands in for it: see [tripWire]) — so that each pair has
 // its own last good quote while all share the breaker. The fallback is
 // outermost so that it also answers when the breaker refuses. Pairs are
 // currency pairs, so there are finitely many pipelines.
 type fxPath struct {
 	s        *settings
 	breaker  *breaker.Breaker
+	wire     *tripWire // ends the quotes in flight when the breaker opens
 	deadline *timeout.Timeout
 
 	mu    sync.Mutex // protects pairs
@@ -34,7 +37,10 @@ type conversion struct {
 }
 
 func newFXPath(s *settings) (*fxPath, error) {
-	b, err := s.breaker("fx", s.FXPolicy.Breaker)
+	wire := newTripWire("fx")
+	bc := s.FXPolicy.Breaker
+	bc.Listeners = append(append(resilience.Listeners(nil), bc.Listeners...), wire.listener())
+	b, err := s.breaker("fx", bc)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +49,7 @@ func newFXPath(s *settings) (*fxPath, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fxPath{s: s, breaker: b, deadline: deadline,
+	return &fxPath{s: s, breaker: b, wire: wire, deadline: deadline,
 		pairs: make(map[[2]payments.Currency]resilience.Pipeline[payments.Quote])}, nil
 }
 
@@ -84,7 +90,7 @@ func (f *fxPath) pair(from, to payments.Currency) (resilience.Pipeline[payments.
 	}
 	fb := fallback.New(last.Alternative, fallback.Config[payments.Quote]{Name: "fx " + from.Code() + "/" + to.Code(),
 		Observe: last.Observe, Clock: f.s.policyClock(), Listeners: f.s.Listeners})
-	p := resilience.NewPipeline[payments.Quote](fb, f.breaker, f.deadline)
+	p := resilience.NewPipeline[payments.Quote](fb, f.breaker, f.wire, f.deadline)
 	f.pairs[key] = p
 	return p, nil
 }

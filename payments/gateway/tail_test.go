@@ -113,3 +113,79 @@ func TestLogOutageCostsPaymentsNoOutboxReads(t *testing.T) {
 		assert.Equal(t, 0, w.gw.Status(context.Background()).LogQueued, "replayed once the breaker lets calls through")
 	})
 }
+
+// A payment whose attempt is in flight when the bank's breaker opens ends
+// then, pending, instead of waiting out its own timeout: in a hang, the
+// first wave waits only as long as the breaker takes to see the failure.
+// The reconciler settles it once the bank answers, with one debit.
+func TestAttemptInFlightWhenTheBreakerOpensIsAbandoned(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, func(c *gateway.Config) {
+			c.Health.Disabled = true
+			c.BankPolicy.Breaker = breaker.Config{ConsecutiveFailures: 1, OpenWait: 5 * time.Second}
+		})
+		defer w.gw.Close()
+		w.bank.set(hang)
+		first := make(chan gateway.Result, 1)
+		go func() { first <- w.gw.Pay(context.Background(), pay("order-first", "5.00 USD")) }()
+		time.Sleep(time.Second)
+		second := w.gw.Pay(context.Background(), pay("order-second", "6.00 USD"))
+
+		assert.Equal(t, 2*time.Second, (<-first).Latency, "the first waits its timeout: nothing knew better yet")
+		assert.Equal(t, gateway.Pending, second.State, second.Reason)
+		assert.Equal(t, time.Second, second.Latency, "ended when the first's timeout opened the breaker, not 2s")
+		assert.Contains(t, second.Reason, "abandoned")
+
+		w.bank.set(pass)
+		require.NoError(t, w.gw.Drain(context.Background()))
+		assert.Equal(t, gateway.Succeeded, w.lookup(t, "order-second").State)
+		assert.Equal(t, 2, w.bank.Stats().DebitsApplied, "each payment debited once")
+	})
+}
+
+// hangingFX hangs every quote while hung is set.
+type hangingFX struct {
+	*flakyFX
+	hung atomic.Bool
+}
+
+func (h *hangingFX) Quote(ctx context.Context, from, to payments.Currency) (payments.Quote, error) {
+	if h.hung.Load() {
+		<-ctx.Done()
+		return payments.Quote{}, ctx.Err()
+	}
+	return h.flakyFX.Quote(ctx, from, to)
+}
+
+// A quote in flight when the FX breaker opens ends then, and the pair's
+// last good quote stands in for it.
+func TestQuoteInFlightWhenTheFXBreakerOpensFallsBackAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var fx *hangingFX
+		w := newWorld(t, func(c *gateway.Config) {
+			fx = &hangingFX{flakyFX: c.FX.(*flakyFX)}
+			c.FX, c.Health.Disabled = fx, true
+			c.FXPolicy.Breaker = breaker.Config{ConsecutiveFailures: 1}
+		})
+		defer w.gw.Close()
+		eur := func(key string) payments.PaymentRequest {
+			p := pay(key, "10.00 EUR")
+			p.TargetCurrency = payments.USD
+			return p
+		}
+		require.Equal(t, gateway.Succeeded, w.gw.Pay(context.Background(), eur("order-fresh")).State)
+
+		fx.hung.Store(true)
+		first := make(chan gateway.Result, 1)
+		go func() { first <- w.gw.Pay(context.Background(), eur("order-first")) }()
+		time.Sleep(300 * time.Millisecond)
+		second := w.gw.Pay(context.Background(), eur("order-second"))
+
+		r := <-first
+		assert.Equal(t, gateway.Succeeded, r.State, r.Reason)
+		assert.Equal(t, time.Second, r.Latency, "the first waits the FX timeout, then the last good quote")
+		assert.Equal(t, gateway.Succeeded, second.State, second.Reason)
+		assert.True(t, second.QuoteFallback)
+		assert.Equal(t, 700*time.Millisecond, second.Latency, "ended when the breaker opened, not a full timeout")
+	})
+}
