@@ -28,8 +28,10 @@ type call struct {
 	// only when a hedge starts keeps the fast path free of the fork's
 	// allocation; it is safe because a fork copies what the call was built
 	// with (the guards, the function, an outer call's fork), never the
-	// result slot the first attempt writes. Each launch arms the next, so
-	// launches never overlap.
+	// result slot the first attempt writes. It is forked under mu and only
+	// while the call is not closed, so never after Guard has returned (a
+	// Guard must not keep its Next). Each launch arms the next, so launches
+	// never overlap.
 	next resilience.Next
 
 	launched atomic.Int32 // hedges started; read by the caller without the lock
@@ -107,7 +109,6 @@ func (c *call) fire() {
 		h.refused.Add(1)
 		return
 	}
-	fork := c.next.Fork()
 	ctx, cancel := context.WithCancel(c.ctx)
 	c.mu.Lock()
 	if c.closed {
@@ -115,6 +116,9 @@ func (c *call) fire() {
 		cancel()
 		return
 	}
+	// Forked under the lock, before closed is set: the caller's Guard has
+	// not returned, so its Next is still the caller's to lend.
+	fork := c.next.Fork()
 	n := c.launched.Add(1)
 	c.running++
 	c.cancels = append(c.cancels, cancel)
