@@ -67,14 +67,26 @@
 //     dependency known to be failing;
 //  6. timeout: bound each attempt.
 //
-// The breaker sits inside the retry so that a call already in flight learns
-// at its next attempt that the breaker opened meanwhile: the attempt is
-// refused at once, and the retry gives up instead of waiting out another
-// slow attempt (a rejection whose Retry-After exceeds the time left ends the
-// retries). With the breaker outside the retry, a first wave of calls sent
-// before the breaker opened would each wait out every attempt. The timeout
-// sits inside the retry so that it bounds one attempt; a timeout outside
-// the retry bounds the whole operation.
+// The breaker sits inside the retry so that it judges every attempt, and so
+// that a retry can learn it opened — but not at once, and that order alone
+// does nothing for an attempt already in flight. That attempt runs until it
+// answers or its timeout fires, whatever the breaker does meanwhile; the
+// retry then waits its backoff, and only the next attempt meets the open
+// breaker. It is refused at once, except that a rejection whose Retry-After
+// fits the retry's MaxRetryAfter (10s by default, longer than the breaker's
+// default open wait of 5s) is waited out, and the attempt after it is the
+// breaker's probe. So in a hang, a first wave of calls sent before the
+// breaker opened waits out one attempt timeout and one backoff each — fewer
+// than with the breaker outside the retry, where every attempt of a call
+// runs before the breaker counts the call, but not none. Two more pieces
+// close the gap:
+// [github.com/riprap-go/riprap/resilience/backoff.RetryConfig.Admit] lets
+// the retry look at the breaker before it waits and stop then; and a guard
+// inside the breaker that cancels the attempts in flight when it opens (the
+// payment gateway has one) ends the first wave when the breaker sees the
+// failure, at the price of an unknown outcome for those attempts instead of
+// a late one. The timeout sits inside the retry so that it bounds one
+// attempt; a timeout outside the retry bounds the whole operation.
 //
 // # Rejections and failures
 //

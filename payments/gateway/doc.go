@@ -12,14 +12,23 @@
 // context:
 //
 //   - bank transfers: rate limit → bulkhead (when BankPolicy.MaxConcurrent
-//     is set) → breaker "bank" → retry (same idempotency key on every
-//     attempt, never on a decline) → timeout per attempt. The breaker sits
-//     outside the retry, so it judges each payment once;
+//     is set) → a look at breaker "bank" (refusing while it is open) →
+//     retry (same idempotency key on every attempt, never on a decline) →
+//     breaker "bank" → trip wire → timeout per attempt. The breaker judges
+//     each attempt; the retry looks at it before each backoff and stops
+//     when it would refuse; the trip wire ends the attempts in flight when
+//     it opens, leaving their payments pending for the reconciler. So a
+//     hang's first wave waits as long as the breaker takes to see the hang,
+//     not an attempt timeout and a backoff each;
 //   - bank status lookups: breaker "bank-status" → timeout;
 //   - FX: fallback to the pair's last good quote within a staleness bound →
-//     breaker "fx" → timeout (the fallback is outermost so that it also
-//     answers when the breaker refuses);
-//   - log: breaker "log" → timeout around one Log.AppendBatch.
+//     breaker "fx" → trip wire → timeout (the fallback is outermost so that
+//     it also answers when the breaker refuses, and for the quotes the trip
+//     wire ends when the breaker opens);
+//   - log: breaker "log" → timeout around one Log.AppendBatch, in the
+//     outbox replayer only, which reads nothing from the store while that
+//     breaker refuses: no payment waits on the log, or on reads of the
+//     backlog a log outage builds up.
 //
 // With several banks ([Config.Acquirers]) each has these pipelines of
 // its own, its breakers named after it ("NAME", "NAME-status"); with one
