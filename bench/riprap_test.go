@@ -252,4 +252,20 @@ func riprapLimiterAllow(b *testing.B) {
 		l := newRiprapLimiter(b)
 		both(b, func() { _ = l.Allow() })
 	})
+	// The floor of an exact limiter whose state is one word: a monotonic
+	// clock read and a CAS loop moving that word, as riprap's Allow does
+	// without its checks.
+	b.Run("lib=floor-since-cas", func(b *testing.B) {
+		epoch := time.Now()
+		var tat atomic.Int64
+		both(b, func() {
+			now := int64(time.Since(epoch))
+			for {
+				old := tat.Load()
+				if tat.CompareAndSwap(old, max(old, now)+1) {
+					return
+				}
+			}
+		})
+	})
 }
