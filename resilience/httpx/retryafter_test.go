@@ -2,13 +2,19 @@ package httpx_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/riprap-go/riprap/resilience"
+	"github.com/riprap-go/riprap/resilience/breaker"
 	"github.com/riprap-go/riprap/resilience/httpx"
 )
 
@@ -71,6 +77,52 @@ func FuzzParseRetryAfter(f *testing.F) {
 			if !ok || d != want {
 				t.Fatalf("%q: got %v, %v; want %v", value, d, ok, want)
 			}
+		}
+	})
+}
+
+// FuzzTransportRetryAfter sends any Retry-After value through a real
+// loopback server and the transport: the breaker it opens waits between
+// its own OpenWait and MaxRetryAfter, and a run of digits holds it open
+// that many seconds within those bounds.
+func FuzzTransportRetryAfter(f *testing.F) {
+	for _, v := range []string{"7", "0", "3600", "99999999999999999999", "soon", "Sun, 06 Nov 1994 08:49:46 GMT", " 9 "} {
+		f.Add(v)
+	}
+	var header atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", header.Load().(string))
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	base := &http.Transport{}
+	defer base.CloseIdleConnections()
+	const openWait, maxWait = 5 * time.Second, 20 * time.Second
+	f.Fuzz(func(t *testing.T, value string) {
+		if strings.IndexFunc(value, func(r rune) bool { return r < 0x20 || r >= 0x7f }) >= 0 {
+			t.Skip("not a value a header can carry")
+		}
+		header.Store(value)
+		mock := clock.NewMock()
+		mock.Set(retryAfterNow)
+		tr, err := httpx.NewTransport(httpx.TransportConfig{Base: base, MaxAttempts: 1, MaxRetryAfter: maxWait,
+			Clock: mock, Breaker: breaker.Config{ConsecutiveFailures: 1, OpenWait: openWait}})
+		require.NoError(t, err)
+		client := &http.Client{Transport: tr}
+		resp, err := client.Get(srv.URL)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		httpx.DrainBody(resp.Body)
+
+		_, err = client.Get(srv.URL)
+		require.ErrorIs(t, err, breaker.ErrOpen)
+		wait, _ := resilience.RetryAfter(err)
+		assert.GreaterOrEqual(t, wait, openWait, "Retry-After: %q", value)
+		assert.LessOrEqual(t, wait, maxWait, "Retry-After: %q", value)
+		trimmed := strings.Trim(value, " \t")
+		if n, err := strconv.ParseUint(trimmed, 10, 63); err == nil && !strings.HasPrefix(trimmed, "+") {
+			want := min(max(time.Duration(min(n, 3600))*time.Second, openWait), maxWait)
+			assert.Equal(t, want, wait, "Retry-After: %q", value)
 		}
 	})
 }
