@@ -20,5 +20,9 @@
 // lengthens both the retry's wait and the breaker's open wait, capped by
 // MaxRetryAfter. When retries run out the caller gets the last response; a
 // refused request gets an error for which resilience.IsRejected is true.
-// Dropped responses are drained and closed, so connections are reused.
+// Dropped responses are drained and closed, so connections are reused;
+// [DrainBody] does the same for a body a client stops reading. Under
+// AttemptTimeout an attempt's context carries a real deadline until its
+// headers arrive, so the base transport, a dialer and every context
+// derived from it see context.DeadlineExceeded.
 package httpx
