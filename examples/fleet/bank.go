@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/resilience"
@@ -32,4 +33,20 @@ func (b *limitedBank) Transfer(ctx context.Context, req payments.TransferRequest
 		return err
 	}, b.limit)
 	return rc, err
+}
+
+// InstanceHeader names the process that sent a request to the bank, so
+// that a test's bank can say which process knocked while it was down.
+const InstanceHeader = "X-Fleet-Instance"
+
+// signed is an http.RoundTripper that names the process on each request.
+type signed struct {
+	instance string
+	next     http.RoundTripper
+}
+
+func (s signed) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(InstanceHeader, s.instance)
+	return s.next.RoundTrip(r)
 }

@@ -30,7 +30,9 @@ type clients struct {
 	reqs    map[string]payments.PaymentRequest
 	answers map[string][]answer
 	count   int
-	wg      sync.WaitGroup
+	resent  int // sends that got no answer and went to the next node
+
+	wg sync.WaitGroup
 }
 
 func newClients() *clients {
@@ -88,6 +90,9 @@ func (c *clients) send(req payments.PaymentRequest, from int, nodes []*nodeProc)
 			c.record(req.IdempotencyKey, res)
 			return j
 		}
+		c.mu.Lock()
+		c.resent++
+		c.mu.Unlock()
 		time.Sleep(10 * time.Millisecond) // real sockets: a dead node refuses at once
 	}
 	return -1
@@ -97,6 +102,14 @@ func (c *clients) record(key string, res gateway.Result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.answers[key] = append(c.answers[key], answer{State: res.State, TransferID: res.TransferID})
+}
+
+// resends returns how many sends got no answer and went on to the next
+// node.
+func (c *clients) resends() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.resent
 }
 
 // keys returns every key sent.
@@ -170,4 +183,30 @@ func status(ctx context.Context, p *nodeProc) (fleetStatus, error) {
 	}
 	defer resp.Body.Close()
 	return s, json.NewDecoder(resp.Body).Decode(&s)
+}
+
+// fleetCounts is the part of a node's PathFleet answer the tests read
+// (the snapshots marshal one way only).
+type fleetCounts struct {
+	Breaker *struct {
+		Published, Adopted, Holds, Errors uint64
+	} `json:"breaker"`
+	Limiter *struct {
+		Admitted, Rejected, Fallbacks, Errors uint64
+	} `json:"limiter"`
+}
+
+// readFleet reads a node's view of the fleet.
+func readFleet(ctx context.Context, p *nodeProc) (fleetCounts, error) {
+	var v fleetCounts
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url+PathFleet, nil)
+	if err != nil {
+		return v, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return v, err
+	}
+	defer resp.Body.Close()
+	return v, json.NewDecoder(resp.Body).Decode(&v)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -25,7 +26,7 @@ const (
 	rateSlack           = 250 * time.Millisecond       // a transfer's way from the limiter to the bank
 	outageLoad          = 15                           // payments a second during outages, below the limit
 	rateLoad            = 45                           // payments a second for the rate check: over twice the limit
-	outages             = 3                            // per measurement
+	outages             = 5                            // per measurement
 	deadFor             = 2 * time.Second              // each outage
 	claimTTL            = 3 * time.Second              // a killed node's claims end after this
 	healthyGap          = 300 * time.Millisecond       // healthy traffic before each outage
@@ -133,6 +134,8 @@ func TestFleet(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	stop()
 
+	views := fleetViews(t, nodes)
+
 	stop = driving(c, "kill", outageLoad, nodes)
 	time.Sleep(killAfter)
 	nodes[2].kill()
@@ -144,14 +147,16 @@ func TestFleet(t *testing.T) {
 	held := heldLatencies(props)
 	t.Logf("FIGURE propagation (first opening → peer held open), %d samples: median %s, max %s; all peers: %v",
 		len(held), median(held), slices.Max(append(held, 0)), props)
-	t.Logf("FIGURE calls reaching the dead bank over %d outages of %s: fleet of 3 %d %v, one process alone %d %v",
-		outages, deadFor, sum(fleetDead), fleetDead, sum(soloDead), soloDead)
+	t.Logf("FIGURE calls reaching the dead bank over %d outages of %s: fleet of 3 %d %v, one process alone %d %v; by process %v",
+		outages, deadFor, sum(fleetDead), fleetDead, sum(soloDead), soloDead, svc.door.deadCallsBy())
 	arrivals := slices.DeleteFunc(svc.door.admitted(), func(at time.Time) bool { return at.Before(fleetStart) })
 	most := maxInWindow(arrivals, rateWindow)
 	t.Logf("FIGURE most transfers the bank took in any %s: %d (limit %d/s + burst %d; bound with %s slack %d)",
 		rateWindow, most, bankRate, bankBurst, rateSlack, rateBound(bankRate, bankBurst, rateWindow, rateSlack))
-	t.Logf("FIGURE SIGKILL mid-traffic: %d payments sent in the whole run, %d succeeded in the ledger, %d debits at the bank",
-		len(records.Final), succeededIn(records), svc.bank.Stats().DebitsApplied)
+	t.Logf("FIGURE SIGKILL mid-traffic: %d payments sent in the whole run, %d sends unanswered and sent again to another process, %d succeeded in the ledger, %d debits at the bank",
+		len(records.Final), c.resends(), succeededIn(records), svc.bank.Stats().DebitsApplied)
+
+	t.Logf("FIGURE before the kill, Redis as each process saw it: %s", views)
 
 	assert.Empty(t, checkPropagation(props, nodeNames(nodes), propagationBound), "(a) propagation within %s", propagationBound)
 	assert.NotEmpty(t, held, "(a) at least one peer was held open for the fleet")
@@ -199,4 +204,28 @@ func succeededIn(r ledgerRecords) int {
 		}
 	}
 	return n
+}
+
+// fleetViews summarizes how each node saw Redis: the limiter's decisions
+// made without it and failed round trips, the breaker's errors.
+func fleetViews(t *testing.T, nodes []*nodeProc) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	var b strings.Builder
+	for _, p := range nodes {
+		v, err := readFleet(ctx, p)
+		require.NoError(t, err)
+		fmt.Fprintf(&b, "%s:", p.name)
+		if v.Limiter != nil {
+			fmt.Fprintf(&b, " limiter %d admitted, %d refused, %d decided locally, %d Redis errors;",
+				v.Limiter.Admitted, v.Limiter.Rejected, v.Limiter.Fallbacks, v.Limiter.Errors)
+		}
+		if v.Breaker != nil {
+			fmt.Fprintf(&b, " breaker %d published, %d adopted, %d holds, %d Redis errors;",
+				v.Breaker.Published, v.Breaker.Adopted, v.Breaker.Holds, v.Breaker.Errors)
+		}
+		b.WriteString(" ")
+	}
+	return b.String()
 }

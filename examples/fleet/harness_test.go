@@ -118,7 +118,7 @@ func (r *fleetRun) spawn(cfg nodeConfig) (*nodeProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.cmd = exec.Command(os.Args[0], "-test.run=^TestFleetNode$", "-test.timeout=10m")
+	p.cmd = exec.Command(childBinary(r.t), "-test.run=^TestFleetNode$", "-test.timeout=10m")
 	p.cmd.Env = append(os.Environ(), envNode+"="+string(raw))
 	p.cmd.Stderr = logf
 	out, err1 := p.cmd.StdoutPipe()

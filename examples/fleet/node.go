@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -81,6 +82,33 @@ type node struct {
 	srv     *http.Server
 	ln      net.Listener
 	closers []func() error // run in reverse order by close
+
+	shared  *riprapredis.Breaker // nil when Unshared
+	limiter *riprapredis.Limiter // nil with LocalLimit
+}
+
+// PathFleet serves, as JSON, the node's view of the fleet: the snapshots
+// of its shared breaker and of the fleet's rate limit.
+const PathFleet = "/v1/fleet"
+
+// fleetView is what PathFleet answers.
+type fleetView struct {
+	Breaker *riprapredis.BreakerSnapshot `json:"breaker,omitempty"`
+	Limiter *riprapredis.LimiterSnapshot `json:"limiter,omitempty"`
+}
+
+func (n *node) serveFleet(w http.ResponseWriter, _ *http.Request) {
+	var v fleetView
+	if n.shared != nil {
+		s := n.shared.Snapshot()
+		v.Breaker = &s
+	}
+	if n.limiter != nil {
+		s := n.limiter.Snapshot()
+		v.Limiter = &s
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // startNode opens the shared store, joins the fleet's breaker and limit in
@@ -150,7 +178,10 @@ func startNode(ctx context.Context, cfg nodeConfig, emit func(resilience.Event))
 	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, err
 	}
-	n.srv = &http.Server{Handler: n.gw.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", n.gw.Handler())
+	mux.HandleFunc("GET "+PathFleet, n.serveFleet)
+	n.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	started = true
 	return n, nil
 }
@@ -208,6 +239,7 @@ func (n *node) bankBreaker(ctx context.Context, rdb *redis.Client, reg *breaker.
 	if err != nil {
 		return bc, err
 	}
+	n.shared = fb
 	n.closers = append(n.closers, fb.Close)
 	startCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -221,7 +253,8 @@ func (n *node) bankBreaker(ctx context.Context, rdb *redis.Client, reg *breaker.
 
 // bankClient is the bank's HTTP client behind the fleet's rate limit.
 func (n *node) bankClient(rdb *redis.Client) (*limitedBank, error) {
-	hc := httpapi.ClientConfig{HTTPClient: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
+	hc := httpapi.ClientConfig{HTTPClient: &http.Client{Transport: signed{instance: n.cfg.Instance,
+		next: &http.Transport{MaxIdleConnsPerHost: 32}}}}
 	client, err := httpapi.NewBankClient(n.cfg.Bank, hc)
 	if err != nil {
 		return nil, err
@@ -236,7 +269,12 @@ func (n *node) bankClient(rdb *redis.Client) (*limitedBank, error) {
 		return nil, err
 	}
 	lim, err := riprapredis.NewLimiter(riprapredis.LimiterConfig{Client: rdb, Name: "bank-transfers",
-		Prefix: n.cfg.Prefix, Rate: rate, Burst: n.cfg.Burst, Local: share})
+		Prefix: n.cfg.Prefix, Rate: rate, Burst: n.cfg.Burst, Local: share,
+		// Longer than the default 100ms: on a loaded machine a slow round
+		// trip would send decisions to the local share for a second, and
+		// the fleet could then admit its limit plus the local shares.
+		Timeout: 250 * time.Millisecond})
+	n.limiter = lim
 	return &limitedBank{Bank: client, limit: lim}, err
 }
 

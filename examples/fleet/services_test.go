@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -71,6 +72,7 @@ type bankDoor struct {
 	mu        sync.Mutex // protects the fields below
 	dead      bool
 	deadCalls int
+	deadBy    map[string]int // dead calls by the process that sent them
 	arrivals  []time.Time
 }
 
@@ -81,6 +83,10 @@ func (d *bankDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case dead && transfer:
 		d.deadCalls++
+		if d.deadBy == nil {
+			d.deadBy = map[string]int{}
+		}
+		d.deadBy[r.Header.Get(InstanceHeader)]++
 	case transfer:
 		d.arrivals = append(d.arrivals, time.Now())
 	}
@@ -99,6 +105,14 @@ func (d *bankDoor) setDead(dead bool) int {
 	defer d.mu.Unlock()
 	d.dead = dead
 	return d.deadCalls
+}
+
+// deadCallsBy returns the dead calls so far, by the process that sent
+// them.
+func (d *bankDoor) deadCallsBy() map[string]int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return maps.Clone(d.deadBy)
 }
 
 // admitted returns the arrival times of the transfers the bank took.
