@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/riprap-go/riprap/payments"
+	"github.com/riprap-go/riprap/resilience"
 )
 
 // Acquirer is one bank the gateway can send payments to, with pipelines of
@@ -128,6 +129,17 @@ func (p BankPolicy) validate(prefix string) []error {
 	}{{"Attempts", p.Attempts}, {"MaxConcurrent", p.MaxConcurrent}} {
 		if d.v < 0 {
 			errs = append(errs, configError(prefix+d.name, "must not be negative", d.v))
+		}
+	}
+	return append(errs, validateInject(prefix+"Inject", p.Inject)...)
+}
+
+// validateInject refuses a nil guard among injected ones.
+func validateInject(field string, gs []resilience.Guard) []error {
+	var errs []error
+	for i, g := range gs {
+		if g == nil {
+			errs = append(errs, configError(fmt.Sprintf("%s[%d]", field, i), "must not be nil", nil))
 		}
 	}
 	return errs

@@ -101,7 +101,7 @@ func newBankPath(s *settings, a Acquirer) (*bankPath, error) {
 	// bank known to be failing costs no store write and lets the payment
 	// fail over.
 	bp.admission = resilience.NewPipeline[payments.Receipt](append(admission, resilience.GuardFunc(bp.lookAtBreaker))...)
-	bp.attempts = resilience.NewPipeline[payments.Receipt](retry, bp.breaker, wire, deadline)
+	bp.attempts = resilience.NewPipeline[payments.Receipt](append([]resilience.Guard{retry, bp.breaker, wire, deadline}, pol.Inject...)...)
 	bp.statuses = resilience.NewPipeline[payments.TransferStatus](bp.statusBreaker, statusDeadline)
 	return bp, nil
 }

@@ -157,6 +157,13 @@ type BankPolicy struct {
 	// Timeout bounds one attempt, and one status lookup (default 2s). The
 	// bank's health probe is never stricter than it.
 	Timeout time.Duration
+	// Inject are guards run innermost, inside each attempt's timeout,
+	// around the bank call itself: fault injection (package chaos) that
+	// rehearses an outage against the very pipelines a gateway runs in
+	// production. An injected fault or result never reaches the bank, so
+	// the payment counts as not attempted unless an earlier attempt
+	// reached it; health probes bypass them.
+	Inject []resilience.Guard
 }
 
 // FXPolicy configures the FX pipeline. Its zero value means the defaults
@@ -170,6 +177,9 @@ type FXPolicy struct {
 	// MaxStaleness is the age up to which the last good quote of a pair
 	// stands in when FX fails (default 10 minutes).
 	MaxStaleness time.Duration
+	// Inject are guards run innermost, around each quote, as
+	// BankPolicy.Inject does for the bank.
+	Inject []resilience.Guard
 }
 
 // LogPolicy configures the transaction log's pipeline and the outbox
@@ -191,6 +201,9 @@ type LogPolicy struct {
 	// payment queues an entry and when the log's breaker lets calls through
 	// again (default 1s).
 	ReplayInterval time.Duration
+	// Inject are guards run innermost, around each batch append, as
+	// BankPolicy.Inject does for the bank.
+	Inject []resilience.Guard
 }
 
 // HealthPolicy configures the health checks of dependencies whose client
@@ -263,6 +276,8 @@ func (c *Config) validate() error {
 			errs = append(errs, configError(d.name, "must not be negative", d.v))
 		}
 	}
+	errs = append(errs, validateInject("FXPolicy.Inject", c.FXPolicy.Inject)...)
+	errs = append(errs, validateInject("LogPolicy.Inject", c.LogPolicy.Inject)...)
 	if b := c.LogPolicy.BatchSize; b < 0 || b > payments.MaxLogBatch {
 		errs = append(errs, configError("LogPolicy.BatchSize", "must be in [0, payments.MaxLogBatch]", b))
 	}

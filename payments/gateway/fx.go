@@ -90,7 +90,7 @@ func (f *fxPath) pair(from, to payments.Currency) (resilience.Pipeline[payments.
 	}
 	fb := fallback.New(last.Alternative, fallback.Config[payments.Quote]{Name: "fx " + from.Code() + "/" + to.Code(),
 		Observe: last.Observe, Clock: f.s.policyClock(), Listeners: f.s.Listeners})
-	p := resilience.NewPipeline[payments.Quote](fb, f.breaker, f.wire, f.deadline)
+	p := resilience.NewPipeline[payments.Quote](append([]resilience.Guard{fb, f.breaker, f.wire, f.deadline}, f.s.FXPolicy.Inject...)...)
 	f.pairs[key] = p
 	return p, nil
 }

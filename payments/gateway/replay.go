@@ -85,7 +85,7 @@ func newLogPath(s *settings) (*logPath, error) {
 	if err != nil {
 		return nil, err
 	}
-	lp.appends = resilience.NewPipeline[[]error](lp.breaker, deadline).WithClassifier(batchOutcome)
+	lp.appends = resilience.NewPipeline[[]error](append([]resilience.Guard{lp.breaker, deadline}, s.LogPolicy.Inject...)...).WithClassifier(batchOutcome)
 	return lp, nil
 }
 
