@@ -34,4 +34,33 @@
 //	h := sim.BankHandler(bank, inj)
 //	srv := httptest.NewServer(h) // 127.0.0.1:0
 //	defer srv.Close()
+//
+// # Why the Injector is not built on package chaos
+//
+// Package chaos injects faults into a caller's own pipeline, to rehearse
+// an outage with production policies (see payments/gateway's
+// BankPolicy.Inject and its rehearsal example). The [Injector] plays a
+// dependency that misbehaves, and needs what chaos's injectors do not
+// offer:
+//
+//   - it acts at the server, as HTTP middleware, so the real client, its
+//     status-code classification and its Retry-After parsing run; chaos
+//     guards a Func[T] in the caller;
+//   - a lost reply runs the service (the transfer commits) and then drops
+//     the answer; chaos's kinds act before the call or instead of it,
+//     never after it;
+//   - an outage answers with a Retry-After of the time left in its window,
+//     a different hint per request; a chaos fault's error is made once and
+//     shared;
+//   - latency is Fixed plus uniform Jitter plus the active slowdowns;
+//     chaos.Latency waits one fixed duration;
+//   - every decision of a request (error, jitter, lost reply) comes from
+//     one generator, in one order, under one lock, and the generator can
+//     be an injected rand.Source: payments/dst derives each injector's
+//     source from its world's seed and replays runs bit for bit. Chaos
+//     draws from one PCG per injector, seeded by a uint64 (zero meaning
+//     random), so three injectors composed would draw differently;
+//   - chances are integer basis points, like every figure of the payments
+//     tree, and the counts (outages, errors, delays, cancellations, lost
+//     replies) are one snapshot.
 package sim
