@@ -62,16 +62,19 @@ func (s Scenario) validate() error {
 		return bad("rate", "times duration must be at most %d payments, got %d/s for %s (%d payments)",
 			maxPayments, s.Rate, s.Duration, n)
 	}
+	if s.Banks < 0 || s.Banks > maxBanks {
+		return bad("banks", "must be in [0, %d], got %d", maxBanks, s.Banks)
+	}
 	if len(s.Faults) > maxFaults {
 		return bad("faults", "must hold at most %d windows, got %d", maxFaults, len(s.Faults))
 	}
 	for i, f := range s.Faults {
-		if err := f.validate(fmt.Sprintf("faults[%d]", i), s.Duration); err != nil {
+		if err := f.validate(fmt.Sprintf("faults[%d]", i), s); err != nil {
 			return err
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Noise)) {
-		if err := s.Noise[name].validate("noise." + name); err != nil {
+		if err := s.Noise[name].validate("noise."+name, s); err != nil {
 			return err
 		}
 	}
@@ -95,9 +98,10 @@ func checkLabel(path, v string, limit int) error {
 	return nil
 }
 
-func (f Fault) validate(path string, total time.Duration) error {
-	if !slices.Contains(services, f.Service) {
-		return bad(path, "service must be one of %s, got %q", joinServices(), f.Service)
+func (f Fault) validate(path string, sc Scenario) error {
+	total := sc.Duration
+	if !slices.Contains(sc.services(), f.Service) {
+		return bad(path, "service must be one of %s, got %q", sc.joinServices(), f.Service)
 	}
 	switch f.Kind {
 	case KindOutage, KindHang:
@@ -120,10 +124,10 @@ func (f Fault) validate(path string, total time.Duration) error {
 	return nil
 }
 
-func (n Noise) validate(path string) error {
+func (n Noise) validate(path string, sc Scenario) error {
 	service := path[len("noise."):]
-	if !slices.Contains(services, service) {
-		return bad(path, "service must be one of %s, got %q", joinServices(), service)
+	if !slices.Contains(sc.services(), service) {
+		return bad(path, "service must be one of %s, got %q", sc.joinServices(), service)
 	}
 	for _, c := range []struct {
 		field string

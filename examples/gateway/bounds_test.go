@@ -89,7 +89,7 @@ func assertSimAccepts(t *testing.T, s Scenario) {
 	t.Helper()
 	inj, err := sim.NewInjector(sim.InjectorConfig{})
 	require.NoError(t, err)
-	for _, name := range services {
+	for _, name := range s.services() {
 		assert.NoError(t, inj.Set(s.faults(name)), "%s: %s", s.Name, name)
 	}
 	assert.NoError(t, sim.NewLog(sim.LogConfig{}).SetFaults(s.logFaults()), s.Name)

@@ -21,13 +21,21 @@ type invariant struct {
 // ledger is what the simulated bank and log hold at the end of a run, the
 // drill's ground truth.
 type ledger struct {
-	transfers     []payments.TransferStatus
+	transfers     []payments.TransferStatus // every bank's
 	doubleCharges []sim.DoubleCharge
 	logEntries    []payments.Entry
+	banks         []bankDebits // each bank's debits, the primary first
 }
 
 func ledgerOf(svcs *simServices) ledger {
-	return ledger{transfers: svcs.bank.Transfers(), doubleCharges: svcs.bank.DoubleCharges(), logEntries: svcs.log.Entries()}
+	l := ledger{logEntries: svcs.log.Entries()}
+	for i, b := range svcs.banks() {
+		ts := b.Transfers()
+		l.transfers = append(l.transfers, ts...)
+		l.doubleCharges = append(l.doubleCharges, b.DoubleCharges()...)
+		l.banks = append(l.banks, debitsAt([]string{"bank", secondBank}[i], ts))
+	}
+	return l
 }
 
 // checkInvariants compares what the payer reported with what the bank and
@@ -42,7 +50,8 @@ func ledgerOf(svcs *simServices) ledger {
 //     succeeded payments, the outbox is empty and the drain finished;
 //   - nothing pending after the drain;
 //   - never held down: no breaker refused calls to a dependency while it
-//     answered within its call timeout (see heldDown).
+//     answered within its call timeout (see heldDown);
+//   - with two banks, no payment debited at both (see noDebitAtTwoBanks).
 func checkInvariants(r *runResult, jobs []job, l ledger) []invariant {
 	byKey := map[string]gateway.State{}
 	for i, p := range r.payments {
@@ -50,8 +59,12 @@ func checkInvariants(r *runResult, jobs []job, l ledger) []invariant {
 			byKey[jobs[i].req.IdempotencyKey] = p.final
 		}
 	}
-	return []invariant{noDoubleDebit(r, l), debitsMatch(byKey, l), noneLost(r), loggedOnce(r, byKey, l),
+	invs := []invariant{noDoubleDebit(r, l), debitsMatch(byKey, l), noneLost(r), loggedOnce(r, byKey, l),
 		nothingPending(r), heldDown(r)}
+	if r.scenario.twoBanks() {
+		invs = append(invs, noDebitAtTwoBanks(r, l.banks))
+	}
+	return invs
 }
 
 // noDoubleDebit fails only on money moved twice for one payment: a key

@@ -11,7 +11,8 @@ import (
 // breakersOf are the gateway's breakers in front of each dependency: the
 // bank has one for transfers and one for the status lookups the
 // reconciler makes.
-var breakersOf = map[string][]string{"bank": {"bank", "bank-status"}, "fx": {"fx"}, "log": {"log"}}
+var breakersOf = map[string][]string{"bank": {"bank", "bank-status"}, secondBank: {secondBank, secondBank + "-status"},
+	"fx": {"fx"}, "log": {"log"}}
 
 // noisyBP is the share of background failures (basis points) above which
 // a dependency is not "answering correctly" and the held-down check does
@@ -51,7 +52,7 @@ func heldDown(r *runResult) invariant {
 	}
 	inv.ok = true
 	var parts []string
-	for _, service := range services {
+	for _, service := range r.scenario.services() {
 		if why := unreliable(r.scenario, service, r.timeouts.of(service)); why != "" {
 			parts = append(parts, service+" not checked ("+why+")")
 			continue

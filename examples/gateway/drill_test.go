@@ -179,8 +179,14 @@ func assertWellFormedReport(t *testing.T, page []byte) {
 			}
 		}
 	}
-	assert.Equal(t, map[string]int{"timeline-bank": 1, "timeline-fx": 1, "timeline-log": 1}, timelines)
-	assert.Equal(t, 2, charts, "throughput and outbox charts")
+	for _, name := range []string{"bank", "fx", "log"} {
+		assert.Equal(t, 1, timelines["timeline-"+name], "one timeline for the %s breaker", name)
+	}
+	for id, n := range timelines {
+		assert.Equal(t, 1, n, id)
+		assert.Regexp(t, `^timeline-(bank|fx|log|bank-status)$`, id, "a dependency's breaker, or the status lookups' when it changed")
+	}
+	assert.Equal(t, 2, charts, "throughput and outbox charts (the outcome charts are classed apart)")
 }
 
 func idOf(el xml.StartElement) string {

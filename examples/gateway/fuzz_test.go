@@ -48,7 +48,7 @@ func checkSimAccepts(t *testing.T, s Scenario) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range services {
+	for _, name := range s.services() {
 		if err := inj.Set(s.faults(name)); err != nil {
 			t.Fatalf("%s: the simulator refuses a valid scenario: %v", name, err)
 		}

@@ -6,24 +6,15 @@ import (
 	"html"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/riprap-go/riprap/payments/gateway"
 )
 
 // The HTML report is XHTML-compatible (every element closed, attributes
 // quoted, no named entities but XML's), so that an XML parser reads it and
-// a test can check it; it links nothing and runs no script.
-
-const (
-	svgWidth   = 960
-	plotLeft   = 70
-	plotRight  = 20
-	rowHeight  = 26
-	chartTall  = 180
-	throughBin = 500 * time.Millisecond
-)
+// a test can check it; it links nothing and runs no script. The drawing
+// primitives are in html_svg.go, the charts in html_charts.go.
 
 var stateColors = map[string]string{
 	"closed": "#2e7d32", "half_open": "#f9a825", "open": "#c62828", "held_open": "#7f0000", "forced_open": "#4a148c",
@@ -40,6 +31,15 @@ func writeHTMLFile(path string, rep *report) error {
 	return nil
 }
 
+const pageStyle = `body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1000px; }
+pre { background: #f6f6f6; padding: 1em; font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+svg text { font-size: 12px; font-family: system-ui, sans-serif; }
+svg text.tick { fill: #444; }
+svg text.axis-title { fill: #444; font-style: italic; }
+.legend span { display: inline-block; margin-right: 1.5em; }
+.swatch { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: middle; border: 1px solid #0003; }
+.note { color: #555; font-size: 90%; }`
+
 func writeHTML(w io.Writer, rep *report) {
 	esc := html.EscapeString
 	sc := rep.scenario
@@ -49,36 +49,29 @@ func writeHTML(w io.Writer, rep *report) {
 <meta charset="utf-8"/>
 <title>riprap drill: %s</title>
 <style>
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1000px; }
-pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 12px; }
-svg text { font-size: 12px; font-family: system-ui, sans-serif; }
-.legend span { display: inline-block; margin-right: 1.5em; }
-.swatch { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: middle; }
+%s
 </style>
 </head>
 <body>
 <h1>riprap drill: %s</h1>
 <p>%s. %s at %d payments/s, %d workers, seed %d.</p>
-`, esc(sc.Name), esc(sc.Name), esc(sc.Description), sc.Duration, sc.Rate, rep.concurrency, rep.seed)
+`, esc(sc.Name), pageStyle, esc(sc.Name), esc(sc.Description), sc.Duration, sc.Rate, rep.concurrency, rep.seed)
 	for _, r := range rep.results {
 		if r.protected {
-			fmt.Fprint(w, "<h2>Breakers, with riprap</h2>\n<p>One timeline per dependency: the breaker's state over time; the hatched band is the fault window.</p>\n")
-			writeLegend(w)
+			fmt.Fprintf(w, "<h2>Breakers, %s</h2>\n<p>One timeline per breaker: its state over time. A fault window is hatched white over the timeline of its dependency, and drawn in its own lane below. A state too brief to see at this scale (a half-open probe of a few milliseconds) is drawn %d px wide.</p>\n",
+				esc(runHeading(r)), minSegment)
+			writeStateLegend(w)
 			writeTimelines(w, r)
 		}
 	}
-	fmt.Fprint(w, "<h2>Payments succeeded per second</h2>\n")
-	var series []chartSeries
-	colors := map[bool]string{true: "#1565c0", false: "#9e9e9e"}
-	for _, r := range rep.results {
-		series = append(series, chartSeries{name: runTitle(summary{protected: r.protected}), color: colors[r.protected],
-			points: throughput(r, gateway.Succeeded)})
-	}
-	writeChart(w, "throughput", sc, series)
+	writeThroughput(w, rep)
+	writeOutcomes(w, rep)
 	for _, r := range rep.results {
 		if r.protected {
-			fmt.Fprint(w, "<h2>Log entries waiting in the outbox, with riprap</h2>\n")
-			writeChart(w, "outbox", sc, []chartSeries{{name: "outbox depth", color: "#6a1b9a", points: outboxDepth(r)}})
+			fmt.Fprintf(w, "<h2>Log entries waiting in the outbox, %s</h2>\n", esc(runHeading(r)))
+			writeLegend(w, "outbox-"+r.label, []legendItem{{"outbox depth (entries)", "#6a1b9a"}})
+			a := timeAxis{end: span(r)}
+			writeLineChart(w, "outbox-"+r.label, sc, a, "entries", []chartSeries{{name: "outbox depth", color: "#6a1b9a", points: outboxDepth(r)}})
 		}
 	}
 	var text bytes.Buffer
@@ -86,19 +79,26 @@ svg text { font-size: 12px; font-family: system-ui, sans-serif; }
 	fmt.Fprintf(w, "<h2>Report</h2>\n<pre>%s</pre>\n</body>\n</html>\n", esc(text.String()))
 }
 
-func writeLegend(w io.Writer) {
-	fmt.Fprint(w, `<p class="legend">`)
+// runHeading names a run in a heading: "with riprap", "without
+// protection".
+func runHeading(r *runResult) string {
+	return runTitle(summary{protected: r.protected, oneBank: r.oneBank, twoBanks: isTwoBankRun(r)})
+}
+
+func writeStateLegend(w io.Writer) {
+	var items []legendItem
 	for _, st := range []string{"closed", "half_open", "open", "held_open"} {
 		label := strings.ReplaceAll(st, "_", "-")
 		if st == "held_open" {
 			label = "held open by a health check"
 		}
-		fmt.Fprintf(w, `<span><span class="swatch" style="background:%s"></span>%s</span>`, stateColors[st], label)
+		items = append(items, legendItem{label, stateColors[st]})
 	}
-	fmt.Fprint(w, "</p>\n")
+	writeLegend(w, "states", items)
 }
 
-// span is the time axis of a run's charts.
+// span is the time axis of a run's charts: to the end of its last
+// sample, the drain included.
 func span(r *runResult) time.Duration {
 	end := r.scenario.Duration
 	if n := len(r.samples); n > 0 {
@@ -107,135 +107,116 @@ func span(r *runResult) time.Duration {
 	return end
 }
 
-func xOf(t, end time.Duration) float64 {
-	return plotLeft + float64(svgWidth-plotLeft-plotRight)*float64(t)/float64(end)
+// breakerNames lists the breakers a run's timelines show: one per
+// dependency, then any other that changed state (a status breaker), in
+// name order.
+func breakerNames(r *runResult) []string {
+	names := slices.Clone(r.scenario.services())
+	var more []string
+	for _, c := range r.changes {
+		if !slices.Contains(names, c.name) && !slices.Contains(more, c.name) {
+			more = append(more, c.name)
+		}
+	}
+	slices.Sort(more)
+	return append(names, more...)
 }
 
-// writeTimelines draws one row per dependency from its breaker's recorded
-// transitions.
+// writeTimelines draws one row per breaker from its recorded transitions,
+// its dependency's fault windows hatched over it, then the fault lanes
+// and the time axis.
 func writeTimelines(w io.Writer, r *runResult) {
-	end := span(r)
-	height := rowHeight*len(services) + 30
+	a := timeAxis{end: span(r)}
+	names := breakerNames(r)
+	id, pat := "timeline-", "timelines" // ids unique in the page: the primary-only run's get its label
+	if r.oneBank {
+		id, pat = "timeline-"+r.label+"-", "timelines-"+r.label
+	}
+	lanes := float64(laneHeight * len(faultyServices(r.scenario)))
+	rows := float64(rowHeight * len(names))
+	height := int(5+rows+6+lanes) + axisSpace
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`+"\n",
 		svgWidth, height, svgWidth, height)
-	writePattern(w, "timelines")
-	for i, name := range services {
+	writePatterns(w, pat)
+	for i, name := range names {
 		y := 5 + i*rowHeight
-		fmt.Fprintf(w, `<g class="timeline" id="timeline-%s"><text x="0" y="%d">%s</text>`+"\n", name, y+17, name)
-		state, from := "closed", time.Duration(0)
-		for _, c := range r.changes {
-			if c.name != name {
-				continue
-			}
-			writeSegment(w, state, from, c.t, end, y)
-			state, from = c.to, c.t
-		}
-		writeSegment(w, state, from, end, end, y)
+		fmt.Fprintf(w, `<g class="timeline" id="%s%s"><text x="%d" y="%d" text-anchor="end">%s</text>`+"\n",
+			id, name, plotLeft-7, y+16, html.EscapeString(name))
+		writeSegments(w, a, segmentsOf(r, name, a.end), y)
 		for _, f := range r.scenario.windows(name) {
-			fmt.Fprintf(w, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="url(#hatch-timelines)"><title>%s %s</title></rect>`+"\n",
-				xOf(f.Start, end), y, xOf(f.End, end)-xOf(f.Start, end), rowHeight-6, name, f.Kind)
+			fmt.Fprintf(w, `<rect class="fault-hatch" x="%.1f" y="%d" width="%.1f" height="%d" fill="url(#hatch-%s)" stroke="#000000" stroke-dasharray="3 2"><title>%s</title></rect>`+"\n",
+				a.x(f.Start), y, max(a.x(f.End)-a.x(f.Start), 2), rowHeight-6, pat, html.EscapeString(describeFault(f)))
 		}
 		fmt.Fprint(w, "</g>\n")
 	}
-	writeAxis(w, end, 5+len(services)*rowHeight)
+	bottom := 5 + rows + 6 + writeFaultLanes(w, pat, r.scenario, a, 5+rows+2)
+	writeLoadEnd(w, a, r.scenario.Duration, 5, bottom)
+	writeTimeAxis(w, a, bottom)
 	fmt.Fprint(w, "</svg>\n")
 }
 
-func writeSegment(w io.Writer, state string, from, to, end time.Duration, y int) {
-	if to <= from {
-		return
+// faultyServices lists the services with fault windows.
+func faultyServices(sc Scenario) []string {
+	var out []string
+	for _, name := range sc.services() {
+		if len(sc.windows(name)) > 0 {
+			out = append(out, name)
+		}
 	}
-	color, ok := stateColors[state]
+	return out
+}
+
+// segment is a state a breaker was in from one time to another.
+type segment struct {
+	state    string
+	from, to time.Duration
+}
+
+// segmentsOf turns a breaker's transitions into the states it went
+// through, from closed at the start to end.
+func segmentsOf(r *runResult, name string, end time.Duration) []segment {
+	var out []segment
+	state, from := "closed", time.Duration(0)
+	for _, c := range r.changes {
+		if c.name != name {
+			continue
+		}
+		out = append(out, segment{state, from, c.t})
+		state, from = c.to, c.t
+	}
+	return append(out, segment{state, from, end})
+}
+
+// writeSegments draws the states in time order, then again, on top and
+// minSegment pixels wide, those too brief to see: the next state would
+// otherwise cover a half-open of a few milliseconds.
+func writeSegments(w io.Writer, a timeAxis, segs []segment, y int) {
+	var brief []segment
+	for _, s := range segs {
+		if s.to < s.from {
+			continue
+		}
+		if a.x(s.to)-a.x(s.from) < minSegment {
+			brief = append(brief, s)
+			continue
+		}
+		writeSegment(w, a, s, y, false)
+	}
+	for _, s := range brief {
+		writeSegment(w, a, s, y, true)
+	}
+}
+
+func writeSegment(w io.Writer, a timeAxis, s segment, y int, brief bool) {
+	color, ok := stateColors[s.state]
 	if !ok {
 		color = "#000000"
 	}
-	width := max(xOf(to, end)-xOf(from, end), 2) // a brief half-open stays visible
-	fmt.Fprintf(w, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s from %s to %s</title></rect>`+"\n",
-		xOf(from, end), y, width, rowHeight-6, color, state, round(from), round(to))
-}
-
-// writePattern defines the hatching of fault windows, under an id unique
-// in the page.
-func writePattern(w io.Writer, id string) {
-	fmt.Fprintf(w, `<defs><pattern id="hatch-%s" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">`+
-		`<rect width="3" height="6" fill="#000000" fill-opacity="0.25"/></pattern></defs>`+"\n", id)
-}
-
-// writeAxis draws second ticks under a chart whose plot ends at y.
-func writeAxis(w io.Writer, end time.Duration, y int) {
-	step := time.Second
-	for end/step > 15 {
-		step *= 2
+	x, width, extra := a.x(s.from), a.x(s.to)-a.x(s.from), ""
+	if brief {
+		width, extra = minSegment, ` stroke="#000000" stroke-width="1" data-brief="true"`
+		x = min(x, float64(svgWidth-plotRight-minSegment))
 	}
-	fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#555555"/>`+"\n", plotLeft, y, svgWidth-plotRight, y)
-	for t := time.Duration(0); t <= end; t += step {
-		x := xOf(t, end)
-		fmt.Fprintf(w, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#555555"/><text x="%.1f" y="%d" text-anchor="middle">%gs</text>`+"\n",
-			x, y, x, y+4, x, y+17, t.Seconds())
-	}
-}
-
-// chartSeries is one line of a chart: (time, value) points.
-type chartSeries struct {
-	name   string
-	color  string
-	points [][2]float64 // seconds, value
-}
-
-func writeChart(w io.Writer, id string, sc Scenario, series []chartSeries) {
-	var end time.Duration = sc.Duration
-	peak := 1.0
-	for _, s := range series {
-		for _, p := range s.points {
-			end = max(end, time.Duration(p[0]*float64(time.Second)))
-			peak = max(peak, p[1])
-		}
-	}
-	height := chartTall + 30
-	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="chart-%s" width="%d" height="%d" viewBox="0 0 %d %d" role="img">`+"\n",
-		id, svgWidth, height, svgWidth, height)
-	writePattern(w, id)
-	for _, f := range sc.Faults {
-		fmt.Fprintf(w, `<rect x="%.1f" y="0" width="%.1f" height="%d" fill="url(#hatch-%s)" fill-opacity="0.4"><title>%s %s</title></rect>`+"\n",
-			xOf(f.Start, end), xOf(f.End, end)-xOf(f.Start, end), chartTall, id, f.Service, f.Kind)
-		fmt.Fprintf(w, `<text x="%.1f" y="12">%s %s</text>`+"\n", xOf(f.Start, end)+3, f.Service, f.Kind)
-	}
-	fmt.Fprintf(w, `<text x="0" y="12">%.0f</text><text x="0" y="%d">0</text>`+"\n", peak, chartTall)
-	for i, s := range series {
-		var pts strings.Builder
-		for _, p := range s.points {
-			y := float64(chartTall) - float64(chartTall-20)*p[1]/peak
-			fmt.Fprintf(&pts, "%.1f,%.1f ", xOf(time.Duration(p[0]*float64(time.Second)), end), y)
-		}
-		fmt.Fprintf(w, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"><title>%s</title></polyline>`+"\n",
-			s.color, strings.TrimSpace(pts.String()), html.EscapeString(s.name))
-		fmt.Fprintf(w, `<text x="%d" y="%d" fill="%s">%s</text>`+"\n", svgWidth-260, 30+16*i, s.color, html.EscapeString(s.name))
-	}
-	writeAxis(w, end, chartTall)
-	fmt.Fprint(w, "</svg>\n")
-}
-
-// throughput bins a run's samples into payments answered in state st per
-// second.
-func throughput(r *runResult, st gateway.State) [][2]float64 {
-	var out [][2]float64
-	i := stateIndex(st)
-	var prev sample
-	for _, s := range r.samples {
-		if s.t-prev.t < throughBin {
-			continue
-		}
-		rate := float64(s.answered[i]-prev.answered[i]) / (s.t - prev.t).Seconds()
-		out = append(out, [2]float64{s.t.Seconds(), rate})
-		prev = s
-	}
-	return out
-}
-
-func outboxDepth(r *runResult) [][2]float64 {
-	out := make([][2]float64, 0, len(r.samples))
-	for _, s := range r.samples {
-		out = append(out, [2]float64{s.t.Seconds(), float64(s.outbox)})
-	}
-	return out
+	fmt.Fprintf(w, `<rect class="seg" data-state="%s" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"%s><title>%s from %s to %s</title></rect>`+"\n",
+		s.state, x, y, width, rowHeight-6, color, extra, s.state, round(s.from), round(s.to))
 }

@@ -9,13 +9,22 @@
 //
 //	go run ./examples/gateway            # the default drill, about 30s
 //	go run ./examples/gateway -duration 60s -report drill.html -listen 127.0.0.1:8080
+//	        # open http://127.0.0.1:8080/ for the live dashboard; /metrics for Prometheus
 //	go run ./examples/gateway -scenario examples/gateway/scenarios/flapping-bank.json
 //	go run ./examples/gateway -scenario slow-bank -json > drill.jsonl
+//	go run ./examples/gateway -scenario two-banks   # failover to a second bank
 //
 // The gateway keeps its ledger and outbox in SQLite (pure Go, nothing to
 // install): a fresh database in a temporary directory removed at exit, or
 // the file -store names, kept for inspection (-store :memory: runs it on
 // the in-memory store instead, for comparison).
+//
+// A two-bank scenario (the built-in two-banks, or a file with "banks": 2)
+// gives the gateway a second bank, bank2, to fail over to, and runs the
+// scenario once more, with riprap and the primary bank only, so that the
+// report can say how many payments failed over, compare the success
+// rates, and check against both banks' own records that no payment was
+// debited at both.
 //
 // The unprotected run goes first, then the protected one; each prints a
 // progress line per second and logs every state change. With -json every
@@ -43,6 +52,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/riprap-go/riprap/payments/gateway"
 	"github.com/riprap-go/riprap/payments/sqlitestore"
 	"github.com/riprap-go/riprap/payments/store"
 )
@@ -82,7 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.scenario, "scenario", "drill", "built-in scenario ("+joinNames()+") or a JSON scenario file")
 	fs.BoolVar(&o.json, "json", false, "print every line of standard output as JSON: progress, logs, notices and the report")
 	fs.StringVar(&o.reportFile, "report", "", "write a self-contained HTML report to this file")
-	fs.StringVar(&o.listen, "listen", "", "serve the gateway's status JSON (and payments by key) on this address while the protected run lasts")
+	fs.StringVar(&o.listen, "listen", "", "serve, on this address (e.g. 127.0.0.1:8080), while the drill runs: the live dashboard of the gateway's breakers, limiters, health checks and retry budget at /dashboard/, Prometheus metrics at /metrics, and the gateway's status JSON at "+gateway.PathStatus)
 	fs.StringVar(&o.store, "store", "", "keep the gateway's SQLite database in this new file (default: a temporary one, removed at exit); "+memoryStore+" for the in-memory store, which is not durable")
 	fs.BoolVar(&o.baseline, "baseline", true, "also run the scenario without protection, for the comparison")
 	if err := fs.Parse(args); err != nil {
@@ -138,12 +148,12 @@ func run(ctx context.Context, out, stderr io.Writer, args []string) error {
 	cfg := runConfig{scenario: sc, seed: o.seed, concurrency: o.concurrency, logger: newLogger(pr), progress: pr,
 		store: opener, storeName: storeName}
 	if o.listen != "" {
-		serve, stop, err := statusServer(o.listen, pr)
+		mon, stop, err := statusServer(o.listen, pr)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		cfg.serve = serve
+		cfg.monitor = mon
 	}
 	rep, err := drill(ctx, cfg, o.baseline, pr)
 	if err != nil {
@@ -209,18 +219,30 @@ func sqliteStore(path string) (open storeOpener, name string, cleanup func(), er
 }
 
 // drill runs the scenario without protection (when baseline is set), then
-// with it, and builds the report.
+// with it, and builds the report. A two-bank scenario runs, between the
+// two, with riprap and the primary bank only, for the comparison that
+// shows what failover brings; the monitor shows the last run only, whose
+// breakers its registry keeps.
 func drill(ctx context.Context, cfg runConfig, baseline bool, pr *printer) (*report, error) {
+	type spec struct{ protected, oneBank bool }
+	var specs []spec
+	if baseline {
+		specs = append(specs, spec{})
+	}
+	if cfg.scenario.twoBanks() {
+		specs = append(specs, spec{protected: true, oneBank: true})
+	}
+	specs = append(specs, spec{protected: true})
 	var results []*runResult
-	for _, protected := range []bool{false, true} {
-		if !protected && !baseline {
-			continue
-		}
+	for _, sp := range specs {
 		c := cfg
-		c.protected = protected
-		h := runHeader{Run: runLabel(protected), Title: runName(protected), Scenario: cfg.scenario.Name,
-			Seconds: cfg.scenario.Duration.Seconds(), Rate: cfg.scenario.Rate, Protected: protected}
-		if protected {
+		c.protected, c.oneBank = sp.protected, sp.oneBank
+		if sp.oneBank {
+			c.monitor = nil
+		}
+		h := runHeader{Run: runLabel(sp.protected, sp.oneBank), Title: runName(sp.protected, sp.oneBank), Scenario: cfg.scenario.Name,
+			Seconds: cfg.scenario.Duration.Seconds(), Rate: cfg.scenario.Rate, Protected: sp.protected}
+		if sp.protected {
 			h.Store = storeLabel(cfg.storeName)
 		}
 		pr.header(h)
@@ -242,15 +264,21 @@ func storeLabel(name string) string {
 	return name
 }
 
-func runLabel(protected bool) string {
-	if protected {
+func runLabel(protected, oneBank bool) string {
+	switch {
+	case oneBank:
+		return "protected-one-bank"
+	case protected:
 		return "protected"
 	}
 	return "unprotected"
 }
 
-func runName(protected bool) string {
-	if protected {
+func runName(protected, oneBank bool) string {
+	switch {
+	case oneBank:
+		return "with riprap and the primary bank only (what failover is compared with)"
+	case protected:
 		return "with riprap (rate limit, breaker, retry and timeouts per dependency, FX fallback, log outbox, health checks, reconciler)"
 	}
 	return "without protection (plain HTTP clients, a timeout per call)"

@@ -57,12 +57,22 @@ func TestSwitchHandlerServesTheCurrentGatewayOnly(t *testing.T) {
 // Issue 12, item 9: the status server answers GET on its known paths only,
 // and bounds every phase of a connection.
 func TestStatusServerAnswersGETOnKnownPathsOnly(t *testing.T) {
-	srv := newStatusHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "status") }))
+	m, err := newMonitor()
+	require.NoError(t, err)
+	defer m.close()
+	defer m.serveGW(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "status") }))()
+	srv := newStatusHTTPServer(m)
 	for _, tc := range []struct {
 		method, path string
 		want         int
 	}{
 		{http.MethodGet, "/", http.StatusFound},
+		{http.MethodGet, "/dashboard/", http.StatusOK},
+		{http.MethodGet, "/dashboard/snapshot", http.StatusOK},
+		{http.MethodGet, "/dashboard/nowhere", http.StatusNotFound},
+		{http.MethodGet, "/metrics", http.StatusOK},
+		{http.MethodPost, "/dashboard/", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/metrics", http.StatusMethodNotAllowed},
 		{http.MethodGet, "/v1/status", http.StatusOK},
 		{http.MethodHead, "/v1/status", http.StatusOK},
 		{http.MethodGet, "/v1/payments/pay-1-000001", http.StatusOK},
@@ -84,7 +94,7 @@ func TestStatusServerAnswersGETOnKnownPathsOnly(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	srv.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-	assert.Equal(t, "/v1/status", rec.Header().Get("Location"))
+	assert.Equal(t, "/dashboard/", rec.Header().Get("Location"))
 	assert.Equal(t, serverReadHeaderTimeout, srv.ReadHeaderTimeout)
 	assert.Equal(t, serverReadTimeout, srv.ReadTimeout)
 	assert.Equal(t, serverWriteTimeout, srv.WriteTimeout)
@@ -100,7 +110,11 @@ func TestStatusServerListensAndWarnsOffLoopback(t *testing.T) {
 	require.NoError(t, err)
 	defer stop()
 	assert.NotContains(t, out.String(), "warning")
-	url := strings.TrimSpace(strings.TrimPrefix(out.String(), "serving the gateway status on "))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 3, out.String())
+	assert.Regexp(t, `^serving the live dashboard on http://127\.0\.0\.1:\d+/dashboard/$`, lines[0])
+	assert.Regexp(t, `^serving Prometheus metrics on http://127\.0\.0\.1:\d+/metrics$`, lines[1])
+	url := strings.TrimPrefix(lines[2], "serving the gateway status on ")
 	assert.True(t, strings.HasSuffix(url, "/v1/status"), url)
 	resp, err := http.Get(url)
 	require.NoError(t, err)
@@ -136,6 +150,7 @@ func TestHelpExitsZero(t *testing.T) {
 		require.NoError(t, run(context.Background(), &out, &stderr, []string{arg}), arg)
 		assert.Contains(t, stderr.String(), "Usage of gateway", arg)
 		assert.Contains(t, stderr.String(), "-store", arg)
+		assert.Contains(t, stderr.String(), "live dashboard", arg)
 		assert.Empty(t, out.String(), arg)
 	}
 }

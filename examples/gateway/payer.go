@@ -27,7 +27,7 @@ var drillTimeouts = timeouts{bank: 500 * time.Millisecond, fx: 250 * time.Millis
 // of returns the timeout of a service's calls.
 func (t timeouts) of(service string) time.Duration {
 	switch service {
-	case "bank":
+	case "bank", secondBank:
 		return t.bank
 	case "fx":
 		return t.fx

@@ -28,16 +28,28 @@ func newReport(s Scenario, seed uint64, concurrency int, results ...*runResult) 
 	for _, r := range results {
 		rep.runs = append(rep.runs, summarize(r))
 	}
-	if len(rep.runs) == 2 && !rep.runs[0].protected && rep.runs[1].protected {
-		rep.checks = append(rep.checks, tailCheck(tailWindows(s, rep.runs[0], rep.runs[1])))
+	if prot, ok := rep.protected(); ok && len(rep.runs) >= 2 && !rep.runs[0].protected {
+		rep.checks = append(rep.checks, tailCheck(tailWindows(s, rep.runs[0], prot)))
 	}
 	return rep
 }
 
-// protected returns the summary of the protected run.
+// protected returns the summary of the protected run (with every bank of
+// the scenario).
 func (rep *report) protected() (summary, bool) {
 	for _, s := range rep.runs {
-		if s.protected {
+		if s.protected && !s.oneBank {
+			return s, true
+		}
+	}
+	return summary{}, false
+}
+
+// oneBankRun returns the summary of a two-bank scenario's run with the
+// primary bank only.
+func (rep *report) oneBankRun() (summary, bool) {
+	for _, s := range rep.runs {
+		if s.oneBank {
 			return s, true
 		}
 	}
@@ -116,6 +128,7 @@ func (rep *report) write(w io.Writer) {
 	for _, s := range rep.runs {
 		writeDetails(w, s)
 	}
+	writeFailover(w, rep)
 	if len(rep.checks) > 0 {
 		fmt.Fprintf(w, "\nwith riprap against without protection:\n")
 		for _, c := range rep.checks {
@@ -166,7 +179,12 @@ func invariantNames(rep *report) []string {
 }
 
 func runTitle(s summary) string {
-	if s.protected {
+	switch {
+	case s.oneBank:
+		return "with riprap, primary bank only"
+	case s.twoBanks:
+		return "with riprap, two banks"
+	case s.protected:
 		return "with riprap"
 	}
 	return "without protection"

@@ -39,6 +39,18 @@ type jsonRun struct {
 	DrainSeconds       float64         `json:"drain_seconds"`
 	Invariants         []jsonCheck     `json:"invariants"`
 	Services           []string        `json:"services"`
+	// Failover is set for a run with two banks.
+	Failover *jsonFailover `json:"failover,omitempty"`
+}
+
+// jsonFailover is what a two-bank run sent to its second bank instead of
+// the primary.
+type jsonFailover struct {
+	Total          int64 `json:"failed_over"`
+	RoutedAway     int64 `json:"routed_while_primary_unavailable"`
+	TookOver       int64 `json:"taken_over_after_refusal"`
+	PrimaryRouted  int64 `json:"routed_to_primary_first"`
+	PrimaryRefused int64 `json:"refused_by_primary_unattempted"`
 }
 
 type jsonPercentiles struct {
@@ -97,12 +109,17 @@ func (rep *report) jsonForm() jsonReport {
 }
 
 func jsonRunOf(s summary) jsonRun {
-	r := jsonRun{Run: runLabel(s.protected), Protected: s.protected, Payments: s.payments, PerSecond: s.perSecond,
+	r := jsonRun{Run: s.label, Protected: s.protected, Payments: s.payments, PerSecond: s.perSecond,
 		SucceededPerSecond: s.succeededPerSecond, Final: map[string]int{}, Reconciled: s.reconciled,
 		Latency: jsonPercentilesOf(s.all), OutboxPeak: s.outboxMax, OutboxLeft: s.outboxEnd,
 		DrainSeconds: s.drain.Seconds(), Invariants: jsonChecks(s.invariants), Services: s.services}
 	for _, st := range allStates {
 		r.Final[string(st)] = s.final[st]
+	}
+	if s.twoBanks {
+		f := s.failover
+		r.Failover = &jsonFailover{Total: f.total(), RoutedAway: f.routedAway, TookOver: f.tookOver,
+			PrimaryRouted: f.primaryRouted, PrimaryRefused: f.primaryRefused}
 	}
 	if !s.protected {
 		delete(r.Final, string(gateway.Pending))
@@ -113,7 +130,7 @@ func jsonRunOf(s summary) jsonRun {
 }
 
 func jsonWindowOf(s summary, f faultSummary) jsonWindowRun {
-	w := jsonWindowRun{Run: runLabel(s.protected), Latency: jsonPercentilesOf(f.latency), InFlight: f.inFlight,
+	w := jsonWindowRun{Run: s.label, Latency: jsonPercentilesOf(f.latency), InFlight: f.inFlight,
 		Calls: f.calls.Calls, Probes: f.calls.Probes}
 	if s.protected {
 		w.Recovery = recoveryText(f.recovery)

@@ -17,7 +17,7 @@ import (
 func recordedReport() *report {
 	sc := testScenario()
 	mk := func(protected bool, hangLatency time.Duration) *runResult {
-		r := &runResult{label: runLabel(protected), protected: protected, scenario: sc, traffic: sc.Duration,
+		r := &runResult{label: runLabel(protected, false), protected: protected, scenario: sc, traffic: sc.Duration,
 			invariants: []invariant{{name: "none lost: x", ok: true}, {name: "never held down: y", ok: true, na: !protected}}}
 		r.payments = []paymentRecord{
 			{at: 0, latency: 5 * time.Millisecond, first: gateway.Succeeded, final: gateway.Succeeded, lookup: true},

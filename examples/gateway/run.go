@@ -9,14 +9,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/gateway"
 	"github.com/riprap-go/riprap/payments/httpapi"
 	"github.com/riprap-go/riprap/payments/sim"
 	"github.com/riprap-go/riprap/payments/store"
 	"github.com/riprap-go/riprap/resilience"
-	"github.com/riprap-go/riprap/resilience/backoff"
-	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
 // runConfig is one run of a scenario, with or without protection.
@@ -25,6 +22,9 @@ type runConfig struct {
 	seed        uint64
 	concurrency int
 	protected   bool
+	// oneBank runs a two-bank scenario's gateway with the primary bank
+	// only: the comparison that shows what failover brings.
+	oneBank     bool
 	logger      *slog.Logger
 	progress    *printer      // one line per second; nil: none
 	sampleEvery time.Duration // timeline resolution (default 100ms)
@@ -35,9 +35,13 @@ type runConfig struct {
 	// one); storeName says which, for the report.
 	store     storeOpener
 	storeName string
-	// serve, when set, is given the gateway's status handler while the
-	// protected run lasts, and the returned func is called at its end.
-	serve func(http.Handler) func()
+	// breakGateway, when set, spoils the protected run's gateway
+	// configuration, for tests that show a check failing on a broken run.
+	breakGateway func(*gateway.Config)
+	// monitor, when set, shows the protected run's gateway while it
+	// lasts (-listen): the gateway takes its breaker registry and
+	// listener.
+	monitor *monitor
 }
 
 // storeOpener opens a store for the protected run; closeStore releases it
@@ -81,15 +85,20 @@ type stateChange struct {
 
 // runResult is everything a run measured, for the report.
 type runResult struct {
-	label      string
-	protected  bool
-	scenario   Scenario
-	payments   []paymentRecord
-	samples    []sample
-	changes    []stateChange
-	calls      map[string]callStats
-	injected   map[string]sim.InjectorStats
-	bank       sim.BankStats
+	label     string
+	protected bool
+	oneBank   bool // a two-bank scenario run with the primary only
+	scenario  Scenario
+	payments  []paymentRecord
+	samples   []sample
+	changes   []stateChange
+	calls     map[string]callStats
+	injected  map[string]sim.InjectorStats
+	bank      sim.BankStats // the primary's
+	bank2     sim.BankStats // the second bank's, in a two-bank scenario
+	// acquirers is each bank as the gateway saw it at the end of the
+	// protected run: what it routed, refused and took over.
+	acquirers  []gateway.AcquirerStatus
 	logStats   sim.LogStats
 	traffic    time.Duration // from the first payment due to the last answered
 	drain      time.Duration // how long the final Drain took
@@ -109,7 +118,8 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 	cfg.sampleEvery = or(cfg.sampleEvery, 100*time.Millisecond)
 	cfg.drainFor = or(cfg.drainFor, time.Minute)
 	cfg.timeouts = or(cfg.timeouts, drillTimeouts)
-	svcs, err := startServices(cfg.seed)
+	names := cfg.scenario.services()
+	svcs, err := startServices(cfg.seed, names)
 	if err != nil {
 		return nil, err
 	}
@@ -120,15 +130,12 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 	if err := openAccounts(svcs); err != nil {
 		return nil, err
 	}
-	r := &runResult{label: "unprotected", protected: cfg.protected, scenario: cfg.scenario,
-		calls: map[string]callStats{}, injected: map[string]sim.InjectorStats{}, timeouts: cfg.timeouts}
-	if cfg.protected {
-		r.label = "protected"
-	}
+	r := &runResult{label: runLabel(cfg.protected, cfg.oneBank), protected: cfg.protected, oneBank: cfg.oneBank,
+		scenario: cfg.scenario, calls: map[string]callStats{}, injected: map[string]sim.InjectorStats{}, timeouts: cfg.timeouts}
 	injectors := svcs.injectors
 	epoch := injectors["bank"].Epoch() // the zero of every window offset
 	transports := map[string]*countingTransport{}
-	for _, name := range services {
+	for _, name := range names {
 		if err := injectors[name].Set(cfg.scenario.faults(name)); err != nil {
 			return nil, err
 		}
@@ -144,6 +151,12 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 	if err := firstErr(err1, err2, err3); err != nil {
 		return nil, err
 	}
+	var bank2 *httpapi.BankClient // the second bank, given to the gateway unless oneBank
+	if svcs.bank2 != nil && !cfg.oneBank {
+		if bank2, err = httpapi.NewBankClient(svcs.urls[secondBank], client(secondBank)); err != nil {
+			return nil, err
+		}
+	}
 	logger := cfg.logger.With("run", r.label)
 	rec := &changeRecorder{epoch: epoch}
 	var p payer = plainPayer{bank: bank, fx: fx, log: lg, timeouts: cfg.timeouts}
@@ -154,19 +167,34 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 			return nil, err
 		}
 		defer func() { _ = closeStore() }() // after gw.Close: deferred calls run last first
-		gc, err := gatewayConfig(bank, fx, lg, cfg.timeouts, resilience.OnStateChange(rec.listen),
-			stateChangesOnly(resilience.SlogListener(logger, resilience.SlogOptions{StateChangesOnly: true})))
+		listeners := []resilience.Listener{resilience.OnStateChange(rec.listen),
+			stateChangesOnly(resilience.SlogListener(logger, resilience.SlogOptions{StateChangesOnly: true}))}
+		if cfg.monitor != nil {
+			listeners = append(listeners, cfg.monitor.listener())
+		}
+		gc, err := gatewayConfig(bank, fx, lg, cfg.timeouts, listeners...)
 		if err != nil {
 			return nil, err
 		}
+		if bank2 != nil {
+			if gc, err = withSecondBank(gc, bank2); err != nil {
+				return nil, err
+			}
+		}
 		gc.Store, gc.Logger = st, logger
+		if cfg.breakGateway != nil {
+			cfg.breakGateway(&gc)
+		}
+		if cfg.monitor != nil {
+			gc.Registry = cfg.monitor.registry
+		}
 		if gw, err = gateway.New(gc); err != nil {
 			return nil, err
 		}
 		defer gw.Close()
 		p = gatewayPayer{gw}
-		if cfg.serve != nil {
-			defer cfg.serve(gw.Handler())()
+		if cfg.monitor != nil {
+			defer cfg.monitor.attach(gw, budgetsOf(gc))()
 		}
 	}
 	stopAnnounce := announceFaults(logger, epoch, cfg.scenario)
@@ -188,12 +216,18 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 	r.end = time.Since(epoch)
 	smp.stop()
 	settle(r, gw, jobs)
+	if gw != nil {
+		r.acquirers = gw.Status(context.Background()).Acquirers
+	}
 	r.changes = rec.all()
-	for _, name := range services {
+	for _, name := range names {
 		r.calls[name] = transports[name].snapshot()
 		r.injected[name] = injectors[name].Stats()
 	}
 	r.bank, r.logStats = svcs.bank.Stats(), svcs.log.Stats()
+	if svcs.bank2 != nil {
+		r.bank2 = svcs.bank2.Stats()
+	}
 	r.invariants = checkInvariants(r, jobs, ledgerOf(svcs))
 	return r, ctx.Err()
 }
@@ -292,46 +326,6 @@ func openStore(open storeOpener) (store.Store, func() error, error) {
 		return nil, func() error { return nil }, nil
 	}
 	return open()
-}
-
-// gatewayConfig is the protected setup. Every policy keeps its default but
-// these: the per-call timeouts shared with the unprotected run; two
-// attempts per transfer, within a retry budget of 10% of the last two
-// seconds' transfers, because retrying into a bank that hangs keeps
-// workers waiting before the breaker can count the failures; a bank quota
-// well above the drill's rate; health probes twice a second, so that a dead
-// dependency is known within a second. The probes' timeout is left to the
-// gateway, which derives it from each dependency's call timeout: a probe
-// never judges a dependency by a stricter bar than its calls.
-func gatewayConfig(bank payments.Bank, fx payments.FX, log payments.Log, t timeouts, listeners ...resilience.Listener) (gateway.Config, error) {
-	budget, err := backoff.NewBudget(backoff.BudgetConfig{Ratio: 0.1, MinPerSecond: 5, Window: 2 * time.Second})
-	if err != nil {
-		return gateway.Config{}, err
-	}
-	return gateway.Config{Bank: bank, FX: fx, Log: log, Listeners: listeners,
-		BankPolicy: gateway.BankPolicy{Timeout: t.bank, Attempts: 2, Budget: budget,
-			Rate: ratelimit.PerSecond(2000), Burst: 200},
-		FXPolicy:          gateway.FXPolicy{Timeout: t.fx},
-		LogPolicy:         gateway.LogPolicy{Timeout: t.log},
-		Health:            gateway.HealthPolicy{Interval: healthInterval},
-		ReconcileInterval: 250 * time.Millisecond}, nil
-}
-
-// healthInterval is how often the drill's gateway probes each dependency.
-const healthInterval = 500 * time.Millisecond
-
-// stateChangesOnly passes state changes (breakers, health) to l and
-// nothing else: the drill's log is about what changed, not about every
-// retry. The snapshot attached to each event is dropped, to keep a line
-// short.
-func stateChangesOnly(l resilience.Listener) resilience.Listener {
-	if l.Func == nil {
-		return l
-	}
-	return resilience.OnKinds(func(e resilience.Event) {
-		e.Detail = nil
-		l.Func(e)
-	}, resilience.EventStateChange)
 }
 
 // announceFaults logs each fault window as it starts and ends.

@@ -133,7 +133,7 @@ func (l progressLine) text() string {
 		l.Run, clock, l.PerSecond, l.InFlight, l.Succeeded, l.Declined, l.Rejected)
 	if l.Pending != nil {
 		fmt.Fprintf(&b, "pending %-4d |", *l.Pending)
-		for _, name := range services {
+		for _, name := range progressBreakers(l.Breakers) {
 			fmt.Fprintf(&b, " %s=%-11s", name, l.Breakers[name])
 		}
 		fmt.Fprintf(&b, "| outbox %d", *l.Outbox)
@@ -149,4 +149,16 @@ func sum(xs []int) int {
 		n += x
 	}
 	return n
+}
+
+// progressBreakers lists the breakers a progress line shows: each
+// dependency's (bank2 too, with two banks), not the status lookups'.
+func progressBreakers(states map[string]string) []string {
+	var out []string
+	for _, name := range []string{"bank", secondBank, "fx", "log"} {
+		if _, ok := states[name]; ok || name != secondBank {
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -13,6 +13,14 @@ import (
 // The three simulated dependencies, in the order reports list them.
 var services = []string{"bank", "fx", "log"}
 
+// secondBank is the service name of the second bank of a scenario with
+// Banks: 2, and the gateway's name for it as an acquirer (so its breakers
+// are "bank2" and "bank2-status"). The first is "bank".
+const secondBank = "bank2"
+
+// maxBanks bounds Scenario.Banks.
+const maxBanks = 2
+
 // Fault kinds a scenario can schedule.
 const (
 	// KindOutage: the service refuses every request at once with a 503 and
@@ -57,8 +65,12 @@ type Scenario struct {
 	Description string
 	Duration    time.Duration
 	Rate        int // payments per second
-	Faults      []Fault
-	Noise       map[string]Noise
+	// Banks is 2 for a gateway with a second bank (secondBank) to fail
+	// over to; 0 or 1 for the primary only. The drill then runs the
+	// scenario a third time, protected with the primary only, to compare.
+	Banks  int
+	Faults []Fault
+	Noise  map[string]Noise
 }
 
 // defaultNoise is a healthy but imperfect world: a little latency and,
@@ -108,6 +120,18 @@ var builtins = map[string]Scenario{
 		Name: "slow-bank", Description: "the bank answers every request correctly, in 150ms",
 		Duration: 12 * time.Second, Rate: 300, Noise: withNoise("bank", Noise{Latency: 150 * time.Millisecond}),
 	},
+	// Issue 22: the primary bank refuses everything, recovers, then
+	// hangs, while the second bank stays healthy; the gateway fails over
+	// only payments the primary provably never saw.
+	"two-banks": {
+		Name:        "two-banks",
+		Description: "two banks: the primary refuses everything, recovers, then hangs; the second stays healthy",
+		Duration:    12 * time.Second, Rate: 300, Banks: 2, Noise: twoBankNoise(),
+		Faults: []Fault{
+			{Service: "bank", Kind: KindOutage, Start: 2 * time.Second, End: 5 * time.Second},
+			{Service: "bank", Kind: KindHang, Start: 7 * time.Second, End: 9500 * time.Millisecond},
+		},
+	},
 	// The log refuses 30% of the entries it is sent, one by one, for the
 	// whole run: the outbox must still deliver every entry once, within the
 	// drain.
@@ -116,6 +140,13 @@ var builtins = map[string]Scenario{
 		Duration: 12 * time.Second, Rate: 300,
 		Noise: withNoise("log", Noise{AppendErrorBP: 3000, Latency: time.Millisecond, Jitter: 4 * time.Millisecond}),
 	},
+}
+
+// twoBankNoise is defaultNoise with a second bank as good as the first.
+func twoBankNoise() map[string]Noise {
+	m := defaultNoise()
+	m[secondBank] = m["bank"]
+	return m
 }
 
 func builtinNames() []string {
@@ -192,9 +223,21 @@ func (s Scenario) windows(service string) []Fault {
 	return out
 }
 
-func joinServices() string { return strings.Join(services, ", ") }
+func (s Scenario) joinServices() string { return strings.Join(s.services(), ", ") }
 
 // describeFault names a window for reports: "bank hang 2s–5s".
 func describeFault(f Fault) string {
 	return fmt.Sprintf("%s %s %s–%s", f.Service, f.Kind, secs(f.Start), secs(f.End))
 }
+
+// services lists the simulated dependencies the scenario runs, in the
+// order reports list them.
+func (s Scenario) services() []string {
+	if s.twoBanks() {
+		return []string{"bank", secondBank, "fx", "log"}
+	}
+	return services
+}
+
+// twoBanks reports whether the scenario has a second bank.
+func (s Scenario) twoBanks() bool { return s.Banks == maxBanks }

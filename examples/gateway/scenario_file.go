@@ -50,6 +50,7 @@ type fileScenario struct {
 	Description string               `json:"description"`
 	Duration    string               `json:"duration"`
 	Rate        int                  `json:"rate"`
+	Banks       int                  `json:"banks"`
 	Faults      []fileFault          `json:"faults"`
 	Noise       map[string]fileNoise `json:"noise"`
 }
@@ -125,7 +126,7 @@ func jsonError(data []byte, err error) error {
 }
 
 func (fs fileScenario) convert() (Scenario, error) {
-	s := Scenario{Name: fs.Name, Description: fs.Description, Rate: fs.Rate, Noise: map[string]Noise{}}
+	s := Scenario{Name: fs.Name, Description: fs.Description, Rate: fs.Rate, Banks: fs.Banks, Noise: map[string]Noise{}}
 	var err error
 	if s.Duration, err = parseDuration("duration", fs.Duration); err != nil {
 		return s, err

@@ -56,7 +56,7 @@ func TestLoadScenarioNamesTheFile(t *testing.T) {
 	assert.Contains(t, err.Error(), path+": line 2, column 10: invalid JSON")
 
 	_, err = loadScenario("no-such-scenario")
-	assert.ErrorContains(t, err, `scenario "no-such-scenario" is neither a built-in (bank-outage, calm, drill, flaky-log, slow-bank) nor a readable file`)
+	assert.ErrorContains(t, err, `scenario "no-such-scenario" is neither a built-in (bank-outage, calm, drill, flaky-log, slow-bank, two-banks) nor a readable file`)
 }
 
 func TestShippedScenarioFileParses(t *testing.T) {

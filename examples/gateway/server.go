@@ -12,10 +12,11 @@ import (
 )
 
 // The -listen server answers GET (and HEAD) on these paths only, and 404
-// or 405 to anything else: the gateway's status at pathRoot (a redirect)
-// and gateway.PathStatus, a payment's result at gateway.PathPayments/{key},
-// and gateway.PathHealth. Paying is not among them: the drill's workload
-// is the only payer.
+// or 405 to anything else: pathRoot (a redirect to the dashboard), the
+// live dashboard under pathDashboard, Prometheus metrics at pathMetrics,
+// the gateway's status at gateway.PathStatus, a payment's result at
+// gateway.PathPayments/{key}, and gateway.PathHealth. Paying is not among
+// them: the drill's workload is the only payer.
 const pathRoot = "/"
 
 // The -listen server's timeouts: a status page is small, so a client that
@@ -28,39 +29,42 @@ const (
 	serverIdleTimeout       = time.Minute
 )
 
-// statusServer serves the current gateway's status on addr; serve installs
-// a gateway's handler until the func it returns is called. It warns when
-// addr is not a loopback address: the status names payments and breakers,
-// and the drill has no authentication.
-func statusServer(addr string, pr *printer) (serve func(http.Handler) func(), stop func(), err error) {
+// statusServer serves the monitor of the protected run on addr: the live
+// dashboard, the metrics and the gateway's status. It warns when addr is
+// not a loopback address: the status names payments and breakers, and the
+// drill has no authentication.
+func statusServer(addr string, pr *printer) (m *monitor, stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("-listen: %w", err)
 	}
-	h, serve := switchHandler()
-	srv := newStatusHTTPServer(h)
+	if m, err = newMonitor(); err != nil {
+		_ = ln.Close()
+		return nil, nil, err
+	}
+	srv := newStatusHTTPServer(m)
 	go func() { _ = srv.Serve(ln) }()
 	if !isLoopback(ln.Addr()) {
 		pr.warn(fmt.Sprintf("-listen %s is not a loopback address: any host that can reach it reads the gateway's status", ln.Addr()))
 	}
-	url := "http://" + ln.Addr().String() + gateway.PathStatus
-	pr.info("serving the gateway status on "+url, notice{URL: url})
+	base := "http://" + ln.Addr().String()
+	pr.info("serving the live dashboard on "+base+pathDashboard, notice{URL: base + pathDashboard})
+	pr.info("serving Prometheus metrics on "+base+pathMetrics, notice{URL: base + pathMetrics})
+	pr.info("serving the gateway status on "+base+gateway.PathStatus, notice{URL: base + gateway.PathStatus})
 	stop = func() {
+		m.close() // ends the event streams, which Shutdown would wait for
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}
-	return serve, stop, nil
+	return m, stop, nil
 }
 
-// newStatusHTTPServer routes GET requests for the known paths to h (the
-// gateway's own handler, while one runs), with the server's timeouts.
-func newStatusHTTPServer(h http.Handler) *http.Server {
+// newStatusHTTPServer routes GET requests for the monitor's paths, with
+// the server's timeouts.
+func newStatusHTTPServer(m *monitor) *http.Server {
 	mux := http.NewServeMux()
-	mux.Handle("GET "+pathRoot+"{$}", http.RedirectHandler(gateway.PathStatus, http.StatusFound))
-	mux.Handle("GET "+gateway.PathStatus, h)
-	mux.Handle("GET "+gateway.PathPayments+"/{key}", h)
-	mux.Handle("GET "+gateway.PathHealth, h)
+	m.routes(mux)
 	return &http.Server{Handler: mux, ReadHeaderTimeout: serverReadHeaderTimeout, ReadTimeout: serverReadTimeout,
 		WriteTimeout: serverWriteTimeout, IdleTimeout: serverIdleTimeout}
 }

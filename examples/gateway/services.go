@@ -3,30 +3,36 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
 
 	"github.com/riprap-go/riprap/payments/sim"
 )
 
-// simServices is the three simulated dependencies on loopback, each behind
-// its own fault injector, as sim.Start serves them, with the injectors kept
-// by name for the report.
+// simServices is the simulated dependencies on loopback — the bank (and
+// a second one, bank2, in a two-bank scenario), FX and the log — each
+// behind its own fault injector, as sim.Start serves them, with the
+// injectors kept by name for the report.
 type simServices struct {
-	bank *sim.Bank
-	fx   *sim.FX
-	log  *sim.Log
+	bank  *sim.Bank
+	bank2 *sim.Bank // nil with one bank
+	fx    *sim.FX
+	log   *sim.Log
 
 	injectors map[string]*sim.Injector
 	urls      map[string]string
 	servers   []*httptest.Server
 }
 
-// startServices serves the bank, FX and log with injectors seeded seed,
-// seed+1 and seed+2, as sim.Start does; the log's own faults draw from
-// seed+3.
-func startServices(seed uint64) (*simServices, error) {
-	s := &simServices{bank: sim.NewBank(sim.BankConfig{}), fx: sim.NewFX(sim.FXConfig{}), log: sim.NewLog(sim.LogConfig{Seed: seed + uint64(len(services))}),
+// startServices serves the named services (Scenario.services) with
+// injectors seeded seed, seed+1, … in that order — for one bank, FX and
+// log, as sim.Start does; the log's own faults draw from the next seed.
+func startServices(seed uint64, names []string) (*simServices, error) {
+	s := &simServices{bank: sim.NewBank(sim.BankConfig{}), fx: sim.NewFX(sim.FXConfig{}), log: sim.NewLog(sim.LogConfig{Seed: seed + uint64(len(names))}),
 		injectors: map[string]*sim.Injector{}, urls: map[string]string{}}
-	for i, name := range services {
+	if slices.Contains(names, secondBank) {
+		s.bank2 = sim.NewBank(sim.BankConfig{})
+	}
+	for i, name := range names {
 		inj, err := sim.NewInjector(sim.InjectorConfig{Seed: seed + uint64(i)})
 		if err != nil {
 			return nil, err
@@ -38,7 +44,10 @@ func startServices(seed uint64) (*simServices, error) {
 		"fx":   sim.FXHandler(s.fx, s.injectors["fx"]),
 		"log":  sim.LogHandler(s.log, s.injectors["log"]),
 	}
-	for _, name := range services {
+	if s.bank2 != nil {
+		handlers[secondBank] = sim.BankHandler(s.bank2, s.injectors[secondBank])
+	}
+	for _, name := range names {
 		srv := httptest.NewServer(handlers[name])
 		s.servers = append(s.servers, srv)
 		s.urls[name] = srv.URL
@@ -51,4 +60,12 @@ func (s *simServices) close() {
 		srv.CloseClientConnections()
 		srv.Close()
 	}
+}
+
+// banks returns the simulated banks, the primary first.
+func (s *simServices) banks() []*sim.Bank {
+	if s.bank2 == nil {
+		return []*sim.Bank{s.bank}
+	}
+	return []*sim.Bank{s.bank, s.bank2}
 }

@@ -46,6 +46,9 @@ type faultSummary struct {
 type summary struct {
 	label              string
 	protected          bool
+	oneBank            bool     // a two-bank scenario run with the primary only
+	twoBanks           bool     // protected, with a second bank to fail over to
+	failover           failover // with two banks
 	payments           int
 	perSecond          float64 // payments answered per second of traffic
 	succeededPerSecond float64
@@ -64,19 +67,23 @@ type summary struct {
 }
 
 func summarize(r *runResult) summary {
-	s := summary{label: r.label, protected: r.protected, payments: len(r.payments), final: map[gateway.State]int{},
+	s := summary{label: r.label, protected: r.protected, oneBank: r.oneBank, twoBanks: isTwoBankRun(r), failover: failoverOf(r.acquirers), payments: len(r.payments), final: map[gateway.State]int{},
 		byState: map[gateway.State]percentiles{}, calls: r.calls, outboxMax: r.outboxMax, drain: r.drain,
 		invariants: r.invariants, passed: r.passed()}
 	if n := len(r.samples); n > 0 {
 		s.outboxEnd = r.samples[n-1].outbox
 	}
-	for _, name := range services {
+	for _, name := range r.scenario.services() {
 		in := r.injected[name]
-		s.services = append(s.services, fmt.Sprintf("%-4s received %d requests: %d reached the service (%d replies lost), %d refused by an outage, %d errors injected, %d given up by the client while delayed",
+		s.services = append(s.services, fmt.Sprintf("%-5s received %d requests: %d reached the service (%d replies lost), %d refused by an outage, %d errors injected, %d given up by the client while delayed",
 			name, in.Requests, in.Passed, in.LostReplies, in.Outages, in.Errors, in.Cancelled))
 	}
 	s.services = append(s.services, fmt.Sprintf("bank applied %d debits, answered %d repeats from its idempotency table and %d status lookups",
 		r.bank.DebitsApplied, r.bank.Replays, r.bank.StatusCalls))
+	if r.scenario.twoBanks() {
+		s.services = append(s.services, fmt.Sprintf("%s applied %d debits, answered %d repeats from its idempotency table and %d status lookups",
+			secondBank, r.bank2.DebitsApplied, r.bank2.Replays, r.bank2.StatusCalls))
+	}
 	byState := map[gateway.State][]time.Duration{}
 	var all []time.Duration
 	answered := 0
@@ -147,3 +154,6 @@ func recoveryOf(changes []stateChange, f Fault) recovery {
 	}
 	return rc
 }
+
+// isTwoBankRun reports whether r ran a gateway with two banks.
+func isTwoBankRun(r *runResult) bool { return r.protected && !r.oneBank && r.scenario.twoBanks() }

@@ -81,8 +81,10 @@ func openAccounts(svcs *simServices) error {
 			if i < brokePayers {
 				balance = payments.New(0, c.cur)
 			}
-			if err := svcs.bank.Open(account(c.code, i), balance); err != nil {
-				return err
+			for _, b := range svcs.banks() {
+				if err := b.Open(account(c.code, i), balance); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -29,6 +29,11 @@
 // reason, and streams it at once. Components built that way are shown through a
 // breaker Registry the dashboard reads, or with [Dashboard.Add].
 //
+// Components built where only their snapshots are exposed — a payments
+// gateway's rate limiters and health checks, shown in its status — are
+// shown through Config.Parts, a func the sampler calls for their
+// snapshots (see [Parts]).
+//
 // # Bounds
 //
 // Each timeline keeps the last Config.History and at most [MaxTransitions]
