@@ -33,9 +33,14 @@ type attemptCtx struct {
 	unlinkHedge func() bool              // the hedger's cancellation, until the headers are in
 	unlinkEnd   func() bool              // the parent's end; nil when it cannot end
 
-	mu     sync.Mutex   // protects err and afters
+	mu     sync.Mutex   // protects the fields below
 	err    error        // set once, when done is closed
 	afters []*afterFunc // run once, when done is closed
+	// Storage for the first afters: net/http derives a context or two
+	// from each request's, and these spare them two allocations each.
+	inline     [2]afterFunc
+	inlinePtrs [2]*afterFunc
+	inlineUsed int
 }
 
 type afterFunc struct{ f func() }
@@ -111,7 +116,6 @@ func (a *attemptCtx) expire() { a.end(context.DeadlineExceeded) }
 // end the contexts derived from a. stop reports whether it kept f from
 // running.
 func (a *attemptCtx) AfterFunc(f func()) (stop func() bool) {
-	af := &afterFunc{f: f}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.err != nil {
@@ -119,6 +123,17 @@ func (a *attemptCtx) AfterFunc(f func()) (stop func() bool) {
 		// lock, which f takes: f must not run on this goroutine.
 		go f()
 		return func() bool { return false }
+	}
+	var af *afterFunc
+	if a.inlineUsed < len(a.inline) {
+		af = &a.inline[a.inlineUsed]
+		af.f = f
+		a.inlineUsed++
+	} else {
+		af = &afterFunc{f: f}
+	}
+	if a.afters == nil {
+		a.afters = a.inlinePtrs[:0]
 	}
 	a.afters = append(a.afters, af)
 	return func() bool {

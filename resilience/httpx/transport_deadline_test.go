@@ -28,6 +28,7 @@ type seenCtx struct {
 	derived     error // a context.WithCancel child's
 	derivedLong error // a context.WithTimeout child's, with a later deadline
 	cause       error // context.Cause of the WithCancel child
+	derivedLast error // a child made after more children than are kept inline
 }
 
 // hangingBase waits for its request's context to end, as a server that
@@ -41,9 +42,17 @@ func hangingBase(seen chan<- seenCtx) roundTripFunc {
 		defer cancel()
 		long, cancelLong := context.WithTimeout(ctx, time.Hour)
 		defer cancelLong()
+		// More children than the context keeps inline, one of them
+		// cancelled early (it unregisters itself).
+		_, cancelEarly := context.WithCancel(ctx)
+		cancelEarly()
+		last, cancelLast := context.WithCancel(ctx)
+		defer cancelLast()
 		<-child.Done()
 		<-long.Done()
+		<-last.Done()
 		s.err, s.derived, s.derivedLong, s.cause = ctx.Err(), child.Err(), long.Err(), context.Cause(child)
+		s.derivedLast = last.Err()
 		seen <- s
 		return nil, ctx.Err()
 	}
@@ -91,6 +100,7 @@ func TestTransportAttemptTimeoutIsADeadline(t *testing.T) {
 				assert.ErrorIs(t, s.derived, context.DeadlineExceeded)
 				assert.ErrorIs(t, s.derivedLong, context.DeadlineExceeded)
 				assert.ErrorIs(t, s.cause, context.DeadlineExceeded)
+				assert.ErrorIs(t, s.derivedLast, context.DeadlineExceeded)
 
 				err = <-got
 				assert.ErrorIs(t, err, timeout.ErrTimeout)
