@@ -14,7 +14,7 @@ import (
 
 // The statements writing a whole payments row.
 var (
-	insertPayment = "INSERT INTO payments (" + payCols + ") VALUES (" + placeholders(1, 31) +
+	insertPayment = "INSERT INTO payments (" + payCols + ") VALUES (" + placeholders(1, 32) +
 		") ON CONFLICT (key) DO NOTHING"
 	updatePayment = func() string {
 		cols := strings.Fields(strings.ReplaceAll(payCols, ",", " "))
@@ -197,6 +197,14 @@ func (s *Store) SaveSettlement(ctx context.Context, key, token string, settled p
 func (s *Store) MarkStarted(ctx context.Context, key, token, bank string) error {
 	return s.update(ctx, "mark started", key, func(r store.Record) (store.Record, error) {
 		return store.ApplyStart(r, token, bank)
+	})
+}
+
+// MarkRefused implements [store.Ledger.MarkRefused].
+func (s *Store) MarkRefused(ctx context.Context, key, token, bank string) error {
+	return s.update(ctx, "mark refused", key, func(r store.Record) (store.Record, error) {
+		rec, _, err := store.ApplyRefused(r, token, bank)
+		return rec, err
 	})
 }
 

@@ -44,7 +44,7 @@ func TestOpenTogetherMigratesOnce(t *testing.T) {
 		versions = append(versions, v)
 	}
 	require.NoError(t, rows.Err())
-	assert.Equal(t, []int{1}, versions)
+	assert.Equal(t, []int{1, 2}, versions, "each version once")
 
 	_, err = stores[0].Claim(ctx, request(1), lease("gw-0", t0))
 	require.NoError(t, err)
@@ -99,14 +99,15 @@ func TestSchemaRefusesBadRows(t *testing.T) {
 	require.NoError(t, err)
 	key := request(1).IdempotencyKey
 	for name, set := range map[string]string{
-		"negative amount":    "amount_minor = -1",
-		"bad currency":       "currency = 'usd'",
-		"unknown state":      "state = 'lost'",
-		"half a claim":       "claim_owner = NULL",
-		"bad log state":      "log = 7",
-		"negative settled":   "settled_minor = -5, settled_currency = 'USD'",
-		"settled w/o curr.":  "settled_minor = 5",
-		"claim on an answer": "state = 'succeeded'",
+		"negative amount":     "amount_minor = -1",
+		"bad currency":        "currency = 'usd'",
+		"unknown state":       "state = 'lost'",
+		"half a claim":        "claim_owner = NULL",
+		"bad log state":       "log = 7",
+		"negative settled":    "settled_minor = -5, settled_currency = 'USD'",
+		"settled w/o curr.":   "settled_minor = 5",
+		"claim on an answer":  "state = 'succeeded'",
+		"refusals not a list": `refused = '{"bank": "a"}'`,
 	} {
 		_, err := adminDB(t).ExecContext(ctx, "UPDATE "+schema+".payments SET "+set+" WHERE key = $1", key)
 		assert.Error(t, err, name)
@@ -181,4 +182,30 @@ func schemaOf(t *testing.T, s *pgstore.Store) string {
 	var schema string
 	require.NoError(t, s.DB().QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema))
 	return schema
+}
+
+// A schema of version 1, from before Record.Refused, is migrated when an
+// instance opens it: its payments read back, and a payment claimed before
+// the upgrade records a refusal.
+func TestASchemaVersion1IsMigrated(t *testing.T) {
+	first := open(t, pgstore.Config{})
+	schema := schemaOf(t, first)
+	res, err := first.Claim(ctx, request(1), lease("gw", t0))
+	require.NoError(t, err)
+	require.NoError(t, first.Close())
+	for _, q := range []string{"ALTER TABLE " + schema + ".payments DROP COLUMN refused",
+		"DELETE FROM " + schema + ".schema_version WHERE version = 2"} {
+		_, err := adminDB(t).ExecContext(ctx, q)
+		require.NoError(t, err, q)
+	}
+
+	second := open(t, pgstore.Config{Schema: schema})
+	key := request(1).IdempotencyKey
+	require.NoError(t, second.MarkRefused(ctx, key, res.Record.Claim.Token, "bank-a"))
+	rec, err := second.Lookup(ctx, key)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"bank-a"}, rec.Refused)
+	var v int
+	require.NoError(t, adminDB(t).QueryRowContext(ctx, "SELECT max(version) FROM "+schema+".schema_version").Scan(&v))
+	assert.Equal(t, 2, v)
 }

@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 const payCols = `key, payer, payee, amount_minor, currency, target_currency, description, reference,
 	settled_minor, settled_currency, quote_from, quote_to, quote_rate_num, quote_rate_den, quote_as_of_ns,
 	bank, started, state, reason, error, retry_after_ns, transfer_id, quote_fallback, quote_age_ns,
-	claim_token, claim_owner, claim_expires_ns, checks, last_wait_ns, next_check_ns, log`
+	claim_token, claim_owner, claim_expires_ns, checks, last_wait_ns, next_check_ns, log, refused`
 
 // payRow is a payments row as the driver sees it.
 type payRow struct {
@@ -38,20 +39,21 @@ type payRow struct {
 	lastWait               int64
 	nextCheck              sql.NullInt64
 	log                    int16
+	refused                string // JSON array, or '' for none
 }
 
 func (r *payRow) dest() []any {
 	return []any{&r.key, &r.payer, &r.payee, &r.amount, &r.currency, &r.target, &r.desc, &r.ref,
 		&r.settledMinor, &r.settledCur, &r.qFrom, &r.qTo, &r.qNum, &r.qDen, &r.qAsOf,
 		&r.bank, &r.started, &r.state, &r.reason, &r.errText, &r.retryAfter, &r.transfer, &r.qFallback, &r.qAge,
-		&r.claimToken, &r.claimOwner, &r.claimExpires, &r.checks, &r.lastWait, &r.nextCheck, &r.log}
+		&r.claimToken, &r.claimOwner, &r.claimExpires, &r.checks, &r.lastWait, &r.nextCheck, &r.log, &r.refused}
 }
 
 func (r *payRow) args() []any {
 	return []any{r.key, r.payer, r.payee, r.amount, r.currency, r.target, r.desc, r.ref,
 		r.settledMinor, r.settledCur, r.qFrom, r.qTo, r.qNum, r.qDen, r.qAsOf,
 		r.bank, r.started, r.state, r.reason, r.errText, r.retryAfter, r.transfer, r.qFallback, r.qAge,
-		r.claimToken, r.claimOwner, r.claimExpires, r.checks, r.lastWait, r.nextCheck, r.log}
+		r.claimToken, r.claimOwner, r.claimExpires, r.checks, r.lastWait, r.nextCheck, r.log, r.refused}
 }
 
 func encodeRecord(rec store.Record) payRow {
@@ -74,6 +76,10 @@ func encodeRecord(rec store.Record) payRow {
 		r.qNum = sql.NullInt64{Int64: qt.Rate.Num(), Valid: true}
 		r.qDen = sql.NullInt64{Int64: qt.Rate.Den(), Valid: true}
 		r.qAsOf = nanos(qt.AsOf)
+	}
+	if len(rec.Refused) > 0 {
+		b, _ := json.Marshal(rec.Refused) // a []string always marshals
+		r.refused = string(b)
 	}
 	if c := rec.Claim; c.Held() {
 		r.claimToken, r.claimOwner = text(c.Token), text(c.Owner)
@@ -107,6 +113,11 @@ func (r *payRow) decode() (store.Record, error) {
 	}
 	if r.claimToken.Valid {
 		rec.Claim = store.Claim{Token: r.claimToken.String, Owner: r.claimOwner.String, Expires: timeOf(r.claimExpires)}
+	}
+	if r.refused != "" {
+		if err := json.Unmarshal([]byte(r.refused), &rec.Refused); err != nil && d.err == nil {
+			d.err = fmt.Errorf("refused banks: %w", err)
+		}
 	}
 	if d.err != nil || !rec.Result.State.Valid() {
 		return store.Record{}, fmt.Errorf("%w: payment %q: unreadable row (%v)", store.ErrDamaged, r.key, d.err)

@@ -87,6 +87,10 @@ var migrations = []string{
 		used BIGINT NOT NULL CHECK (used >= 0)
 	);
 	INSERT INTO outbox_capacity (used) VALUES (0);`,
+	// 2: the banks that refused a payment (store.Record.Refused), as a JSON
+	// array of names; '' when none, which older rows get.
+	`ALTER TABLE payments ADD COLUMN refused TEXT NOT NULL DEFAULT ''
+		CHECK (refused = '' OR jsonb_typeof(refused::jsonb) = 'array');`,
 }
 
 // ErrNewerSchema refuses a schema written by a newer version of this

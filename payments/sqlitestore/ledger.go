@@ -166,6 +166,22 @@ func (s *Store) MarkStarted(ctx context.Context, key, token, bank string) error 
 	return s.update(ctx, key, func(r store.Record) (store.Record, error) { return store.ApplyStart(r, token, bank) })
 }
 
+// MarkRefused implements [store.Ledger.MarkRefused]; a bank listed
+// already costs no write.
+func (s *Store) MarkRefused(ctx context.Context, key, token, bank string) error {
+	return s.write(ctx, func(b *batch) error {
+		rec, err := b.mustLoad(key)
+		if err != nil {
+			return err
+		}
+		after, changed, err := store.ApplyRefused(rec, token, bank)
+		if err != nil || !changed {
+			return err
+		}
+		return b.save(&rec, after)
+	})
+}
+
 // Postpone implements [store.Ledger.Postpone].
 func (s *Store) Postpone(ctx context.Context, key, token string, next time.Time, wait time.Duration) error {
 	return s.update(ctx, key, func(r store.Record) (store.Record, error) {

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"database/sql"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"time"
@@ -15,7 +16,7 @@ import (
 const payCols = `key, payer, payee, amount_minor, currency, target_currency, description, reference,
 	settled_minor, settled_currency, quote_from, quote_to, quote_rate, quote_as_of, bank, started, state,
 	reason, error, retry_after, transfer_id, quote_fallback, quote_age, claim_token, claim_owner,
-	claim_expires, checks, last_wait, next_check, log, crc`
+	claim_expires, checks, last_wait, next_check, log, refused, crc`
 
 // selectCols reads payCols and, last, how far the payment's log entry is
 // in the outbox: NULL when no entry is there (delivered, or never
@@ -43,6 +44,7 @@ type payRow struct {
 	claimToken, claimOwner           sql.NullString
 	claimExpires                     sql.NullInt64
 	checks, lastWait, nextCheck, log int64
+	refused                          string // JSON array, or '' for none
 	crc                              int64
 	outbox                           sql.NullInt64 // read only: see selectCols
 }
@@ -52,7 +54,7 @@ func (r *payRow) dest() []any {
 	return []any{&r.key, &r.payer, &r.payee, &r.amount, &r.currency, &r.target, &r.desc, &r.ref,
 		&r.settledMinor, &r.settledCur, &r.qFrom, &r.qTo, &r.qRate, &r.qAsOf, &r.bank, &r.started, &r.state,
 		&r.reason, &r.errText, &r.retryAfter, &r.transfer, &r.qFallback, &r.qAge, &r.claimToken, &r.claimOwner,
-		&r.claimExpires, &r.checks, &r.lastWait, &r.nextCheck, &r.log, &r.crc, &r.outbox}
+		&r.claimExpires, &r.checks, &r.lastWait, &r.nextCheck, &r.log, &r.refused, &r.crc, &r.outbox}
 }
 
 // args are the values of payCols.
@@ -60,7 +62,7 @@ func (r *payRow) args() []any {
 	return []any{r.key, r.payer, r.payee, r.amount, r.currency, r.target, r.desc, r.ref,
 		r.settledMinor, r.settledCur, r.qFrom, r.qTo, r.qRate, r.qAsOf, r.bank, r.started, r.state,
 		r.reason, r.errText, r.retryAfter, r.transfer, r.qFallback, r.qAge, r.claimToken, r.claimOwner,
-		r.claimExpires, r.checks, r.lastWait, r.nextCheck, r.log, r.crc}
+		r.claimExpires, r.checks, r.lastWait, r.nextCheck, r.log, r.refused, r.crc}
 }
 
 // sum is the checksum of everything but crc itself.
@@ -72,6 +74,9 @@ func (r *payRow) sum() int64 {
 	c.str(r.bank).i64(r.started).str(r.state, r.reason, r.errText).i64(r.retryAfter).str(r.transfer)
 	c.i64(r.qFallback, r.qAge).nstr(r.claimToken, r.claimOwner).ni64(r.claimExpires)
 	c.i64(r.checks, r.lastWait, r.nextCheck, r.log)
+	if r.refused != "" { // absent from rows of schema version 1
+		c.str(r.refused)
+	}
 	return c.value()
 }
 
@@ -95,6 +100,10 @@ func encodeRecord(rec store.Record) payRow {
 		r.qTo = sql.NullString{String: qt.To.Code(), Valid: true}
 		r.qRate = sql.NullString{String: fmt.Sprintf("%d/%d", qt.Rate.Num(), qt.Rate.Den()), Valid: true}
 		r.qAsOf = sql.NullInt64{Int64: unixNano(qt.AsOf), Valid: true}
+	}
+	if len(rec.Refused) > 0 {
+		b, _ := json.Marshal(rec.Refused) // a []string always marshals
+		r.refused = string(b)
 	}
 	if c := rec.Claim; c.Held() {
 		r.claimToken = sql.NullString{String: c.Token, Valid: true}
@@ -129,6 +138,9 @@ func (r *payRow) decode() (store.Record, error) {
 	if r.qFrom.Valid {
 		rec.Quote = &payments.Quote{From: d.currency(r.qFrom.String), To: d.currency(r.qTo.String),
 			Rate: d.rate(r.qRate.String), AsOf: fromUnixNano(r.qAsOf.Int64)}
+	}
+	if r.refused != "" {
+		d.refused(r.refused, &rec.Refused)
 	}
 	if rec.Log == store.Queued && !r.outbox.Valid {
 		rec.Log = store.Delivered
@@ -216,6 +228,12 @@ func (d *decoder) currency(code string) payments.Currency {
 		d.err = err
 	}
 	return c
+}
+
+func (d *decoder) refused(s string, to *[]string) {
+	if err := json.Unmarshal([]byte(s), to); err != nil && d.err == nil {
+		d.err = fmt.Errorf("refused banks: %w", err)
+	}
 }
 
 func (d *decoder) rate(s string) payments.Rate {

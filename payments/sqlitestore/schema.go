@@ -79,6 +79,11 @@ var migrations = []string{
 		CHECK ((refused_reason IS NULL) = (refused_at IS NULL))
 	) STRICT;
 	CREATE INDEX outbox_refused ON outbox (seq) WHERE refused_reason IS NOT NULL;`,
+	// 2: the banks that refused a payment (store.Record.Refused), as a JSON
+	// array of names; '' when none, which older rows get, and which the
+	// row checksum leaves out, so that their checksums still hold.
+	`ALTER TABLE payments ADD COLUMN refused TEXT NOT NULL DEFAULT ''
+		CHECK (refused = '' OR (json_valid(refused) AND json_type(refused) = 'array'));`,
 }
 
 // errNewer refuses a database written by a newer version of this package.

@@ -20,6 +20,12 @@
 // MarkStarted is written before the transfer is handed to the bank, so a
 // process that dies while the bank works leaves the payment pending, and
 // the reconciler of the next process resolves it ([Ledger.DuePending]).
+// With several banks, a bank that refuses the payment without processing
+// it is recorded with MarkRefused before the next bank is tried, so the
+// record names the bank it went to ([Record.Bank]) and the ones that
+// refused it ([Record.Refused]):
+//
+//	Claim → MarkStarted(a) → (a refuses) → MarkRefused(a) → MarkStarted(b) → Finish
 //
 // # Claims
 //

@@ -114,6 +114,14 @@ func (m *Memory) MarkStarted(ctx context.Context, key, token, bank string) error
 	return m.update(ctx, key, func(r Record) (Record, error) { return ApplyStart(r, token, bank) })
 }
 
+// MarkRefused implements [Ledger.MarkRefused].
+func (m *Memory) MarkRefused(ctx context.Context, key, token, bank string) error {
+	return m.update(ctx, key, func(r Record) (Record, error) {
+		rec, _, err := ApplyRefused(r, token, bank)
+		return rec, err
+	})
+}
+
 // Postpone implements [Ledger.Postpone].
 func (m *Memory) Postpone(ctx context.Context, key, token string, next time.Time, wait time.Duration) error {
 	return m.update(ctx, key, func(r Record) (Record, error) { return ApplyPostpone(r, token, next, wait) })

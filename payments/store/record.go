@@ -78,7 +78,7 @@ func (s LogState) String() string {
 }
 
 // Record is the ledger's memory of one payment. It is plain data; a
-// Record returned by a store is the caller's copy.
+// Record returned by a store is the caller's copy (see [Record.Copy]).
 type Record struct {
 	Request payments.PaymentRequest `json:"request"`
 	// Settled is the amount the bank is asked to move: zero (no currency)
@@ -89,6 +89,9 @@ type Record struct {
 	// Bank names the bank the transfer was last handed to; empty before
 	// MarkStarted. (A gateway with several banks asks this one.)
 	Bank string `json:"bank,omitempty"`
+	// Refused names the banks that refused the payment without
+	// processing it (MarkRefused), in order, each once; nil when none.
+	Refused []string `json:"refused,omitempty"`
 	// Started is set by MarkStarted: the bank may have seen the transfer.
 	Started bool   `json:"started"`
 	Result  Result `json:"result"`

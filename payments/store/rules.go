@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riprap-go/riprap/payments"
@@ -41,9 +42,10 @@ func ApplyClaim(stored *Record, req payments.PaymentRequest, lease Lease) (Claim
 	takenOver := cur.Claim.Held()
 	if cur.Result.State == Rejected {
 		// Rejected proves no bank processed the payment: the new attempt
-		// starts afresh, and until it calls MarkStarted the payment is an
+		// starts afresh (the banks that refused the last one may take
+		// this one), and until it calls MarkStarted the payment is an
 		// orphan DuePending can close, not a started one nobody resolves.
-		cur.Started, cur.Bank = false, ""
+		cur.Started, cur.Bank, cur.Refused = false, "", nil
 	}
 	cur.Result = Result{}
 	cur.Claim = newClaim(lease)
@@ -83,6 +85,30 @@ func ApplyStart(stored Record, token, bank string) (Record, error) {
 	rec.Started, rec.Bank = true, bank
 	rec.Result = Result{State: Pending, Reason: "handed to bank " + bank + "; its outcome is not known yet"}
 	return rec, nil
+}
+
+// MaxRefused bounds Record.Refused: a gateway has a handful of banks, and
+// a record must not grow without bound whatever a caller sends.
+const MaxRefused = 16
+
+// ApplyRefused applies [Ledger.MarkRefused]; changed is false when bank
+// was listed already.
+func ApplyRefused(stored Record, token, bank string) (rec Record, changed bool, err error) {
+	if err := checkToken(stored, token); err != nil {
+		return stored, false, err
+	}
+	switch {
+	case bank == "":
+		return stored, false, invalid("an empty bank name")
+	case slices.Contains(stored.Refused, bank):
+		return stored, false, nil
+	case len(stored.Refused) >= MaxRefused:
+		return stored, false, invalid("bank %q refusing payment %q: it lists %d refusals already, the most kept",
+			bank, stored.Key(), MaxRefused)
+	}
+	rec = stored.Copy()
+	rec.Refused = append(rec.Refused, bank)
+	return rec, true, nil
 }
 
 // ApplyFinish applies [Ledger.Finish]; queue reports whether entry is to
@@ -160,9 +186,10 @@ func newClaim(l Lease) Claim {
 	return Claim{Token: NewToken(), Owner: l.Owner, Expires: l.Expires()}
 }
 
-// Copy returns r with its own copy of the quote.
+// Copy returns r with its own copy of the quote and of the refusals.
 func (r Record) Copy() Record {
 	r.Quote = copyQuote(r.Quote)
+	r.Refused = slices.Clip(slices.Clone(r.Refused))
 	return r
 }
 

@@ -50,6 +50,15 @@ type Ledger interface {
 	// is about to be: the payment becomes Pending, so that if the process
 	// dies now the reconciler will ask the bank. The claim is kept.
 	MarkStarted(ctx context.Context, key, token, bank string) error
+	// MarkRefused records that bank refused the payment without
+	// processing it (its guards rejected it, or its answer proved nothing
+	// was processed), so that the ledger tells which banks refused it:
+	// Record.Refused, in order, each bank once (a bank already listed
+	// changes nothing). Bank, Started and the result are left as they
+	// are: the reconciler keeps asking the bank the transfer was last
+	// handed to, which is always safe. A gateway calls it before offering
+	// the payment to the next bank; Finish records the outcome as usual.
+	MarkRefused(ctx context.Context, key, token, bank string) error
 	// Finish records the payment's result and ends the claim. With entry
 	// (only for a Succeeded result, for the payment's own ID) the entry is
 	// queued in the outbox in the same transaction; a payment's entry is

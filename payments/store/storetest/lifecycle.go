@@ -104,12 +104,14 @@ func testStaleTokens(t *testing.T, s store.Store) {
 		"start":    func(k string) error { return s.MarkStarted(ctx, "pay-1", k, "bank") },
 		"finish":   func(k string) error { return s.Finish(ctx, "pay-1", k, succeeded("t"), nil) },
 		"postpone": func(k string) error { return s.Postpone(ctx, "pay-1", k, t0, 0) },
+		"refused":  func(k string) error { return s.MarkRefused(ctx, "pay-1", k, "bank") },
 	} {
 		assert.ErrorIs(t, f("not-"+tok), store.ErrClaimLost, name)
 		assert.ErrorIs(t, f(""), store.ErrClaimLost, name)
 	}
 	assert.ErrorIs(t, s.MarkStarted(ctx, "pay-404", tok, "bank"), store.ErrNotFound)
 	assert.ErrorIs(t, s.Finish(ctx, "pay-404", tok, succeeded("t"), nil), store.ErrNotFound)
+	assert.ErrorIs(t, s.MarkRefused(ctx, "pay-404", tok, "bank"), store.ErrNotFound)
 	assert.ErrorIs(t, s.Postpone(ctx, "pay-1", tok, t0, 0), store.ErrInvalid, "only a pending payment is postponed")
 }
 

@@ -24,7 +24,7 @@ func runModel(t *testing.T, open Factory, rounds int) {
 		actions := map[string]func(*rapid.T){
 			"claim": m.claim, "settle": m.settle, "start": m.start, "finish": m.finish,
 			"postpone": m.postpone, "due": m.due, "expire": m.expire, "advance": m.advance,
-			"next": m.next, "ack": m.ack, "refuse": m.refuse, "": m.check,
+			"next": m.next, "ack": m.ack, "refuse": m.refuse, "refusedBy": m.refusedBy, "": m.check,
 		}
 		for range rounds { // longer histories than one Repeat's: queues fill, claims expire
 			rt.Repeat(actions)
@@ -43,6 +43,7 @@ type mrec struct {
 	checks  int
 	next    time.Time
 	log     store.LogState
+	refused []string // banks that refused it, in order
 }
 
 type model struct {
@@ -99,7 +100,7 @@ func (m *model) claim(t *rapid.T) {
 			t.Fatalf("claim of %s: TakenOver %v, want %v", k, res.TakenOver, r.token != "")
 		}
 		if r.state == store.Rejected {
-			r.started = false // a rejected payment was never processed: it starts afresh
+			r.started, r.refused = false, nil // a rejected payment was never processed: it starts afresh
 		}
 		r.state = ""
 		m.take(r, owner, res.Record.Claim.Token)
@@ -316,7 +317,7 @@ func (m *model) check(t *rapid.T) {
 			t.Fatalf("lookup %s: %v", k, err)
 		}
 		if got.Request != r.req || got.Result.State != r.state || got.Claim.Token != r.token ||
-			got.Started != r.started || got.Checks != r.checks || got.Log != r.log {
+			got.Started != r.started || got.Checks != r.checks || got.Log != r.log || !slices.Equal(got.Refused, r.refused) {
 			t.Fatalf("record %s: got %+v, model %+v", k, got, *r)
 		}
 		switch {
