@@ -14,7 +14,8 @@
 //
 // It prints "FLEET-READY <url>" once it serves, then one "FLEET-EVENT
 // <json>" line per state change of its bank breaker and of its connection
-// to Redis.
+// to Redis. Besides the gateway's paths, GET /v1/fleet answers the
+// snapshots of its shared breaker and of the fleet's rate limit.
 //
 // The tests start Redis, PostgreSQL, the simulated bank, FX and log, and
 // three such processes, and measure the fleet: see README.md for the

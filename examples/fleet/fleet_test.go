@@ -49,15 +49,17 @@ func breakFromEnv(c *nodeConfig) {
 }
 
 // driving runs clients' payments in the background until the returned
-// function is called, which waits for them.
-func driving(c *clients, phase string, rate int, nodes []*nodeProc) (stop func()) {
+// function is called, which waits for them; at the latest when t ends.
+func driving(t *testing.T, c *clients, phase string, rate int, nodes []*nodeProc) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		c.drive(ctx, phase, rate, nodes)
 	}()
-	return func() { cancel(); <-done }
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return stop
 }
 
 // outage kills the bank for deadFor while payments flow, k times, and
@@ -118,7 +120,7 @@ func TestFleet(t *testing.T) {
 	// The baseline: one process alone (a fleet of its own in Redis), the
 	// same traffic, the same outages.
 	solo := r.start(func(c *nodeConfig) { c.Prefix, c.Fleet = newPrefix("solo"), 1 }, "solo")
-	stop := driving(c, "solo", outageLoad, solo)
+	stop := driving(t, c, "solo", outageLoad, solo)
 	_, soloDead := outage(t, r, solo, outages)
 	stop()
 	solo[0].stop()
@@ -126,17 +128,17 @@ func TestFleet(t *testing.T) {
 	nodes := r.start(breakFromEnv, "gw-1", "gw-2", "gw-3")
 	fleetStart := time.Now()
 
-	stop = driving(c, "outage", outageLoad, nodes)
+	stop = driving(t, c, "outage", outageLoad, nodes)
 	props, fleetDead := outage(t, r, nodes, outages)
 	stop()
 
-	stop = driving(c, "rate", rateLoad, nodes)
+	stop = driving(t, c, "rate", rateLoad, nodes)
 	time.Sleep(3 * time.Second)
 	stop()
 
 	views := fleetViews(t, nodes)
 
-	stop = driving(c, "kill", outageLoad, nodes)
+	stop = driving(t, c, "kill", outageLoad, nodes)
 	time.Sleep(killAfter)
 	nodes[2].kill()
 	time.Sleep(killTail)
