@@ -52,6 +52,7 @@ type sources struct {
 	throttles  []*throttle.Throttle
 	hedgers    []*hedge.Hedger
 	injectors  []*chaos.Injector
+	snapshots  []func() Snapshots
 }
 
 // namedBudget is a retry budget with the name that labels its series: a
@@ -186,6 +187,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		collectAdaptive(ch, a.Snapshot())
 	}
 	s.collectPolicies(ch)
+	s.collectSnapshots(ch)
 }
 
 // collectPolicies sends the samples of the stateless-looking policies:

@@ -8,6 +8,9 @@
 // listener-free component costs its callers nothing for being measured.
 // [CallDuration] adds an opt-in histogram of call durations, fed by guards
 // placed in pipelines.
+// Components built where only their snapshots are exposed (a payments
+// gateway's rate limiters and health checks, in its Status) are exported
+// through [Collector.AddSnapshots] under the same names.
 //
 // It is its own Go module, so programs that do not import it download no
 // Prometheus code. The module's grafana/riprap.json is a Grafana dashboard
