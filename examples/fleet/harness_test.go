@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -59,6 +60,7 @@ type fleetRun struct {
 func newFleetRun(t *testing.T, svc *services, base nodeConfig) *fleetRun {
 	base.Listen, base.Bank, base.FX, base.Log = "127.0.0.1:0", svc.bankURL, svc.fxURL, svc.logURL
 	r := &fleetRun{t: t, svc: svc, base: base}
+	t.Cleanup(http.DefaultClient.CloseIdleConnections) // the clients' keep-alive connections end with the test
 	t.Cleanup(r.stopAll)
 	return r
 }
