@@ -7,6 +7,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
+
+	"github.com/riprap-go/riprap/payments/gateway"
+	"github.com/riprap-go/riprap/payments/sim"
 )
 
 func TestValidateNamesTheField(t *testing.T) {
@@ -38,6 +41,10 @@ func TestValidateNamesTheField(t *testing.T) {
 		}},
 		{"a crash after the end", "world.crashes[0].at", func(w *World) { w.Crashes = []Crash{{At: ms(30000)}} }},
 		{"a negative timeout", "world.gateway.bank_timeout", func(w *World) { w.Gateway.BankTimeout = -1 }},
+		{"weights with one bank", "world.gateway.bank_weights", func(w *World) { w.Gateway.BankWeights = []int{1, 1} }},
+		{"a weight of zero", "world.gateway.bank_weights[1]", func(w *World) {
+			w.Bank2, w.Gateway.BankWeights = &Faults{}, []int{1, 0}
+		}},
 		{"a batch past the log's maximum", "world.gateway.log_batch_size", func(w *World) { w.Gateway.LogBatchSize = 501 }},
 		{"a failure rate over 1", "world.gateway.fx_breaker.failure_rate", func(w *World) { w.Gateway.FXBreaker.FailureRate = 1.5 }},
 	} {
@@ -78,4 +85,29 @@ func TestGeneratorDrawsTheDefaults(t *testing.T) {
 	assert.Equal(t, 2*time.Second, s.bankTimeout, "the gateway's documented defaults")
 	assert.Equal(t, 10000, s.maxOutbox)
 	assert.Empty(t, Check(Run(t, plainWorld(11))))
+}
+
+// The generator's ClaimTTL floor is the gateway's: for drawn
+// configurations of one and two banks, with the backoff dst gives the
+// gateway, it equals gateway.Config.MinClaimTTL, which New checks.
+func TestClaimFloorIsTheGateways(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		banks := rapid.IntRange(1, 2).Draw(t, "banks")
+		c := drawConfig(t, banks)
+		g := c.gatewayConfig()
+		g.Bank, g.FX, g.Log = sim.NewBank(sim.BankConfig{}), sim.NewFX(sim.FXConfig{}), sim.NewLog(sim.LogConfig{})
+		g.BankPolicy.Backoff = seededBackoff(1)
+		if banks == 2 {
+			g.Acquirers = []gateway.Acquirer{{Name: "bank", Bank: g.Bank, Policy: g.BankPolicy},
+				{Name: "bank2", Bank: sim.NewBank(sim.BankConfig{}), Policy: g.BankPolicy}}
+			g.Bank, g.BankPolicy = nil, gateway.BankPolicy{}
+		}
+		want, err := g.MinClaimTTL()
+		if err != nil {
+			t.Fatalf("MinClaimTTL: %v", err)
+		}
+		if got := c.claimFloor(banks); got != want {
+			t.Fatalf("claimFloor(%d banks) = %s, gateway.Config.MinClaimTTL = %s", banks, got, want)
+		}
+	})
 }
