@@ -87,30 +87,39 @@ func BenchmarkTransportGET(b *testing.B) {
 // iteration sends one request of each, the first of the pair
 // alternating. It reports the median latency of each (bare-p50-ns,
 // riprap-p50-ns), their ratio as overhead-% (the goal is at most 5), and
-// the 90th percentiles. Sub-benchmarks: every policy on ([everything]),
-// the same without hedging, and the defaults (breaker and retry).
+// the 90th percentiles. Sub-benchmarks: every policy on ([everything]);
+// the same against a bare client with http.Client.Timeout, which pays for
+// a per-request deadline as the transport's Timeout does; every policy
+// but hedging; and the defaults (breaker and retry).
 //
 //	go test -run '^$' -bench TransportGETLatency -benchtime 20000x -count 6 ./resilience/httpx/ | benchstat -
 func BenchmarkTransportGETLatency(b *testing.B) {
 	url := loopback(b)
 	b.Run("everything", func(b *testing.B) {
-		benchLatency(b, url, func(base http.RoundTripper) httpx.TransportConfig { return everything(base) })
+		benchLatency(b, url, 0, func(base http.RoundTripper) httpx.TransportConfig { return everything(base) })
+	})
+	// A bare client with http.Client.Timeout pays for a deadline on every
+	// request as the transport's Timeout does: this isolates the rest.
+	b.Run("everything-vs-bare-with-timeout", func(b *testing.B) {
+		benchLatency(b, url, 10*time.Second, func(base http.RoundTripper) httpx.TransportConfig { return everything(base) })
 	})
 	b.Run("everything-but-hedging", func(b *testing.B) {
-		benchLatency(b, url, func(base http.RoundTripper) httpx.TransportConfig {
+		benchLatency(b, url, 0, func(base http.RoundTripper) httpx.TransportConfig {
 			cfg := everything(base)
 			cfg.HedgeDelay = 0
 			return cfg
 		})
 	})
 	b.Run("defaults", func(b *testing.B) {
-		benchLatency(b, url, func(base http.RoundTripper) httpx.TransportConfig {
+		benchLatency(b, url, 0, func(base http.RoundTripper) httpx.TransportConfig {
 			return httpx.TransportConfig{Base: base}
 		})
 	})
 }
 
-func benchLatency(b *testing.B, url string, config func(http.RoundTripper) httpx.TransportConfig) {
+// benchLatency runs the comparison for one transport configuration;
+// bareTimeout is the bare client's http.Client.Timeout.
+func benchLatency(b *testing.B, url string, bareTimeout time.Duration, config func(http.RoundTripper) httpx.TransportConfig) {
 	bareBase := &http.Transport{MaxIdleConnsPerHost: 4}
 	defer bareBase.CloseIdleConnections()
 	riprapBase := &http.Transport{MaxIdleConnsPerHost: 4}
@@ -119,7 +128,7 @@ func benchLatency(b *testing.B, url string, config func(http.RoundTripper) httpx
 	if err != nil {
 		b.Fatal(err)
 	}
-	clients := [2]*http.Client{{Transport: bareBase}, {Transport: tr}}
+	clients := [2]*http.Client{{Transport: bareBase, Timeout: bareTimeout}, {Transport: tr}}
 	var lat [2][]time.Duration
 	for _, c := range clients { // a connection each, before timing
 		benchGet(b, c, url)
