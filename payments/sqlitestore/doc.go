@@ -28,6 +28,13 @@
 // durable: they end when the store is reopened, as [Store.Expire] would
 // end them, which is safe because one process owns the file.
 //
+// Measured through a whole gateway (loopback sims, no faults; 2 shared
+// cores, load average 9-17 from other work; go test -run '^$' -bench
+// GatewayPay -benchtime 4000x) in one run: 64 payers, synchronous=FULL,
+// 1,989 succeeded/s (p50 28.5 ms, p99 82 ms) against 3,155/s for the
+// in-memory store, and 411 against 193 µs of CPU per payment; the previous
+// version of this package, the same hour, 441-566/s and 838-868 µs.
+//
 // Every call to the database goes through resilience/sqlguard, with the
 // guards of [Config.Guards] and SQLite's own error classification
 // ([Classify], [Retryable]): a locked, full, read-only or damaged database
