@@ -108,10 +108,13 @@ func span(r *runResult) time.Duration {
 }
 
 // breakerNames lists the breakers a run's timelines show: one per
-// dependency, then any other that changed state (a status breaker), in
-// name order.
+// dependency the run used, then any other that changed state (a status
+// breaker), in name order.
 func breakerNames(r *runResult) []string {
 	names := slices.Clone(r.scenario.services())
+	if r.oneBank {
+		names = slices.DeleteFunc(names, func(n string) bool { return n == secondBank })
+	}
 	var more []string
 	for _, c := range r.changes {
 		if !slices.Contains(names, c.name) && !slices.Contains(more, c.name) {

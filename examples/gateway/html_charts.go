@@ -27,8 +27,16 @@ var outcomeLabels = map[gateway.State]string{
 	Unknown: "unknown: nobody will learn the outcome",
 }
 
-// runColors tell the runs apart in the throughput chart.
-var runColors = map[bool]string{true: "#1565c0", false: "#9e9e9e"}
+// runColor tells the runs apart in the throughput chart.
+func runColor(r *runResult) string {
+	switch {
+	case r.oneBank:
+		return "#ef6c00"
+	case r.protected:
+		return "#1565c0"
+	}
+	return "#9e9e9e"
+}
 
 // chartSeries is one line of a chart: (seconds, value) points.
 type chartSeries struct {
@@ -46,8 +54,8 @@ func writeThroughput(w io.Writer, rep *report) {
 	end := rep.scenario.Duration
 	for _, r := range rep.results {
 		name := runHeading(r)
-		series = append(series, chartSeries{name: name, color: runColors[r.protected], points: throughput(r, gateway.Succeeded)})
-		items = append(items, legendItem{name, runColors[r.protected]})
+		series = append(series, chartSeries{name: name, color: runColor(r), points: throughput(r, gateway.Succeeded)})
+		items = append(items, legendItem{name, runColor(r)})
 		end = max(end, span(r))
 	}
 	writeLegend(w, "throughput", items)

@@ -45,8 +45,8 @@ const dashboardInterval = 500 * time.Millisecond
 // only their snapshots (in gateway.Status), so the dashboard reads those
 // through its Parts; breakers come from the registry the gateway is
 // given, with every transition reported by the dashboard's listener.
-// Prometheus reads the breakers and the budgets (its collector takes
-// components, not snapshots).
+// Prometheus reads the same: the breakers and budgets themselves, the
+// limiters and health targets through the gateway's status.
 //
 // Build one with newMonitor and stop it with close. It is safe for
 // concurrent use; attach expects one protected run at a time, and the
@@ -70,7 +70,7 @@ func newMonitor() (*monitor, error) {
 		Parts: m.parts, Interval: dashboardInterval}); err != nil {
 		return nil, err
 	}
-	m.collector = riprapprom.NewCollector().AddBreakers(m.registry)
+	m.collector = riprapprom.NewCollector().AddBreakers(m.registry).AddSnapshots(m.promSnapshots)
 	if err := m.metrics.Register(m.collector); err != nil {
 		return nil, err
 	}
@@ -114,6 +114,13 @@ func (m *monitor) parts() dashboard.Parts {
 		p.Limiters = append(p.Limiters, limitOf(a))
 	}
 	return p
+}
+
+// promSnapshots is parts for Prometheus: the bank limiters and the health
+// targets, under the names the components themselves would export.
+func (m *monitor) promSnapshots() riprapprom.Snapshots {
+	p := m.parts()
+	return riprapprom.Snapshots{Limiters: p.Limiters, Bulkheads: p.Bulkheads, Health: p.Health}
 }
 
 // limitOf is an acquirer's limiter snapshot under the acquirer's name.

@@ -161,6 +161,12 @@ func TestPrometheusScrapesTheGatewaysBankBreakerFlip(t *testing.T) {
 	})
 	await(t, time.Minute, "an open state in the stored history", prom.is(
 		`max(max_over_time(riprap_circuitbreaker_state{job="drill",name="bank",state=~"open|held_open"}[10m]))`, 1))
+	await(t, time.Minute, "the bank's health target unhealthy in the stored history", prom.is(
+		`max_over_time(riprap_health_target_status{job="drill",target="bank",status="unhealthy"}[10m])`, 1))
+	await(t, time.Minute, "the bank's rate limiter exported", func() bool {
+		_, ok := prom.query(`riprap_ratelimiter_available_permissions{job="drill",name="bank"}`)
+		return ok
+	})
 	await(t, time.Minute, "refused transfers counted", func() bool {
 		v, ok := prom.query(`riprap_circuitbreaker_calls_total{job="drill",name="bank",kind="not_permitted"}`)
 		return ok && v > 0
