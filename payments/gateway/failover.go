@@ -43,6 +43,33 @@ func (g *Gateway) send(ctx context.Context, p *payment, r Result) Result {
 	return refusedByAll(r, refusals)
 }
 
+// refusedUpFront is the answer for a payment that every acquirer's
+// breaker would refuse now (open, held or forced open), or false when one
+// may take it. Pay asks before pricing the payment, so that during a
+// bank outage a payment costs neither an FX quote nor a store write for
+// its settlement only to be refused: the breakers refuse excess work
+// before it costs anything, as the guards of admission do. Each acquirer
+// counts the refusal, as send would have.
+func (g *Gateway) refusedUpFront(r Result) (Result, bool) {
+	refusals := make([]Result, 0, len(g.router.acqs))
+	for _, a := range g.router.acqs {
+		err := a.path.refusing()
+		if err == nil {
+			return Result{}, false
+		}
+		next := judgeTransfer(r, payments.Receipt{}, false, err)
+		next.Bank = a.name
+		refusals = append(refusals, next)
+	}
+	for i, a := range g.router.acqs {
+		if i == 0 {
+			a.counts.routed.Add(1)
+		}
+		a.counts.refused.Add(1)
+	}
+	return refusedByAll(r, refusals), true
+}
+
 // markStarted records that the payment is about to be handed to a's bank,
 // once a's guards have admitted it.
 func (g *Gateway) markStarted(ctx context.Context, p *payment, a *acquirer) error {

@@ -83,10 +83,14 @@ func (g *Gateway) settle(ctx context.Context, p *payment) Result {
 }
 
 // attempt prices the payment (when it needs a conversion not saved by an
-// earlier attempt) and sends it to a bank, which marks it started.
+// earlier attempt) and sends it to a bank, which marks it started; or,
+// when every bank's breaker refuses, rejects it before pricing it.
 func (g *Gateway) attempt(ctx context.Context, p *payment) Result {
 	req := p.rec.Request
 	r := Result{PaymentID: p.key()}
+	if refused, ok := g.refusedUpFront(r); ok {
+		return refused
+	}
 	settled, quote, ok := p.rec.Settlement()
 	if !ok {
 		conv, err := g.fx.convert(ctx, req)

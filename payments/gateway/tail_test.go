@@ -189,3 +189,34 @@ func TestQuoteInFlightWhenTheFXBreakerOpensFallsBackAtOnce(t *testing.T) {
 		assert.Equal(t, 700*time.Millisecond, second.Latency, "ended when the breaker opened, not a full timeout")
 	})
 }
+
+// While every bank's breaker refuses, a payment is rejected before it is
+// priced: no FX quote, no store write of a settlement, only to be refused
+// at the bank's door — in a bank outage that work was the protected
+// run's whole tail.
+func TestPaymentNoBankWouldTakeIsRejectedBeforePricing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, func(c *gateway.Config) { c.Health.Disabled = true })
+		defer w.gw.Close()
+		br, ok := w.gw.Registry().Get("bank")
+		require.True(t, ok)
+		br.ForceOpen()
+		w.fx.setDown(true) // a quote asked for would fail, with its own reason
+		req := pay("order-eur", "10.00 EUR")
+		req.TargetCurrency = payments.USD
+		r := w.gw.Pay(context.Background(), req)
+		assert.Equal(t, gateway.Rejected, r.State, r.Reason)
+		assert.Contains(t, r.Reason, "circuit open", "refused by the breaker, not for want of a quote")
+		assert.Equal(t, []string{"bank"}, r.RefusedBy)
+		rec, err := w.mem.Lookup(context.Background(), "order-eur")
+		require.NoError(t, err)
+		_, quote, _ := rec.Settlement()
+		assert.Nil(t, quote, "no settlement saved")
+		assert.EqualValues(t, 1, w.gw.Status(context.Background()).Acquirers[0].Counts.Refused)
+
+		br.Reset()
+		w.fx.setDown(false)
+		r = w.gw.Pay(context.Background(), req)
+		assert.Equal(t, gateway.Succeeded, r.State, "a rejected payment is safe to send again: %s", r.Reason)
+	})
+}
