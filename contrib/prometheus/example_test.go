@@ -14,6 +14,7 @@ import (
 	riprapprom "github.com/riprap-go/riprap/contrib/prometheus"
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/breaker"
+	"github.com/riprap-go/riprap/resilience/health"
 	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
@@ -97,4 +98,23 @@ func ExampleCallDuration() {
 	// riprap_call_duration_seconds_bucket{name="bank",outcome="success",le="+Inf"} 1
 	// riprap_call_duration_seconds_sum{name="bank",outcome="success"} 0.3
 	// riprap_call_duration_seconds_count{name="bank",outcome="success"} 1
+}
+
+// A component built inside another package, which shows only its
+// snapshot (here a health target a gateway reports in its status), is
+// exported under the component's own names.
+func ExampleCollector_AddSnapshots() {
+	status := func() []health.TargetSnapshot { // what the other package's status says
+		return []health.TargetSnapshot{{Name: "bank", Status: health.Unhealthy}}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(riprapprom.NewCollector().AddSnapshots(func() riprapprom.Snapshots {
+		return riprapprom.Snapshots{Health: status()}
+	}))
+	text, _ := testutil.GatherAndFormat(reg, expfmt.TypeTextPlain, "riprap_health_status")
+	fmt.Print(string(text))
+	// Output:
+	// # HELP riprap_health_status Health of a checked target: 1 healthy, 0 unhealthy or not yet known.
+	// # TYPE riprap_health_status gauge
+	// riprap_health_status{target="bank"} 0
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/riprap-go/riprap/resilience/breaker"
 	"github.com/riprap-go/riprap/resilience/dashboard"
 	"github.com/riprap-go/riprap/resilience/health"
+	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
 
 // A dashboard mounted under /dashboard/, reading the breakers of a
@@ -107,4 +108,27 @@ func ExampleDashboard_Add() {
 	// fx is healthy
 	//   unknown from the start
 	//   healthy at 15:04:06
+}
+
+// Components built inside another package that shows only their
+// snapshots (a gateway's rate limiter, in its status) are shown through
+// Parts.
+func ExampleParts() {
+	lim, err := ratelimit.NewWithConfig(ratelimit.Config{Name: "bank", Rate: ratelimit.PerSecond(10), Burst: 5})
+	if err != nil {
+		panic(err)
+	}
+	status := func() ratelimit.Snapshot { return lim.Snapshot() } // what the other package shows
+	d, err := dashboard.New(dashboard.Config{Parts: func() dashboard.Parts {
+		return dashboard.Parts{Limiters: []ratelimit.Snapshot{status()}}
+	}})
+	if err != nil {
+		panic(err)
+	}
+	defer d.Close()
+	for _, l := range d.Snapshot().Limiters {
+		fmt.Println(l.Name, "burst", l.Burst)
+	}
+	// Output:
+	// bank burst 5
 }
