@@ -249,8 +249,9 @@ func failErr() error        { return errPeer }
 //
 // Beside the wall-clock ns/op each reports cpu-ns/op, the CPU time the
 // benchmark used per op: the benchmark thread's (serial, locked to its
-// thread), or the whole process's divided by GOMAXPROCS (parallel, so that
-// it reads like ns/op would with every P running throughout). On a shared
+// thread), or the whole process's divided by the CPUs it can run on at
+// once, GOMAXPROCS or fewer (parallel, so that it reads like ns/op would
+// with every CPU running the benchmark throughout). On a shared
 // machine wall time also counts the time other processes held the CPUs;
 // CPU time does not, so it is the steadier figure. In parallel it leaves
 // out time spent parked, which favours a library that blocks (a mutex
@@ -274,7 +275,7 @@ func both(b *testing.B, op func()) {
 				op()
 			}
 		})
-		reportCPU(b, processCPU()-start, runtime.GOMAXPROCS(0))
+		reportCPU(b, processCPU()-start, min(runtime.GOMAXPROCS(0), runtime.NumCPU()))
 	})
 }
 
