@@ -261,3 +261,29 @@ func ExampleBound() {
 	// Output:
 	// 1s true
 }
+
+// Admit lets a retry look at the breaker inside it before it waits: once
+// the breaker is open, the retry stops as soon as the attempt that failed
+// ends, instead of sleeping its backoff only to be refused.
+func ExampleRetryConfig_admit() {
+	clk := skipClock{clock.NewMock()}
+	open := false // stands for a breaker's state
+	admit := func(context.Context) error {
+		if open {
+			return resilience.Reject("breaker", "bank", errors.New("breaker: circuit open"), time.Minute)
+		}
+		return nil
+	}
+	retry, _ := backoff.NewRetry(backoff.RetryConfig{MaxAttempts: 3, Strategy: backoff.Constant(time.Second),
+		Admit: admit, Clock: clk})
+	pipeline := resilience.NewPipeline[string](retry)
+	_, err := pipeline.Execute(context.Background(), func(context.Context) (string, error) {
+		open = true // this attempt's failure opened the breaker
+		return "", errUnavailable
+	})
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, backoff.ErrRefusedAhead), resilience.IsRejected(err), "waited", clk.Now().Sub(time.Unix(0, 0)))
+	// Output:
+	// backoff: 1 attempt, the next attempt would be refused (breaker: circuit open (name "bank", retry after 1m0s)): bank: 503 service unavailable
+	// true false waited 0s
+}
