@@ -88,9 +88,16 @@ func TestTwoBankDrillFailsOverAndKeepsInvariants(t *testing.T) {
 	assert.Regexp(t, `payments failed over to bank2: [1-9]\d*`, s)
 	assert.Regexp(t, `succeeded: two banks \d+ \([0-9.]+%\), primary alone \d+ \([0-9.]+%\)`, s)
 	assert.Contains(t, s, "PASS  no payment debited at two banks")
+	j := rep.jsonForm()
+	require.Len(t, j.Runs, 3)
+	assert.Nil(t, j.Runs[1].Failover, "the primary-only run fails over nothing")
+	require.NotNil(t, j.Runs[2].Failover)
+	assert.Equal(t, two.failover.total(), j.Runs[2].Failover.Total)
 	var page bytes.Buffer
 	writeHTML(&page, rep)
 	assert.Contains(t, page.String(), `id="timeline-bank2"`)
+	assert.Contains(t, page.String(), `id="timeline-protected-one-bank-bank"`)
+	assert.NotContains(t, page.String(), `id="timeline-protected-one-bank-bank2"`)
 	t.Logf("%s", s[strings.Index(s, "failover,"):])
 }
 

@@ -140,21 +140,11 @@ func (m *monitor) close() { m.dash.Close() }
 // the gateway's status and payments (GET only).
 func (m *monitor) routes(mux *http.ServeMux) {
 	mux.Handle("GET "+pathRoot+"{$}", http.RedirectHandler(pathDashboard, http.StatusFound))
-	mux.Handle("GET "+pathDashboard, streamable(http.StripPrefix(strings.TrimSuffix(pathDashboard, "/"), m.dash)))
+	// The event stream outlives the server's WriteTimeout: the dashboard
+	// sets a deadline of its own on each write.
+	mux.Handle("GET "+pathDashboard, http.StripPrefix(strings.TrimSuffix(pathDashboard, "/"), m.dash))
 	mux.Handle("GET "+pathMetrics, promhttp.HandlerFor(m.metrics, promhttp.HandlerOpts{}))
 	mux.Handle("GET "+gateway.PathStatus, m.status)
 	mux.Handle("GET "+gateway.PathPayments+"/{key}", m.status)
 	mux.Handle("GET "+gateway.PathHealth, m.status)
-}
-
-// streamable lifts the server's write timeout from the dashboard's event
-// stream, which is meant to stay open: the dashboard bounds it instead
-// (its clients' buffers, ?max=…, and close).
-func streamable(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/events") {
-			_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
-		}
-		h.ServeHTTP(w, r)
-	})
 }

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"image/png"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -178,4 +180,34 @@ func TestDashboardOfARunningDrillInBrowser(t *testing.T) {
 	require.NoError(t, err, "the screenshot is a PNG")
 	assert.Equal(t, 1280, img.Bounds().Dx())
 	t.Logf("screenshot: %s", shot)
+}
+
+// The dashboard's event stream outlives the -listen server's write
+// timeout, which is meant for small answers (the dashboard sets a
+// deadline of its own on each write), and ends when it asked to, with the
+// dashboard's end event.
+func TestEventStreamOutlivesTheWriteTimeout(t *testing.T) {
+	m, err := newMonitor()
+	require.NoError(t, err)
+	srv := newStatusHTTPServer(m)
+	srv.WriteTimeout = 200 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Serve(ln)
+	}()
+	defer func() {
+		m.close()
+		require.NoError(t, srv.Close())
+		<-served
+	}()
+	resp, err := http.Get("http://" + ln.Addr().String() + pathDashboard + "events?max=1500ms")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err, "the stream was not cut off by the write timeout")
+	assert.Contains(t, string(body), "event: end", "the stream ended as asked, after the write timeout")
 }
