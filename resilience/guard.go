@@ -61,7 +61,10 @@ func (n Next) Run(ctx context.Context) error {
 
 // Fork returns a Next over the same rest of the pipeline with its own result
 // slot, for an attempt that runs on another goroutine. A fork's result
-// reaches the caller only through [Next.Adopt].
+// reaches the caller only through [Next.Adopt]. Fork may be called while
+// Run of the same Next is in progress on another goroutine: it copies only
+// what the call was built with, never the result slot (a hedge forks the
+// rest of the pipeline only once its delay has passed).
 func (n Next) Fork() Next {
 	if n.c == nil {
 		return n
