@@ -68,6 +68,22 @@ func TestShippedScenarioFileParses(t *testing.T) {
 	assert.Equal(t, Noise{LostReplyBP: 50, Latency: 2 * time.Millisecond, Jitter: 8 * time.Millisecond}, s.Noise["bank"])
 }
 
+// A scenario file with "banks": 2 may name the second bank in its faults
+// and noise; one without may not.
+func TestShippedTwoBankScenarioFileParses(t *testing.T) {
+	s, err := loadScenario("scenarios/two-banks-flapping.json")
+	require.NoError(t, err)
+	require.NoError(t, s.validate())
+	assert.True(t, s.twoBanks())
+	assert.Equal(t, []string{"bank", secondBank, "fx", "log"}, s.services())
+	assert.Len(t, s.windows(secondBank), 1)
+
+	s.Banks = 1
+	assert.ErrorContains(t, s.validate(), `service must be one of bank, fx, log, got "bank2"`)
+	s.Banks = 3
+	assert.ErrorContains(t, s.validate(), "banks: must be in [0, 2], got 3")
+}
+
 func TestBuiltinScenariosAreValid(t *testing.T) {
 	for _, name := range builtinNames() {
 		s, err := loadScenario(name)
