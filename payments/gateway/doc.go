@@ -30,6 +30,10 @@
 //     breaker refuses: no payment waits on the log, or on reads of the
 //     backlog a log outage builds up.
 //
+// A payment that every bank's breaker refuses is rejected before it is
+// priced: no quote is asked for, nor a settlement written, for a transfer
+// no bank would take.
+//
 // With several banks ([Config.Acquirers]) each has these pipelines of
 // its own, its breakers named after it ("NAME", "NAME-status"); with one
 // ([Config.Bank]) that bank is called "bank".
