@@ -16,7 +16,7 @@ const defaultClaimTTL = time.Minute
 // defaultBankBackoff is a bank's backoff between attempts when its
 // BankPolicy has none, drawing its jitter from src (nil: math/rand/v2).
 func defaultBankBackoff(src rand.Source) (backoff.Strategy, error) {
-	return backoff.NewExponential(backoff.ExponentialConfig{Initial: 50 * time.Millisecond,
+	return backoff.NewExponential(backoff.ExponentialConfig{Initial: 10 * time.Millisecond,
 		Max: time.Second, Jitter: backoff.FullJitter, Source: src})
 }
 

@@ -142,7 +142,10 @@ func TestRandSeedsTheDefaultBackoff(t *testing.T) {
 		return out
 	}
 	a, b := waits(7), waits(7)
-	require.NotEmpty(t, a)
+	require.Len(t, a, 3*7, "seven retries of each of three payments")
+	for i := 0; i < len(a); i += 7 {
+		assert.LessOrEqual(t, a[i], 10*time.Millisecond, "a first retry (a lost reply) waits at most 10ms")
+	}
 	assert.Equal(t, a, b, "the same seed draws the same waits")
 	assert.NotEqual(t, a, waits(8), "another seed draws other waits")
 }

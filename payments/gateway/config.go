@@ -143,9 +143,14 @@ type BankPolicy struct {
 	// while the transfer breaker is held open (see the package doc).
 	StatusBreaker breaker.Config
 	// Attempts bounds tries per transfer (default 3), with Backoff between
-	// them (default exponential from 50ms, full jitter, up to 1s), within
+	// them (default exponential from 10ms, full jitter, up to 1s), within
 	// Budget (default a retry budget of 20% + 10/s, one per bank; give
-	// acquirers the same Budget to share one).
+	// acquirers the same Budget to share one). The default first waits
+	// are short on purpose: what bounds the load retries add is the
+	// Budget, and what paces them is the bank's Retry-After (up to
+	// MaxRetryAfter) and the breaker; a long first wait would only delay
+	// the answer to a payment whose reply was lost, which with no
+	// protection would simply have been "unknown" at once.
 	Attempts int
 	Backoff  backoff.Strategy
 	Budget   *backoff.Budget
