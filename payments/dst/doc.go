@@ -57,9 +57,10 @@
 //   - the reconciler's wait before a pending payment's next check (equal
 //     jitter, not configurable): the store the gateway sees draws it again
 //     from the seed, with the same schedule, in Postpone;
-//   - the goroutines the reconciler starts for one batch reach the bank's
-//     status breaker in the scheduler's order: the store staggers the
-//     batch's claims by 1ns, and the gateway's clock (Config.Clock, the
+//   - the goroutines the reconciler starts at one instant (a claim each
+//     time workers free up) reach the bank's status breaker in the
+//     scheduler's order: the store staggers the claims it hands out at one
+//     instant by 1ns, and the gateway's clock (Config.Clock, the
 //     bubble's time) takes a ticket named after the claim's deadline in
 //     WithDeadline, the first thing each goroutine does. (If the gateway
 //     passed a payment's ID in the context of its work, the clock could
@@ -149,22 +150,29 @@
 //     gave up first). A healthy dependency was then refused, and each idle
 //     minute grew the open wait. Fix: resilience/breaker re-opens only
 //     when a probe is still outstanding MaxHalfOpen after the latest
-//     probe's admission (see breaker.Config).
-//
-// Open findings, not fixed yet, are kept in testdata/open; TestOpenFindings
-// requires each still to break its invariant, so that a fix is noticed:
-//
+//     probe's admission (see breaker.Config);
 //   - reconciler-batch-outlives-its-claim (a bank answering in 1s, within
 //     its 2s timeout; clients giving up after 100ms, so payments go
-//     pending; ClaimTTL 5.5s, the least New accepts): the reconciler claims
-//     up to 64 pending payments under one lease of ClaimTTL but checks 8 at
-//     a time, so the payments at the end of a batch start their status
-//     lookup and transfer with little of the claim left. Its deadline cuts
-//     transfers the bank would answer in time, they count as failures, and
-//     "bank" opens on a working bank. TestWorlds meets it when it draws a
-//     ClaimTTL near its floor with a backlog of pending payments (once in
-//     1,500 worlds so far). The ClaimTTL floor covers one check; a batch
-//     needs ceil(64/8) of them, or claims taken as workers free up.
+//     pending; ClaimTTL 5.5s, the least New accepts): the reconciler
+//     claimed up to 64 pending payments under one lease of ClaimTTL but
+//     checked 8 at a time, so the payments at the end of a batch started
+//     their status lookup and transfer with little of the claim left. Its
+//     deadline cut transfers the bank would answer in time, they counted
+//     as failures, and "bank" opened on a working bank. TestWorlds met it
+//     when it drew a ClaimTTL near its floor with a backlog of pending
+//     payments (once in 1,500 worlds). Fix: the reconciler claims a
+//     payment only when a worker is free to start on it, so each check
+//     has a whole ClaimTTL, which covers it; and the claim's end cancels
+//     the work (with a cause) rather than passing a deadline, so that the
+//     bank's breakers ignore a call it cuts, as they ignore a caller that
+//     went away — the claim is the gateway's own bookkeeping, not a time
+//     the bank was given (gateway tests
+//     TestReconcilerClaimsEachPaymentAsItsCheckStarts and
+//     TestClaimEndingIsNotTheBanksFailure).
+//
+// Open findings, not fixed yet, are kept in testdata/open; TestOpenFindings
+// requires each still to break its invariant, so that a fix is noticed.
+// There are none at the moment.
 //
 // # Not covered
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -27,14 +28,20 @@ var errCrashed = errors.New("dst: the gateway crashed")
 //   - Postpone: the reconciler's wait before a pending payment's next
 //     check is drawn again from the world's seed, with the gateway's own
 //     schedule (exponential from ReconcileInterval, equal jitter);
-//   - DuePending: the claims of one batch expire 1ns apart, oldest check
-//     first, so that the goroutines the reconciler starts for them take
-//     distinct tickets (see seqClock).
+//   - DuePending: the claims taken at one instant expire 1ns apart, oldest
+//     check first, within a call and across calls (the reconciler claims
+//     as workers free up, several times an instant), so that the
+//     goroutines the reconciler starts for them take distinct tickets (see
+//     seqClock).
 type storeShim struct {
 	store.Store
 	r     *runner
 	inc   *incarnation
 	waits backoff.Strategy // the reconciler's schedule, seeded
+
+	mu      sync.Mutex // protects claimAt and claimed
+	claimAt time.Time  // the instant of the latest claims
+	claimed int        // claims taken at claimAt so far
 }
 
 var _ store.Store = (*storeShim)(nil)
@@ -82,6 +89,13 @@ func (s *storeShim) MarkStarted(ctx context.Context, key, token, bank string) er
 	return s.Store.MarkStarted(ctx, key, token, bank)
 }
 
+func (s *storeShim) MarkRefused(ctx context.Context, key, token, bank string) error {
+	if err := s.enter(ctx, "refusedby", key, bank); err != nil {
+		return err
+	}
+	return s.Store.MarkRefused(ctx, key, token, bank)
+}
+
 func (s *storeShim) Finish(ctx context.Context, key, token string, r store.Result, entry *payments.Entry) error {
 	if err := s.enter(ctx, "finish", key); err != nil {
 		return err
@@ -109,8 +123,14 @@ func (s *storeShim) DuePending(ctx context.Context, lease store.Lease, dueBy tim
 		return nil, err
 	}
 	recs, err := s.Store.DuePending(ctx, lease, dueBy, limit)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !lease.Now.Equal(s.claimAt) {
+		s.claimAt, s.claimed = lease.Now, 0
+	}
 	for i := range recs {
-		recs[i].Claim.Expires = recs[i].Claim.Expires.Add(-time.Duration(i))
+		recs[i].Claim.Expires = recs[i].Claim.Expires.Add(-time.Duration(s.claimed))
+		s.claimed++
 	}
 	return recs, err
 }

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -119,3 +121,45 @@ func (c Config) MinClaimTTL() (time.Duration, error) {
 	}
 	return s.claimFloor().d, nil
 }
+
+// errClaimEnded is the cause of a claimed payment's context ending with its
+// claim.
+var errClaimEnded = errors.New("gateway: the payment's claim expired")
+
+// claimContext returns the context of the work done under a claim that
+// expires at expires: it ends with ctx, or at expires. The claim's end is a
+// cancellation, with errClaimEnded as its cause, not a deadline: the
+// gateway itself stops work it may no longer own (another instance may
+// take the payment over). That says nothing of the bank, so the bank's
+// breakers ignore the calls it cuts, as they ignore a caller that went
+// away (see resilience.DefaultOutcome); how long the bank may take is the
+// per-attempt timeout's to judge. The caller's own deadline stays a
+// deadline. Deadline still reports the earlier of the two, for the
+// policies that plan by it (a backoff longer than the time left is not
+// waited).
+func (g *Gateway) claimContext(ctx context.Context, expires time.Time) (context.Context, context.CancelFunc) {
+	timer, stopTimer := g.s.Clock.WithDeadline(ctx, expires) // the gateway's clock times the claim
+	work, cancel := context.WithCancelCause(ctx)
+	stopAfter := context.AfterFunc(timer, func() {
+		if ctx.Err() == nil { // otherwise ctx's own end reaches work
+			cancel(errClaimEnded)
+		}
+	})
+	deadline := expires
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return claimCtx{Context: work, deadline: deadline}, func() {
+		stopAfter()
+		stopTimer()
+		cancel(context.Canceled)
+	}
+}
+
+// claimCtx is a context that reports a deadline it is cancelled at.
+type claimCtx struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c claimCtx) Deadline() (time.Time, bool) { return c.deadline, true }

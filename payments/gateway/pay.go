@@ -69,7 +69,7 @@ func (p *payment) key() string { return p.rec.Key() }
 // outcome. Its calls to the bank end when its claim does, so a claimant
 // that took an expired claim over never races them.
 func (g *Gateway) settle(ctx context.Context, p *payment) Result {
-	ctx, cancel := g.s.Clock.WithDeadline(ctx, p.rec.Claim.Expires)
+	ctx, cancel := g.claimContext(ctx, p.rec.Claim.Expires)
 	defer cancel()
 	finished := false
 	defer func() {

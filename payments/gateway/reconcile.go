@@ -11,11 +11,12 @@ import (
 	"github.com/riprap-go/riprap/payments/store"
 )
 
-// Reconciler limits: payments claimed per store call, and checked at once.
-const (
-	reconcileBatch   = 64
-	reconcileWorkers = 8
-)
+// reconcileWorkers is how many payments the reconciler checks at once.
+// It claims a payment only when a worker is free to start on it: a claim
+// taken for a payment that waits its turn would run out while it waits,
+// and its deadline would cut a check the bank answers in time (see
+// payments/dst, Findings: reconciler-batch-outlives-its-claim).
+const reconcileWorkers = 8
 
 // replayLoop drains the outbox at start, on every tick, when a payment
 // queues an entry and when the log's breaker lets calls through again.
@@ -50,60 +51,89 @@ func (g *Gateway) reconcileLoop() {
 }
 
 // reconcile resolves the payments that are due (every pending one when all
-// is set), a batch at a time, until none is left or a batch comes back
-// with a payment seen before in this call.
+// is set), claiming as many as there are free workers each time one frees
+// up, until none is left, a claim comes back with a payment seen before
+// in this call, or ctx ends. Each payment's claim is thus taken as its
+// check starts, and a whole ClaimTTL (at least the longest check, see
+// [Config.ClaimTTL]) covers that check. A panic in a client is raised
+// again on the caller's goroutine once the other checks are done; the
+// payment it hit stays pending.
 func (g *Gateway) reconcile(ctx context.Context, all bool) {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex // protects panicked
+		panicked any
+	)
+	defer func() {
+		wg.Wait()
+		if panicked != nil {
+			panic(panicked)
+		}
+	}()
+	workers := make(chan struct{}, reconcileWorkers) // a token per busy worker
 	seen := map[string]bool{}
-	for ctx.Err() == nil {
+	for {
+		free := takeFree(ctx, workers)
+		if free == 0 {
+			return
+		}
 		dueBy := g.s.Clock.Now()
 		if all {
 			dueBy = dueBy.Add(100 * 365 * 24 * time.Hour)
 		}
-		recs, err := g.store.DuePending(ctx, g.lease(), dueBy, reconcileBatch)
-		if err != nil || len(recs) == 0 {
+		recs, err := g.store.DuePending(ctx, g.lease(), dueBy, free)
+		for range free - len(recs) {
+			<-workers
+		}
+		if err != nil {
 			return
 		}
 		again := false
 		for _, rec := range recs {
 			again = again || seen[rec.Key()]
 			seen[rec.Key()] = true
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-workers }()
+				defer func() {
+					if p := recover(); p != nil {
+						mu.Lock()
+						panicked = p
+						mu.Unlock()
+					}
+				}()
+				g.resolve(ctx, rec)
+			}()
 		}
-		g.resolveAll(ctx, recs)
-		if again || len(recs) < reconcileBatch {
+		mu.Lock()
+		stop := panicked != nil
+		mu.Unlock()
+		if again || len(recs) < free || stop {
 			return
 		}
 	}
 }
 
-// resolveAll checks recs, up to reconcileWorkers at once. A panic in a
-// client is raised again on the caller's goroutine once the others are
-// done; the payment it hit stays pending.
-func (g *Gateway) resolveAll(ctx context.Context, recs []store.Record) {
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex // protects panicked
-		panicked any
-	)
-	sem := make(chan struct{}, reconcileWorkers)
-	for _, rec := range recs {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			defer func() {
-				if p := recover(); p != nil {
-					mu.Lock()
-					panicked = p
-					mu.Unlock()
-				}
-			}()
-			g.resolve(ctx, rec)
-		}()
+// takeFree waits until a worker is free, then takes it and every other
+// free one, and returns how many it took: 0 when ctx ended first.
+func takeFree(ctx context.Context, workers chan struct{}) int {
+	if ctx.Err() != nil {
+		return 0
 	}
-	wg.Wait()
-	if panicked != nil {
-		panic(panicked)
+	select {
+	case workers <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	n := 1
+	for {
+		select {
+		case workers <- struct{}{}:
+			n++
+		default:
+			return n
+		}
 	}
 }
 
@@ -114,7 +144,7 @@ func (g *Gateway) resolveAll(ctx context.Context, recs []store.Record) {
 // most once whatever an earlier attempt still does.
 func (g *Gateway) resolve(ctx context.Context, rec store.Record) {
 	p := &payment{rec: rec, token: rec.Claim.Token, started: rec.Started}
-	ctx, cancel := g.s.Clock.WithDeadline(ctx, rec.Claim.Expires)
+	ctx, cancel := g.claimContext(ctx, rec.Claim.Expires)
 	defer cancel()
 	finished := false
 	defer func() {
