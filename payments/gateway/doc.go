@@ -32,7 +32,7 @@
 //
 // A payment that every bank's breaker refuses is rejected before it is
 // priced: no quote is asked for, nor a settlement written, for a transfer
-// no bank would take.
+// no bank would take (each bank's refusal is recorded, as below).
 //
 // With several banks ([Config.Acquirers]) each has these pipelines of
 // its own, its breakers named after it ("NAME", "NAME-status"); with one
@@ -94,9 +94,13 @@
 // key. A retry of a payment (same idempotency key) that is pending or
 // settled is answered from the store, so it never moves to another bank;
 // only a Rejected payment, which no bank processed, is routed afresh.
+// A bank that refuses a payment is recorded too (store.Record.Refused),
+// before the next one is offered it; when the store cannot record that,
+// the payment goes no further, as when it cannot record a handover.
 // [Result.Bank] names the bank that has the payment and
-// [Result.RefusedBy] the acquirers that refused it first; [Status] shows
-// each acquirer ([AcquirerStatus]).
+// [Result.RefusedBy] the acquirers that refused it first, answered fresh
+// or read back from the store; [Status] shows each acquirer
+// ([AcquirerStatus]).
 //
 // # The store
 //

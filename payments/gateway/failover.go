@@ -13,7 +13,11 @@ import (
 // proves that bank never processed the payment (a rejection by its guards,
 // or an answer NotProcessed recognises); a success, a decline or an
 // unknown outcome ends the search at that bank, so that a payment whose
-// outcome is unknown at one bank is never sent to another.
+// outcome is unknown at one bank is never sent to another. Each refusal is
+// recorded in the ledger (store.Ledger.MarkRefused) before the payment is
+// offered to the next bank or answered rejected; when the store fails to
+// record it, or to record a handover (MarkStarted), the payment goes no
+// further and is answered rejected, unrecordable.
 func (g *Gateway) send(ctx context.Context, p *payment, r Result) Result {
 	req := p.rec.Request
 	tr := payments.TransferRequest{IdempotencyKey: p.key(), PaymentID: p.key(), From: req.Payer, To: req.Payee,
@@ -25,9 +29,7 @@ func (g *Gateway) send(ctx context.Context, p *payment, r Result) Result {
 		}
 		h := a.path.transfer(ctx, tr, func(ctx context.Context) error { return g.markStarted(ctx, p, a) })
 		if h.markErr != nil {
-			out := unrecordable(ctx, r, h.markErr)
-			out.RefusedBy = names(refusals)
-			return out
+			return refusalUnrecordable(ctx, r, h.markErr, names(refusals))
 		}
 		next := judgeTransfer(r, h.receipt, h.reached, h.err)
 		if next.State != Rejected {
@@ -36,6 +38,9 @@ func (g *Gateway) send(ctx context.Context, p *payment, r Result) Result {
 		a.counts.refused.Add(1)
 		next.Bank = a.name
 		refusals = append(refusals, next)
+		if err := g.markRefused(ctx, p, a.name); err != nil {
+			return refusalUnrecordable(ctx, r, err, names(refusals))
+		}
 		if ctx.Err() != nil {
 			break // the caller is gone: no other bank would take it either
 		}
@@ -68,6 +73,41 @@ func (g *Gateway) refusedUpFront(r Result) (Result, bool) {
 		a.counts.refused.Add(1)
 	}
 	return refusedByAll(r, refusals), true
+}
+
+// refusedUpFrontRecorded is refusedUpFront for the claimed payment p:
+// each refusing bank is recorded in the ledger, in routing order, before
+// the payment is answered rejected; a refusal the store fails to record
+// makes the answer unrecordable (the payment is rejected either way).
+func (g *Gateway) refusedUpFrontRecorded(ctx context.Context, p *payment, r Result) (Result, bool) {
+	out, ok := g.refusedUpFront(r)
+	if !ok {
+		return out, false
+	}
+	for i, bank := range out.RefusedBy {
+		if err := g.markRefused(ctx, p, bank); err != nil {
+			return refusalUnrecordable(ctx, r, err, out.RefusedBy[:i+1:i+1]), true
+		}
+	}
+	return out, true
+}
+
+// markRefused records in the ledger that bank refused the payment without
+// processing it. The write outlives the caller (bounded by ClaimTTL, as
+// Finish's is): the refusal happened whether or not the caller waits.
+func (g *Gateway) markRefused(ctx context.Context, p *payment, bank string) error {
+	wctx, cancel := g.writeContext(ctx)
+	defer cancel()
+	return g.store.MarkRefused(wctx, p.key(), p.token, bank)
+}
+
+// refusalUnrecordable is the answer for a payment whose handover to a
+// bank, or a bank's refusal of it, the store failed to record, after the
+// banks named in refusedBy refused it.
+func refusalUnrecordable(ctx context.Context, r Result, err error, refusedBy []string) Result {
+	out := unrecordable(ctx, r, err)
+	out.RefusedBy = refusedBy
+	return out
 }
 
 // markStarted records that the payment is about to be handed to a's bank,

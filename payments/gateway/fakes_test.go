@@ -304,3 +304,10 @@ func seedSucceeded(t testingT, s store.Store, owner, prefix string, n int, at ti
 	}
 	return keys
 }
+
+func (f *faultyStore) MarkRefused(ctx context.Context, key, token, bank string) error {
+	if err := f.failing("MarkRefused"); err != nil {
+		return err
+	}
+	return f.Store.MarkRefused(ctx, key, token, bank)
+}

@@ -88,7 +88,7 @@ func (g *Gateway) settle(ctx context.Context, p *payment) Result {
 func (g *Gateway) attempt(ctx context.Context, p *payment) Result {
 	req := p.rec.Request
 	r := Result{PaymentID: p.key()}
-	if refused, ok := g.refusedUpFront(r); ok {
+	if refused, ok := g.refusedUpFrontRecorded(ctx, p, r); ok {
 		return refused
 	}
 	settled, quote, ok := p.rec.Settlement()

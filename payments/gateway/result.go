@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/riprap-go/riprap/payments"
@@ -55,9 +56,10 @@ type Result struct {
 	Bank string
 	// RefusedBy lists, in the order tried, the acquirers that refused the
 	// payment without attempting it, before Bank took it or, for a
-	// Rejected payment, before the gateway gave up. A result read back
-	// from the store (a replay, a Lookup) lacks it: the store keeps only
-	// the bank a payment was handed to, and the Reason naming the others.
+	// Rejected payment, before the gateway gave up. Each refusal is
+	// recorded in the store (store.Ledger.MarkRefused) before the next
+	// acquirer is offered the payment, so a result read back from the
+	// store (a replay, a Lookup) lists them too (store.Record.Refused).
 	RefusedBy []string
 	// Settled is what the bank was asked to move: the amount, converted to
 	// the target currency when there is one. It is the zero Money when the
@@ -102,6 +104,7 @@ func resultOf(rec store.Record) Result {
 	if sr.Error != "" {
 		r.Err = storedError(sr.Error)
 	}
+	r.RefusedBy = slices.Clone(rec.Refused) // nil when none
 	if r.State != Rejected {
 		r.Bank = bankOf(rec)
 	}
