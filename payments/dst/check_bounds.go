@@ -142,14 +142,38 @@ func (f Faults) noisy() bool {
 type span struct{ from, to time.Duration }
 
 // failing returns the windows in which the dependency fails or answers
-// later than timeout.
+// later than timeout. The sim adds up the slowdowns active at one time,
+// so a stretch where overlapping slowdowns together push the latency to
+// the timeout fails too, though each one alone stays in time.
 func (f Faults) failing(timeout time.Duration) []span {
 	var out []span
+	var cuts []time.Duration
 	for _, w := range f.Windows {
-		if w.Kind == Slowdown && f.Latency.D()+f.Jitter.D()+w.Extra.D() < timeout {
-			continue // slower, still in time
+		if w.Kind == Slowdown {
+			cuts = append(cuts, w.Start.D(), w.End.D())
+			continue
 		}
 		out = append(out, span{w.Start.D(), w.End.D()})
+	}
+	slices.Sort(cuts)
+	cuts = slices.Compact(cuts)
+	base := f.Latency.D() + f.Jitter.D()
+	for i := 0; i+1 < len(cuts); i++ {
+		from, to := cuts[i], cuts[i+1]
+		extra := time.Duration(0)
+		for _, w := range f.Windows {
+			if w.Kind == Slowdown && w.Start.D() <= from && to <= w.End.D() {
+				extra += w.Extra.D()
+			}
+		}
+		if base+extra < timeout {
+			continue // slower, still in time
+		}
+		if n := len(out); n > 0 && out[n-1].to == from {
+			out[n-1].to = to // one span for adjoining stretches
+			continue
+		}
+		out = append(out, span{from, to})
 	}
 	return out
 }
