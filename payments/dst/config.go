@@ -6,7 +6,6 @@ import (
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/gateway"
 	"github.com/riprap-go/riprap/payments/store"
-	"github.com/riprap-go/riprap/resilience/backoff"
 	"github.com/riprap-go/riprap/resilience/breaker"
 	"github.com/riprap-go/riprap/resilience/ratelimit"
 )
@@ -37,19 +36,6 @@ func (b Breaker) config() breaker.Config {
 	return breaker.Config{ConsecutiveFailures: b.ConsecutiveFailures, FailureRate: b.FailureRate,
 		WindowSize: b.WindowSize, MinimumCalls: b.MinimumCalls, OpenWait: b.OpenWait.D(),
 		MaxOpenWait: b.MaxOpenWait.D(), MaxProbes: b.MaxProbes, SuccessesToClose: b.SuccessesToClose}
-}
-
-// seededBackoff is the gateway's default backoff between transfer
-// attempts (exponential from 50ms, full jitter, up to 1s) drawing its
-// jitter from the world's seed: the default itself draws from
-// math/rand/v2's global source, which no seed reaches.
-func seededBackoff(seed uint64) backoff.Strategy {
-	s, err := backoff.NewExponential(backoff.ExponentialConfig{Initial: 50 * time.Millisecond, Max: time.Second,
-		Jitter: backoff.FullJitter, Source: newPCG(seed, streamBackoff)})
-	if err != nil { // a constant, valid configuration
-		return nil
-	}
-	return s
 }
 
 // settled is a world's configuration with the gateway's documented
@@ -87,7 +73,7 @@ func (c Config) settle() settled {
 }
 
 // defaultBankBackoffMax is the longest wait of the bank's backoff between
-// attempts, the gateway's default and seededBackoff alike.
+// attempts, the gateway's default.
 const defaultBankBackoffMax = time.Second
 
 // claimFloor is the least ClaimTTL gateway.New accepts for c with banks

@@ -46,17 +46,12 @@
 // every record, and TestSameWorldSameRun runs worlds twice and requires
 // the same digest and no step left to the scheduler ([Outcome.Ties]).
 //
-// Four things the gateway does escape a seed, and dst stands in for them
-// from outside; a gateway option to seed its draws (a rand.Source in
-// gateway.Config, used for the reconciler's jitter and the default
-// backoff) would make the first two unneeded:
+// The gateway draws its own policies' jitter (the default backoff between
+// transfer attempts, the reconciler's wait before a pending payment's
+// next check) from gateway.Config.Rand, which dst seeds from the world's
+// seed and the incarnation's number. Two more things escape a seed, and
+// dst stands in for them from outside:
 //
-//   - the default backoff between transfer attempts (full jitter from
-//     math/rand/v2's global source): dst passes the same schedule with a
-//     seeded source as BankPolicy.Backoff;
-//   - the reconciler's wait before a pending payment's next check (equal
-//     jitter, not configurable): the store the gateway sees draws it again
-//     from the seed, with the same schedule, in Postpone;
 //   - the goroutines the reconciler starts at one instant (a claim each
 //     time workers free up) reach the bank's status breaker in the
 //     scheduler's order: the store staggers the claims it hands out at one

@@ -99,11 +99,7 @@ func (r *runner) gatewayConfig(inc *incarnation) (gateway.Config, error) {
 	if err != nil {
 		return gateway.Config{}, err
 	}
-	shim, err := newStoreShim(r, inc)
-	if err != nil {
-		return gateway.Config{}, err
-	}
-	var st store.Store = shim
+	var st store.Store = &storeShim{Store: r.store, r: r, inc: inc}
 	if r.hooks.store != nil {
 		st = r.hooks.store(st)
 	}
@@ -115,7 +111,9 @@ func (r *runner) gatewayConfig(inc *incarnation) (gateway.Config, error) {
 	cfg.Bank, cfg.FX, cfg.Log, cfg.Store, cfg.Instance = b, fx, log, st, instance
 	cfg.Clock = seqClock{Clock: clock.New(), r: r, inc: inc}
 	cfg.Logger = discardLogger
-	cfg.BankPolicy.Backoff = seededBackoff(r.w.Seed ^ uint64(inc.n)<<32)
+	// Every draw of the gateway's own policies (the default backoff, the
+	// reconciler's spacing of checks) from the world's seed.
+	cfg.Rand = newPCG(r.w.Seed, streamGateway+uint64(inc.n)<<8)
 	if r.w.Bank2 != nil {
 		if err := r.twoBanks(&cfg, inc, hc("bank2")); err != nil {
 			return gateway.Config{}, err
@@ -190,10 +188,8 @@ func (r *runner) twoBanks(cfg *gateway.Config, inc *incarnation, hc httpapi.Clie
 	if r.hooks.bank != nil {
 		b2 = r.hooks.bank(bank2)
 	}
-	pol2 := cfg.BankPolicy
-	pol2.Backoff = seededBackoff(r.w.Seed ^ uint64(inc.n)<<32 ^ 1<<63)
 	cfg.Acquirers = []gateway.Acquirer{{Name: "bank", Bank: cfg.Bank, Policy: cfg.BankPolicy},
-		{Name: "bank2", Bank: b2, Policy: pol2}}
+		{Name: "bank2", Bank: b2, Policy: cfg.BankPolicy}}
 	for i, wt := range r.w.Gateway.BankWeights {
 		cfg.Acquirers[i].Weight = wt
 	}

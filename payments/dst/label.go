@@ -29,8 +29,8 @@ const (
 	streamLogFaults
 	streamLog
 	streamPayments
-	streamBackoff // + the incarnation's number
-	streamReconcile
+	streamGateway // + the incarnation's number << 8: gateway.Config.Rand
+	_             // was the reconciler's waits, drawn now from streamGateway
 	streamBank2Faults
 )
 

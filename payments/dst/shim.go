@@ -12,7 +12,6 @@ import (
 
 	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/store"
-	"github.com/riprap-go/riprap/resilience/backoff"
 )
 
 // errCrashed is what every call of a crashed gateway gets from the store
@@ -21,23 +20,15 @@ var errCrashed = errors.New("dst: the gateway crashed")
 
 // storeShim is the store as one gateway (one incarnation) sees it: the
 // world's durable store, each call taking its ticket, refused once the
-// gateway crashed. It forwards every call unchanged but two, where the
-// gateway draws from sources no seed reaches (see the package doc, "What
-// dst adjusts"):
-//
-//   - Postpone: the reconciler's wait before a pending payment's next
-//     check is drawn again from the world's seed, with the gateway's own
-//     schedule (exponential from ReconcileInterval, equal jitter);
-//   - DuePending: the claims taken at one instant expire 1ns apart, oldest
-//     check first, within a call and across calls (the reconciler claims
-//     as workers free up, several times an instant), so that the
-//     goroutines the reconciler starts for them take distinct tickets (see
-//     seqClock).
+// gateway crashed. It forwards every call unchanged but DuePending: the
+// claims taken at one instant expire 1ns apart, oldest check first, within
+// a call and across calls (the reconciler claims as workers free up,
+// several times an instant), so that the goroutines the reconciler starts
+// for them take distinct tickets (see seqClock).
 type storeShim struct {
 	store.Store
-	r     *runner
-	inc   *incarnation
-	waits backoff.Strategy // the reconciler's schedule, seeded
+	r   *runner
+	inc *incarnation
 
 	mu      sync.Mutex // protects claimAt and claimed
 	claimAt time.Time  // the instant of the latest claims
@@ -45,15 +36,6 @@ type storeShim struct {
 }
 
 var _ store.Store = (*storeShim)(nil)
-
-func newStoreShim(r *runner, inc *incarnation) (*storeShim, error) {
-	waits, err := backoff.NewExponential(backoff.ExponentialConfig{Initial: r.cfg.reconcile, Max: r.cfg.reconcileMax,
-		Jitter: backoff.EqualJitter, Source: newPCG(r.w.Seed, streamReconcile+uint64(inc.n)<<8)})
-	if err != nil {
-		return nil, err
-	}
-	return &storeShim{Store: r.store, r: r, inc: inc, waits: waits}, nil
-}
 
 // enter takes the call's ticket; it fails when the gateway has crashed,
 // before or while waiting.
@@ -106,14 +88,6 @@ func (s *storeShim) Finish(ctx context.Context, key, token string, r store.Resul
 func (s *storeShim) Postpone(ctx context.Context, key, token string, next time.Time, wait time.Duration) error {
 	if err := s.enter(ctx, "postpone", key); err != nil {
 		return err
-	}
-	// A wait of exactly ReconcileInterval is the gateway handing a payment
-	// over after a failed write, not a draw.
-	if wait != s.r.cfg.reconcile {
-		if rec, err := s.Store.Lookup(ctx, key); err == nil {
-			w := s.waits.Delay(rec.Checks+1, rec.LastWait)
-			next, wait = next.Add(w-wait), w
-		}
 	}
 	return s.Store.Postpone(ctx, key, token, next, wait)
 }

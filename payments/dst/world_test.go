@@ -88,15 +88,15 @@ func TestGeneratorDrawsTheDefaults(t *testing.T) {
 }
 
 // The generator's ClaimTTL floor is the gateway's: for drawn
-// configurations of one and two banks, with the backoff dst gives the
-// gateway, it equals gateway.Config.MinClaimTTL, which New checks.
+// configurations of one and two banks, with the gateway's default
+// backoff seeded as dst seeds it, it equals gateway.Config.MinClaimTTL, which New checks.
 func TestClaimFloorIsTheGateways(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		banks := rapid.IntRange(1, 2).Draw(t, "banks")
 		c := drawConfig(t, banks)
 		g := c.gatewayConfig()
 		g.Bank, g.FX, g.Log = sim.NewBank(sim.BankConfig{}), sim.NewFX(sim.FXConfig{}), sim.NewLog(sim.LogConfig{})
-		g.BankPolicy.Backoff = seededBackoff(1)
+		g.Rand = newPCG(1, streamGateway)
 		if banks == 2 {
 			g.Acquirers = []gateway.Acquirer{{Name: "bank", Bank: g.Bank, Policy: g.BankPolicy},
 				{Name: "bank2", Bank: sim.NewBank(sim.BankConfig{}), Policy: g.BankPolicy}}
