@@ -28,11 +28,13 @@
 // durable: they end when the store is reopened, as [Store.Expire] would
 // end them, which is safe because one process owns the file.
 //
-// Measured through a whole gateway (loopback sims, no faults, 2 cores
-// shared with other work; go test -run '^$' -bench GatewayPay -benchtime
-// 4000x, two runs): synchronous=FULL, 1,160-1,554 succeeded/s (p50 9-43
-// ms, p99 24-129 ms) where the in-memory store did 5,009-7,391/s in the
-// same runs; 499-620 µs of CPU per payment against 125-168 µs. The
-// single writer is the limit: the gateway's own work is the memory
-// store's figure.
+// Measured through a whole gateway (loopback sims, no faults; go test
+// -run '^$' -bench GatewayPay -benchtime 4000x -count 3) on the 2-core
+// machine with nothing else running: synchronous=FULL 2,630-2,841
+// succeeded/s with 16 payers (p50 5.2-5.7 ms, p99 10-11 ms) and
+// 4,491-4,692/s with 64 (p50 14 ms, p99 22-26 ms), where the in-memory
+// store did 11,518-12,973/s in the same runs; 317-460 µs of CPU per
+// payment against 148-159 µs. With other work loading the machine the
+// same benchmark gave 1,160-1,554/s. The single writer is the limit: the
+// gateway's own work is the memory store's figure.
 package sqlitestore
