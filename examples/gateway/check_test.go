@@ -252,3 +252,28 @@ func TestReportFailsOnAFailedCheck(t *testing.T) {
 	assert.False(t, bad.passed())
 	assert.Contains(t, bad.verdict(), "FAIL")
 }
+
+// In a two-bank scenario the baseline has the primary bank only, so the
+// tail is judged against the protected run with the primary bank only;
+// the two-bank run's successes at the second bank are not held against
+// refusals the baseline answered at once.
+func TestTwoBankTailComparesTheRunWithTheBaselinesBanks(t *testing.T) {
+	sc := testScenario()
+	sc.Banks = 2
+	mk := func(protected, oneBank bool, latency time.Duration) *runResult {
+		r := &runResult{protected: protected, oneBank: oneBank, scenario: sc, traffic: sc.Duration,
+			invariants: []invariant{{name: "x: y", ok: true}}}
+		for _, f := range sc.Faults {
+			r.payments = append(r.payments, paymentRecord{at: f.Start, latency: latency, first: gateway.Succeeded, final: gateway.Succeeded})
+		}
+		return r
+	}
+	plain := mk(false, false, 10*time.Millisecond)
+	good := newReport(sc, 1, 10, plain, mk(true, true, 5*time.Millisecond), mk(true, false, time.Second))
+	require.Len(t, good.checks, 1)
+	assert.True(t, good.checks[0].ok, good.checks[0].detail)
+	assert.Contains(t, good.checks[0].detail, "against riprap with the primary bank only")
+	bad := newReport(sc, 1, 10, plain, mk(true, true, time.Second), mk(true, false, 5*time.Millisecond))
+	require.Len(t, bad.checks, 1)
+	assert.False(t, bad.checks[0].ok, "the primary-only run is judged: %s", bad.checks[0].detail)
+}
