@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"sync/atomic"
 
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/breaker"
@@ -34,14 +34,26 @@ var errAbandoned = errors.New("abandoned: the breaker opened while the call was 
 type tripWire struct {
 	name string // the breaker's
 
-	mu   sync.Mutex // protects sig and trip
-	sig  context.Context
+	// sig is the signal of the calls now in flight: fire cancels it and
+	// swaps in a fresh one. An atomic pointer, so a call reads it without
+	// a lock.
+	sig atomic.Pointer[wireSignal]
+}
+
+// wireSignal is one generation of a tripWire: a context and its cancel.
+type wireSignal struct {
+	ctx  context.Context
 	trip context.CancelFunc
+}
+
+func newWireSignal() *wireSignal {
+	ctx, trip := context.WithCancel(context.Background())
+	return &wireSignal{ctx: ctx, trip: trip}
 }
 
 func newTripWire(name string) *tripWire {
 	w := &tripWire{name: name}
-	w.sig, w.trip = context.WithCancel(context.Background())
+	w.sig.Store(newWireSignal())
 	return w
 }
 
@@ -61,16 +73,7 @@ func (w *tripWire) listener() resilience.Listener {
 
 // fire ends every call in flight and arms the wire for the calls after.
 func (w *tripWire) fire() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.trip()
-	w.sig, w.trip = context.WithCancel(context.Background())
-}
-
-func (w *tripWire) current() context.Context {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.sig
+	w.sig.Swap(newWireSignal()).trip()
 }
 
 // Guard runs the rest of the pipeline, ending it if the wire fires first.
@@ -80,7 +83,7 @@ func (w *tripWire) current() context.Context {
 func (w *tripWire) Guard(ctx context.Context, next resilience.Next) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stop := context.AfterFunc(w.current(), func() { cancel(errAbandoned) })
+	stop := context.AfterFunc(w.sig.Load().ctx, func() { cancel(errAbandoned) })
 	defer stop()
 	err := next.Run(ctx)
 	if err != nil && errors.Is(context.Cause(ctx), errAbandoned) {
