@@ -16,6 +16,13 @@ import (
 	"github.com/riprap-go/riprap/payments/gateway"
 )
 
+// Real time, on purpose: these tests drive three gateway OS processes,
+// Redis and PostgreSQL over real sockets, and no mock clock or synctest
+// bubble reaches across processes. The sleeps here shape the scenario
+// (how long the bank is healthy, dead, how long before the SIGKILL); the
+// only timings asserted are the bounds issue 20 sets (propagation within
+// 100ms), measured from the processes' own events.
+
 // The figures the issue sets, and the run that measures them.
 const (
 	propagationBound = 100 * time.Millisecond // a peer stops calling a dead bank within this of the first opening
