@@ -3,6 +3,7 @@ package resilience
 import (
 	"context"
 	"fmt"
+	"sync"
 )
 
 // Chain runs error-only calls, func(ctx) error, through a list of guards,
@@ -43,8 +44,11 @@ func (c Chain) Run(ctx context.Context, fn func(context.Context) error) error {
 	case len(c.guards) == 0:
 		return fn(ctx)
 	}
-	ec := &errCall{guards: c.guards, fn: fn}
-	return ec.run(ctx, 0)
+	ec := getErrCall()
+	ec.guards, ec.fn = c.guards, fn
+	err := ec.run(ctx, 0)
+	ec.put()
+	return err
 }
 
 // Guard runs the rest of an outer pipeline through c's guards, so a chain
@@ -56,8 +60,11 @@ func (c Chain) Guard(ctx context.Context, next Next) error {
 	if len(c.guards) == 0 {
 		return next.Run(ctx)
 	}
-	ec := &errCall{guards: c.guards, outer: next, nested: true}
-	return ec.run(ctx, 0)
+	ec := getErrCall()
+	ec.guards, ec.outer, ec.nested = c.guards, next, true
+	err := ec.run(ctx, 0)
+	ec.put()
+	return err
 }
 
 // Len reports how many guards c holds.
@@ -76,6 +83,33 @@ type errCall struct {
 	fn     func(context.Context) error
 	outer  Next
 	nested bool
+	pinned bool // as in call; also set by a fork of a top-level chain, which is the call itself
+}
+
+// errCalls holds calls of every Chain that ended unforked, for reuse.
+var errCalls sync.Pool
+
+func getErrCall() *errCall {
+	if c, ok := errCalls.Get().(*errCall); ok {
+		return c
+	}
+	return new(errCall)
+}
+
+// put keeps c for another call unless it was pinned; see pipe.put.
+func (c *errCall) put() {
+	if c.pinned {
+		return
+	}
+	*c = errCall{}
+	errCalls.Put(c)
+}
+
+func (c *errCall) pin() {
+	c.pinned = true
+	if c.nested {
+		c.outer.pin()
+	}
 }
 
 func (c *errCall) run(ctx context.Context, i int) error {
@@ -90,6 +124,9 @@ func (c *errCall) run(ctx context.Context, i int) error {
 
 func (c *errCall) fork() caller {
 	if !c.nested {
+		// A top-level chain has no result slot: the call is its own fork,
+		// and must not be reused while the fork may run.
+		c.pin()
 		return c
 	}
 	return &errCall{guards: c.guards, outer: c.outer.Fork(), nested: true}

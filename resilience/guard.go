@@ -17,7 +17,8 @@ import (
 //
 // Guard must be safe for concurrent use. It must not keep next after it
 // returns, except through [Next.Fork], whose result it then discards or
-// adopts.
+// adopts: the pipeline reuses a call's record for a later call once the
+// call has ended, and a kept Next would then run or read that other call.
 type Guard interface {
 	Guard(ctx context.Context, next Next) error
 }
@@ -45,6 +46,9 @@ type caller interface {
 	run(ctx context.Context, i int) error
 	fork() caller
 	adopt(from caller)
+	// pin keeps the call, and any it is nested in, from being reused once
+	// it ends: something may still fork it.
+	pin()
 	// shape names the call's result for error messages: "Pipeline[int]",
 	// "Chain".
 	shape() string
@@ -70,6 +74,13 @@ func (n Next) Fork() Next {
 		return n
 	}
 	return Next{c: n.c.fork(), i: n.i}
+}
+
+// pin keeps n's call from being reused after it ends.
+func (n Next) pin() {
+	if n.c != nil {
+		n.c.pin()
+	}
 }
 
 // Adopt makes the result of the fork f, which must have finished, the
@@ -158,6 +169,9 @@ func (a adapted[T]) Guard(ctx context.Context, next Next) error {
 	if !ok {
 		return fmt.Errorf("resilience: Policy[%s] adapted into %s", typeName[T](), shapeOf(next.c))
 	}
+	// The policy may call its next Func on a goroutine that outlives this
+	// Guard (an abandoning timeout), forking next then: keep the call.
+	next.pin()
 	inner := func(ctx context.Context) (T, error) {
 		f := next.Fork()
 		err := f.Run(ctx)

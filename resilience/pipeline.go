@@ -3,6 +3,7 @@ package resilience
 import (
 	"context"
 	"fmt"
+	"sync"
 )
 
 // Pipeline runs calls returning T through a list of guards, the first one
@@ -11,9 +12,11 @@ import (
 //
 // A Pipeline is built once and is safe for concurrent use. [Pipeline.Execute]
 // runs a fresh function (a closure holding the call's arguments) through
-// the prebuilt chain without rebuilding it: one allocation per call, the
-// same as a wrapped function. A Pipeline is itself a [Guard] and a
-// [Policy], so pipelines nest.
+// the prebuilt chain without rebuilding it. The record of a call (its
+// result slot and its place in the chain) is reused by a later call once it
+// has ended, so a call allocates nothing of its own; this is why a [Guard]
+// must not keep its [Next] after it returns. A Pipeline is itself a
+// [Guard] and a [Policy], so pipelines nest.
 //
 // The zero Pipeline passes calls straight through.
 type Pipeline[T any] struct {
@@ -23,7 +26,28 @@ type Pipeline[T any] struct {
 type pipe[T any] struct {
 	guards   []Guard
 	classify Classifier[T]
-	bad      error // a nil guard, reported by every call
+	bad      error     // a nil guard, reported by every call
+	calls    sync.Pool // of *call[T], reused by calls that lent their Next to no fork
+}
+
+// get returns a call of p, reused when one is free.
+func (p *pipe[T]) get() *call[T] {
+	if c, ok := p.calls.Get().(*call[T]); ok {
+		return c
+	}
+	return &call[T]{p: p}
+}
+
+// put keeps c for another call of p, unless it was pinned: an adapted
+// Policy may fork it from a goroutine that outlives the call. A fork
+// copies what it needs, and a Guard must not keep its Next once it has
+// returned (see [Guard]), so nothing else can reach c.
+func (p *pipe[T]) put(c *call[T]) {
+	if c.pinned {
+		return
+	}
+	*c = call[T]{p: p}
+	p.calls.Put(c)
 }
 
 // NewPipeline returns a pipeline of guards for calls returning T, first
@@ -70,9 +94,11 @@ func (p Pipeline[T]) Execute(ctx context.Context, fn Func[T]) (T, error) {
 		var zero T
 		return zero, p.p.bad
 	}
-	c := &call[T]{p: p.p, fn: fn}
-	err := c.run(ctx, 0)
-	return c.result(err)
+	c := p.p.get()
+	c.fn = fn
+	v, err := c.result(c.run(ctx, 0))
+	p.p.put(c)
+	return v, err
 }
 
 // Wrap returns fn decorated by the pipeline, for code that wants a Func to
@@ -97,9 +123,11 @@ func (p Pipeline[T]) Guard(ctx context.Context, next Next) error {
 	if !ok {
 		return fmt.Errorf("resilience: Pipeline[%s] nested in %s", typeName[T](), shapeOf(next.c))
 	}
-	c := &call[T]{p: p.p, outer: next, nested: true}
+	c := p.p.get()
+	c.outer, c.nested = next, true
 	err := c.run(ctx, 0)
 	outer.v = c.v
+	p.p.put(c)
 	return err
 }
 
@@ -118,6 +146,9 @@ type call[T any] struct {
 	v      T
 	outer  Next // the rest of an outer pipeline, when nested
 	nested bool
+	// pinned: a guard may still fork the call after it ends (an adapted
+	// Policy), so it must not be reused. Set on the call's goroutine.
+	pinned bool
 }
 
 func (c *call[T]) run(ctx context.Context, i int) error {
@@ -151,6 +182,15 @@ func judge(ctx context.Context, o Outcome, err error) error {
 
 func (c *call[T]) shape() string { return "Pipeline[" + typeName[T]() + "]" }
 
+func (c *call[T]) pin() {
+	c.pinned = true
+	if c.nested {
+		c.outer.pin()
+	}
+}
+
+// fork copies what c was built with, so a fork never reads c again and c
+// may be reused while the fork runs on.
 func (c *call[T]) fork() caller {
 	f := &call[T]{p: c.p, fn: c.fn, nested: c.nested}
 	if c.nested {
