@@ -82,12 +82,18 @@ func (a *adder) addSlow() bool {
 // two goroutines rarely pick the same one; at most 256 (16 KiB), made only
 // for a breaker that is called from several cores at once.
 func newCells() *cells {
+	cs := make(cells, stripeCount())
+	return &cs
+}
+
+// stripeCount is how many stripes a contended counter spreads over: eight
+// per P, rounded up to a power of two, at most 256.
+func stripeCount() int {
 	n := 8
 	for n < 8*runtime.GOMAXPROCS(0) && n < 256 {
 		n *= 2
 	}
-	cs := make(cells, n)
-	return &cs
+	return n
 }
 
 func (cs *cells) add() bool {

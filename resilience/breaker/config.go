@@ -188,8 +188,8 @@ type settings struct {
 	maxOpenWait      time.Duration
 	strategy         backoff.Strategy
 	useRetryAfter    bool
-	maxProbes        int
-	successesToClose int
+	maxProbes        int32
+	successesToClose int32
 	maxHalfOpen      int64
 	layout           uint8 // how a window is kept: layoutBits, layoutBuckets or layoutTime
 }
@@ -202,6 +202,9 @@ func (c *Config) refuse(field, rule string, value any) error {
 const (
 	ruleNotNegative = "must not be negative"
 	ruleRate        = "must be in [0, 1]" // 0 turns the rule off
+	// ruleAtMostInt32: the half-open counts are 32-bit, keeping a phase in
+	// one size class.
+	ruleAtMostInt32 = "must be at most 2147483647"
 )
 
 func (c *Config) settings() (settings, error) {
@@ -329,13 +332,17 @@ func (c *Config) halfOpen(s *settings) error {
 		return c.refuse("MaxProbes", ruleNotNegative, c.MaxProbes)
 	case c.SuccessesToClose < 0:
 		return c.refuse("SuccessesToClose", ruleNotNegative, c.SuccessesToClose)
+	case c.MaxProbes > math.MaxInt32:
+		return c.refuse("MaxProbes", ruleAtMostInt32, c.MaxProbes)
+	case c.SuccessesToClose > math.MaxInt32:
+		return c.refuse("SuccessesToClose", ruleAtMostInt32, c.SuccessesToClose)
 	case c.MaxHalfOpen < 0:
 		return c.refuse("MaxHalfOpen", ruleNotNegative, c.MaxHalfOpen)
 	case c.MaxHalfOpen > maxWait:
 		return c.refuse("MaxHalfOpen", "must be at most "+maxWait.String(), c.MaxHalfOpen)
 	}
-	s.maxProbes = orDefault(c.MaxProbes, 1)
-	s.successesToClose = orDefault(c.SuccessesToClose, 1)
+	s.maxProbes = int32(orDefault(c.MaxProbes, 1))
+	s.successesToClose = int32(orDefault(c.SuccessesToClose, 1))
 	s.maxHalfOpen = int64(orDefault(c.MaxHalfOpen, DefaultMaxHalfOpen))
 	return nil
 }

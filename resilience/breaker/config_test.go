@@ -46,6 +46,8 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"huge wait, default cap", breaker.Config{OpenWait: maxWait + 1}, "OpenWait", "must be at most " + maxWait.String(), maxWait + 1},
 		{"negative probes", breaker.Config{MaxProbes: -2}, "MaxProbes", "must not be negative", -2},
 		{"negative successes", breaker.Config{SuccessesToClose: -1}, "SuccessesToClose", "must not be negative", -1},
+		{"huge probes", breaker.Config{MaxProbes: math.MaxInt32 + 1}, "MaxProbes", "must be at most 2147483647", math.MaxInt32 + 1},
+		{"huge successes to close", breaker.Config{SuccessesToClose: math.MaxInt32 + 1}, "SuccessesToClose", "must be at most 2147483647", math.MaxInt32 + 1},
 		{"negative half-open", breaker.Config{MaxHalfOpen: -1}, "MaxHalfOpen", "must not be negative", time.Duration(-1)},
 		{"huge half-open", breaker.Config{MaxHalfOpen: maxWait + 1}, "MaxHalfOpen", "must be at most " + maxWait.String(), maxWait + 1},
 	}

@@ -112,7 +112,7 @@ func (m *model) allow() (modelPermit, error) {
 		m.rej++
 		return modelPermit{}, ErrOpen
 	case HalfOpen:
-		if m.inflght >= m.s.maxProbes {
+		if m.inflght >= int(m.s.maxProbes) {
 			m.rej++
 			return modelPermit{}, ErrHalfOpenFull
 		}
@@ -204,7 +204,7 @@ func (m *model) judgeProbe(o resilience.Outcome, slow bool, retryAfter time.Dura
 		m.trip(true, retryAfter)
 	case o == resilience.Success:
 		m.probeOK++
-		if m.probeOK >= m.s.successesToClose {
+		if m.probeOK >= int(m.s.successesToClose) {
 			m.enter(Closed, false)
 		}
 	}

@@ -52,8 +52,8 @@ type phase struct {
 	// Protected by Breaker.mu.
 	recorded  uint64 // Closed, MetricsOnly: calls counted under the lock, failures and slow successes
 	failures  uint64 // Closed, MetricsOnly
-	inflight  int    // HalfOpen: probes admitted and not yet reported
-	successes int    // HalfOpen: successful probes
+	inflight  int32  // HalfOpen: probes admitted and not yet reported
+	successes int32  // HalfOpen: successful probes
 }
 
 // openTimerLead is how long before the end of an open wait rejections go
@@ -85,7 +85,7 @@ func (b *Breaker) newPhase(st State, gen uint64, now int64, wait time.Duration, 
 	case HeldOpen:
 		ph.until.Store(satAdd(now, int64(wait)))
 	case Closed, MetricsOnly:
-		ph.win = newWindow(b.set)
+		ph.win.init(b.set)
 	}
 	if hot {
 		ph.calls.spreadNow()

@@ -93,7 +93,7 @@ func (b *Breaker) snapshotLocked(now int64) Snapshot {
 	case HeldOpen:
 		s.HoldRemaining = max(0, time.Duration(ph.until.Load()-now))
 	case HalfOpen:
-		s.ProbesInFlight, s.ProbeSuccesses = ph.inflight, ph.successes
+		s.ProbesInFlight, s.ProbeSuccesses = int(ph.inflight), int(ph.successes)
 	}
 	return s
 }

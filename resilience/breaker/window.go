@@ -55,24 +55,41 @@ var bitsPerBucketMax uint64 = 64
 type window struct {
 	next uint64 // count windows: the sequence after the last call written
 	ring []uint64
+	// spread holds a time window's call words once two successes have
+	// collided on one (see timeStripes); nil until then.
+	spread atomic.Pointer[timeStripes]
 }
 
-func newWindow(s *settings) window {
+// timeStripes spreads the call words of a contended time window over
+// stripes, each on cache lines of its own, as adder spreads a count: a
+// goroutine adds to the stripe its stack address picks, so two cores
+// counting successes in the same bucket no longer fight for one line. A
+// bucket's calls are its word in the ring plus its word in every stripe,
+// each word tagged with its own lap.
+type timeStripes struct {
+	stride int // words per stripe: the buckets, rounded up to whole cache lines
+	n      int // stripes, a power of two
+	words  []uint64
+}
+
+// init readies the window of a new phase, before the phase is published.
+func (w *window) init(s *settings) {
 	switch s.layout {
 	case layoutBits:
 		n := ringWords(s.countSize)
 		if s.slowDur > 0 {
 			n *= 2
 		}
-		return window{ring: make([]uint64, n)}
+		w.ring = make([]uint64, n)
+		return
 	case layoutBuckets:
-		return window{ring: make([]uint64, 2*s.buckets)}
+		w.ring = make([]uint64, 2*s.buckets)
+		return
 	}
-	w := window{ring: make([]uint64, 3*s.buckets)}
+	w.ring = make([]uint64, 3*s.buckets)
 	for i := 1; i < len(w.ring); i += 3 {
 		w.ring[i] = noBucket
 	}
-	return w
 }
 
 // noBucket tags a time slot that has held no failure or slow call: time
@@ -217,9 +234,39 @@ func eachSpan(size, from, end uint64, f func(word int, mask uint64)) {
 func timeCalls(lap uint32, n uint32) uint64 { return uint64(lap)<<32 | uint64(n) }
 
 // add counts one call ending at now in a time window. It takes no lock.
+// The first collision with another add moves the window's call counting
+// to stripes (see timeStripes).
 func (w *window) add(s *settings, now int64) {
 	_, lap, i := s.locate(now)
-	word := &w.ring[3*i]
+	if sp := w.spread.Load(); sp != nil {
+		sp.add(lap, i)
+		return
+	}
+	if !countCall(&w.ring[3*i], lap, true) {
+		w.spreadOut(s).add(lap, i)
+	}
+}
+
+// spreadOut installs the window's stripes, unless another goroutine did
+// first, and returns them.
+func (w *window) spreadOut(s *settings) *timeStripes {
+	sp := &timeStripes{stride: (s.buckets*8 + cacheLine - 1) / cacheLine * cacheLine / 8, n: stripeCount()}
+	sp.words = make([]uint64, sp.n*sp.stride)
+	if !w.spread.CompareAndSwap(nil, sp) {
+		sp = w.spread.Load()
+	}
+	return sp
+}
+
+func (sp *timeStripes) add(lap uint32, i uint64) {
+	countCall(&sp.words[stripe(sp.n)*sp.stride+int(i)], lap, false)
+}
+
+// countCall adds one call of lap to a time bucket's call word, starting
+// the bucket if the word holds an older lap. It reports false, having
+// changed nothing, when once is set and its compare-and-swap lost to
+// another goroutine's: the word is contended.
+func countCall(word *uint64, lap uint32, once bool) bool {
 	tag := timeCalls(lap, 0)
 	for {
 		old := atomic.LoadUint64(word)
@@ -229,22 +276,34 @@ func (w *window) add(s *settings, now int64) {
 			// empty: start the bucket
 		case old&^math.MaxUint32 == tag:
 			if uint32(old) == math.MaxUint32 {
-				return
+				return true
 			}
 			next = old + 1
 		case int32(lap-uint32(old>>32)) < 0:
-			return // the slot holds a later lap: now is out of the window
+			return true // the slot holds a later lap: now is out of the window
 		}
 		if atomic.CompareAndSwapUint64(word, old, next) {
-			return
+			return true
+		}
+		if once {
+			return false
 		}
 	}
+}
+
+// callsOf returns what a time bucket's call word counts for the lap want.
+func callsOf(word *uint64, want uint32) uint64 {
+	if v := atomic.LoadUint64(word); uint32(v) != 0 && uint32(v>>32) == want {
+		return uint64(uint32(v))
+	}
+	return 0
 }
 
 // timeStats reads a time window at now. b.mu must be held.
 func (w *window) timeStats(s *settings, now int64) windowStats {
 	cur, curLap, curIdx := s.locate(now)
 	n := int64(s.buckets)
+	sp := w.spread.Load()
 	var st windowStats
 	for i := range n {
 		// The window is the current bucket and the n-1 before it: slots up
@@ -253,8 +312,11 @@ func (w *window) timeStats(s *settings, now int64) windowStats {
 		if i > int64(curIdx) {
 			want--
 		}
-		if v := atomic.LoadUint64(&w.ring[3*i]); uint32(v) != 0 && uint32(v>>32) == want {
-			st.calls += uint64(uint32(v))
+		st.calls += callsOf(&w.ring[3*i], want)
+		if sp != nil {
+			for k := range sp.n {
+				st.calls += callsOf(&sp.words[k*sp.stride+int(i)], want)
+			}
 		}
 		if e := int64(w.ring[3*i+1]); w.ring[3*i+1] != noBucket && cur-e >= 0 && cur-e < n {
 			st.failures += w.ring[3*i+2] >> 32

@@ -50,7 +50,8 @@ func checkCountWindow(t *rapid.T, layout uint8) {
 		t.Fatalf("settings: %v", err)
 	}
 	s.layout = layout
-	w := newWindow(&s)
+	w := new(window)
+	w.init(&s)
 	var list listWindow
 	// Long runs of successes, so that the ring goes round many times
 	// between two recorded calls, and short ones.
@@ -104,7 +105,8 @@ func TestCountWindowLayoutIsTheSmaller(t *testing.T) {
 	} {
 		s, err := tt.cfg.settings()
 		require.NoError(t, err)
-		w := newWindow(&s)
+		w := new(window)
+		w.init(&s)
 		assert.Equal(t, tt.layout, s.layout, "%+v", tt.cfg)
 		assert.Len(t, w.ring, tt.words, "%+v", tt.cfg)
 	}
