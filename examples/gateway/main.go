@@ -50,6 +50,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/riprap-go/riprap/payments/gateway"
@@ -186,11 +187,16 @@ const drillSync = sqlitestore.SyncNormal
 // in-memory store, to compare with SQLite.
 const memoryStore = ":memory:"
 
-// sqliteStore returns how the protected run opens its SQLite store: at
+// sqliteStore returns how each protected run opens its SQLite store: at
 // path, which must not exist yet (a drill starts from an empty ledger, as
 // its simulated bank does), or in a temporary directory that cleanup
 // removes. For memoryStore it returns a nil opener: the gateway's own
 // in-memory store.
+//
+// Every run gets a database of its own (see runDatabase): a two-bank
+// scenario runs the gateway twice with the same seed, hence the same
+// idempotency keys, and a second run on the first run's ledger would
+// answer most of its payments from it without calling any bank.
 func sqliteStore(path string) (open storeOpener, name string, cleanup func(), err error) {
 	cleanup = func() {}
 	switch {
@@ -203,19 +209,42 @@ func sqliteStore(path string) (open storeOpener, name string, cleanup func(), er
 		}
 		path, name, cleanup = filepath.Join(dir, "drill.db"), "SQLite ("+drillSync.String()+"), temporary", func() { _ = os.RemoveAll(dir) }
 	default:
-		if _, err := os.Stat(path); err == nil || !errors.Is(err, os.ErrNotExist) {
-			return nil, "", nil, fmt.Errorf("-store %s: the drill needs a new file (its simulated bank starts empty); remove it or name another", path)
+		if err := mustBeNew(path); err != nil {
+			return nil, "", nil, err
 		}
 		name = "SQLite (" + drillSync.String() + "), " + path
 	}
-	open = func() (store.Store, func() error, error) {
-		st, err := sqlitestore.Open(path, sqlitestore.Config{Sync: drillSync})
+	open = func(run string) (store.Store, func() error, error) {
+		file := runDatabase(path, run)
+		if err := mustBeNew(file); err != nil {
+			return nil, nil, err
+		}
+		st, err := sqlitestore.Open(file, sqlitestore.Config{Sync: drillSync})
 		if err != nil {
 			return nil, nil, err
 		}
 		return st, st.Close, nil
 	}
 	return open, name, cleanup, nil
+}
+
+// runDatabase is the database file of a run: path itself for the main
+// protected run, a sibling named after the run for any other
+// ("drill-protected-one-bank.db" beside "drill.db").
+func runDatabase(path, run string) string {
+	if run == runLabel(true, false) {
+		return path
+	}
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-" + run + ext
+}
+
+// mustBeNew fails when path exists (or cannot be looked at).
+func mustBeNew(path string) error {
+	if _, err := os.Stat(path); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("-store %s: the drill needs a new file (its simulated bank starts empty); remove it or name another", path)
+	}
+	return nil
 }
 
 // drill runs the scenario without protection (when baseline is set), then

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/gateway"
 	"github.com/riprap-go/riprap/payments/httpapi"
 	"github.com/riprap-go/riprap/payments/sim"
@@ -44,9 +45,9 @@ type runConfig struct {
 	monitor *monitor
 }
 
-// storeOpener opens a store for the protected run; closeStore releases it
-// once the gateway has stopped.
-type storeOpener func() (st store.Store, closeStore func() error, err error)
+// storeOpener opens a new store for the protected run labelled run (see
+// runLabel); closeStore releases it once the gateway has stopped.
+type storeOpener func(run string) (st store.Store, closeStore func() error, err error)
 
 // States in the order reports list them.
 var allStates = []gateway.State{gateway.Succeeded, gateway.Declined, gateway.Rejected, gateway.Pending, Unknown}
@@ -162,7 +163,7 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 	var p payer = plainPayer{bank: bank, fx: fx, log: lg, timeouts: cfg.timeouts}
 	var gw *gateway.Gateway
 	if cfg.protected {
-		st, closeStore, err := openStore(cfg.store)
+		st, closeStore, err := openStore(cfg.store, r.label)
 		if err != nil {
 			return nil, err
 		}
@@ -172,16 +173,29 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 		if cfg.monitor != nil {
 			listeners = append(listeners, cfg.monitor.listener())
 		}
-		gc, err := gatewayConfig(bank, fx, lg, cfg.timeouts, listeners...)
+		var tbank payments.Bank = bank // TRACE
+		var tfx payments.FX = fx        // TRACE
+		if traceOn {                    // TRACE
+			tbank, tfx = traceBank{bank, "bank"}, traceFX{fx} // TRACE
+			openSink(r.label)                                  // TRACE
+		} // TRACE
+		gc, err := gatewayConfig(tbank, tfx, lg, cfg.timeouts, listeners...)
 		if err != nil {
 			return nil, err
 		}
 		if bank2 != nil {
-			if gc, err = withSecondBank(gc, bank2); err != nil {
+			var tb2 payments.Bank = bank2 // TRACE
+			if traceOn {                   // TRACE
+				tb2 = traceBank{bank2, "bank2"} // TRACE
+			} // TRACE
+			if gc, err = withSecondBank(gc, tb2); err != nil {
 				return nil, err
 			}
 		}
 		gc.Store, gc.Logger = st, logger
+		if traceOn && st != nil { // TRACE
+			gc.Store = traceStore{st} // TRACE
+		} // TRACE
 		if cfg.breakGateway != nil {
 			cfg.breakGateway(&gc)
 		}
@@ -245,7 +259,17 @@ func drive(ctx context.Context, p payer, jobs []job, out []paymentRecord, epoch 
 			defer wg.Done()
 			for j := range queue {
 				live.inFlight.Add(1)
-				st := p.pay(ctx, j.req)
+				var tr *ptrace // TRACE
+				pctx := ctx     // TRACE
+				if traceOn && sink != nil { // TRACE
+					tr = &ptrace{epoch: epoch, Key: j.req.IdempotencyKey, Due: float64(j.at.Microseconds()) / 1000} // TRACE
+					tr.add("worker picks up") // TRACE
+					pctx = context.WithValue(ctx, traceKey{}, tr) // TRACE
+				} // TRACE
+				st := p.pay(pctx, j.req)
+				if tr != nil { // TRACE
+					tr.add("answered %s", st); tr.Lat = float64((time.Since(epoch)-j.at).Microseconds()) / 1000; tr.State = string(st); sink.write(tr) // TRACE
+				} // TRACE
 				live.inFlight.Add(-1)
 				out[j.index] = paymentRecord{at: j.at, latency: time.Since(epoch) - j.at, first: st, final: st}
 				live.answered[stateIndex(st)].Add(1)
@@ -321,11 +345,11 @@ func (c *changeRecorder) all() []stateChange {
 
 // openStore opens the run's store with open, or lets the gateway make an
 // in-memory one when open is nil.
-func openStore(open storeOpener) (store.Store, func() error, error) {
+func openStore(open storeOpener, run string) (store.Store, func() error, error) {
 	if open == nil {
 		return nil, func() error { return nil }, nil
 	}
-	return open()
+	return open(run)
 }
 
 // announceFaults logs each fault window as it starts and ends.

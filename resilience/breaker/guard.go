@@ -41,7 +41,10 @@ func (b *Breaker) Guard(ctx context.Context, next resilience.Next) error {
 		}
 	}()
 	err = next.Run(ctx)
-	o := b.judge(ctx, err) // a classifier that panics leaves the call unfinished: a failure
+	o := resilience.Success // what judge says of a nil error with no classifier of the breaker's own
+	if err != nil || b.classify != nil {
+		o = b.judge(ctx, err) // a classifier that panics leaves the call unfinished: a failure
+	}
 	finished = true
 	permit.finish(o, err)
 	return err
