@@ -15,7 +15,8 @@ import (
 // with a counting listener attached, as riprap-permit (two-step) and
 // riprap (through a pipeline). lib=riprap-none has no listener, the others
 // one that counts the events it receives: OnStateChange (state changes
-// only, none of which a closed success makes) and OnEvent (every kind).
+// only, none of which a closed success makes) and OnEvent (every kind),
+// the latter also with Config.CoarseClock (onevent-coarse).
 // Issue 15's goal: a listener costs at most 2× the call without one.
 func BenchmarkBreakerListener(b *testing.B) {
 	ctx := context.Background()
@@ -30,11 +31,17 @@ func BenchmarkBreakerListener(b *testing.B) {
 		{"onevent", func(n *atomic.Uint64) resilience.Listeners {
 			return resilience.Listeners{resilience.OnEvent(func(resilience.Event) { n.Add(1) })}
 		}},
+		{"onevent-coarse", func(n *atomic.Uint64) resilience.Listeners {
+			return resilience.Listeners{resilience.OnEvent(func(resilience.Event) { n.Add(1) })}
+		}},
 	} {
 		newBreaker := func(b *testing.B) *breaker.Breaker {
 			var n atomic.Uint64
 			cfg := breakerConfig()
 			cfg.Listeners = l.listeners(&n)
+			// An outcome event carries the call's start and end: two clock
+			// reads per call, unless the breaker uses the coarse clock.
+			cfg.CoarseClock = l.name == "onevent-coarse"
 			br, err := breaker.New(cfg)
 			require.NoError(b, err)
 			return br
