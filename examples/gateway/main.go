@@ -94,7 +94,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.json, "json", false, "print every line of standard output as JSON: progress, logs, notices and the report")
 	fs.StringVar(&o.reportFile, "report", "", "write a self-contained HTML report to this file")
 	fs.StringVar(&o.listen, "listen", "", "serve, on this address (e.g. 127.0.0.1:8080), while the drill runs: the live dashboard of the gateway's breakers, limiters, health checks and retry budget at /dashboard/, Prometheus metrics at /metrics, and the gateway's status JSON at "+gateway.PathStatus)
-	fs.StringVar(&o.store, "store", "", "keep the gateway's SQLite database in this new file (default: a temporary one, removed at exit); "+memoryStore+" for the in-memory store, which is not durable")
+	fs.StringVar(&o.store, "store", "", "keep the gateway's SQLite database in this new file, and a two-bank scenario's primary-only run's beside it, named after that run (default: temporary ones, removed at exit); "+memoryStore+" for the in-memory store, which is not durable")
 	fs.BoolVar(&o.baseline, "baseline", true, "also run the scenario without protection, for the comparison")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -203,7 +203,7 @@ func TestStoreFlag(t *testing.T) {
 	open, name, cleanup, err := sqliteStore("")
 	require.NoError(t, err)
 	assert.Equal(t, "SQLite (NORMAL), temporary", name)
-	_, closeStore, err := open()
+	_, closeStore, err := open("protected")
 	require.NoError(t, err)
 	require.NoError(t, closeStore())
 	dbs, err := filepath.Glob(filepath.Join(tmp, "riprap-drill-*", "drill.db"))
@@ -216,7 +216,7 @@ func TestStoreFlag(t *testing.T) {
 	open, name, cleanup, err = sqliteStore(kept)
 	require.NoError(t, err)
 	assert.Equal(t, "SQLite (NORMAL), "+kept, name)
-	_, closeStore, err = open()
+	_, closeStore, err = open("protected")
 	require.NoError(t, err)
 	require.NoError(t, closeStore())
 	cleanup()
@@ -228,4 +228,25 @@ func TestStoreFlag(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, open, "the gateway makes its own")
 	assert.Equal(t, "in memory", storeLabel(name))
+}
+
+// Each protected run of a drill gets a database of its own: a two-bank
+// scenario runs the gateway twice with the same payments, and on a shared
+// ledger the second run would answer the first run's payments from it
+// (found in a run: 1,816 "succeeded" payments the second run's banks never
+// debited).
+func TestEachRunHasItsOwnDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "drill.db")
+	open, _, cleanup, err := sqliteStore(path)
+	require.NoError(t, err)
+	defer cleanup()
+	for _, run := range []string{runLabel(true, true), runLabel(true, false)} {
+		_, closeStore, err := open(run)
+		require.NoError(t, err, run)
+		require.NoError(t, closeStore())
+	}
+	assert.FileExists(t, path, "the main protected run's")
+	assert.FileExists(t, filepath.Join(filepath.Dir(path), "drill-protected-one-bank.db"), "the primary-only run's")
+	_, _, err = open(runLabel(true, false))
+	assert.ErrorContains(t, err, "the drill needs a new file", "a run never reopens a database")
 }

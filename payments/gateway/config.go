@@ -154,10 +154,12 @@ type BankPolicy struct {
 	Attempts int
 	Backoff  backoff.Strategy
 	Budget   *backoff.Budget
-	// MaxRetryAfter caps how long a retry waits for a bank's Retry-After
-	// hint (default 500ms): a customer is waiting, so an overloaded bank
-	// turns into a quick rejection that carries the hint rather than a
-	// long wait inside Pay.
+	// MaxRetryAfter is the longest Retry-After hint of a bank that a
+	// transfer waits out before its next attempt (default 500ms): a
+	// customer is waiting, so a bank asking for a longer pause is not
+	// retried within the payment — it turns at once into a rejection that
+	// carries the hint (or a failover to the next bank) rather than a
+	// wait inside Pay that would end in the same refusal.
 	MaxRetryAfter time.Duration
 	// Timeout bounds one attempt, and one status lookup (default 2s). The
 	// bank's health probe is never stricter than it.

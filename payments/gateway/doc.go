@@ -13,7 +13,8 @@
 //
 //   - bank transfers: rate limit → bulkhead (when BankPolicy.MaxConcurrent
 //     is set) → a look at breaker "bank" (refusing while it is open) →
-//     retry (same idempotency key on every attempt, never on a decline) →
+//     retry (same idempotency key on every attempt, never on a decline,
+//     nor on an answer asking for a longer pause than MaxRetryAfter) →
 //     breaker "bank" → trip wire → timeout per attempt. The breaker judges
 //     each attempt; the retry looks at it before each backoff and stops
 //     when it would refuse; the trip wire ends the attempts in flight when
