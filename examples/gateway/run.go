@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/riprap-go/riprap/payments"
 	"github.com/riprap-go/riprap/payments/gateway"
 	"github.com/riprap-go/riprap/payments/httpapi"
 	"github.com/riprap-go/riprap/payments/sim"
@@ -173,29 +172,16 @@ func runScenario(ctx context.Context, cfg runConfig) (*runResult, error) {
 		if cfg.monitor != nil {
 			listeners = append(listeners, cfg.monitor.listener())
 		}
-		var tbank payments.Bank = bank // TRACE
-		var tfx payments.FX = fx        // TRACE
-		if traceOn {                    // TRACE
-			tbank, tfx = traceBank{bank, "bank"}, traceFX{fx} // TRACE
-			openSink(r.label)                                  // TRACE
-		} // TRACE
-		gc, err := gatewayConfig(tbank, tfx, lg, cfg.timeouts, listeners...)
+		gc, err := gatewayConfig(bank, fx, lg, cfg.timeouts, listeners...)
 		if err != nil {
 			return nil, err
 		}
 		if bank2 != nil {
-			var tb2 payments.Bank = bank2 // TRACE
-			if traceOn {                   // TRACE
-				tb2 = traceBank{bank2, "bank2"} // TRACE
-			} // TRACE
-			if gc, err = withSecondBank(gc, tb2); err != nil {
+			if gc, err = withSecondBank(gc, bank2); err != nil {
 				return nil, err
 			}
 		}
 		gc.Store, gc.Logger = st, logger
-		if traceOn && st != nil { // TRACE
-			gc.Store = traceStore{st} // TRACE
-		} // TRACE
 		if cfg.breakGateway != nil {
 			cfg.breakGateway(&gc)
 		}
@@ -259,17 +245,7 @@ func drive(ctx context.Context, p payer, jobs []job, out []paymentRecord, epoch 
 			defer wg.Done()
 			for j := range queue {
 				live.inFlight.Add(1)
-				var tr *ptrace // TRACE
-				pctx := ctx     // TRACE
-				if traceOn && sink != nil { // TRACE
-					tr = &ptrace{epoch: epoch, Key: j.req.IdempotencyKey, Due: float64(j.at.Microseconds()) / 1000} // TRACE
-					tr.add("worker picks up") // TRACE
-					pctx = context.WithValue(ctx, traceKey{}, tr) // TRACE
-				} // TRACE
-				st := p.pay(pctx, j.req)
-				if tr != nil { // TRACE
-					tr.add("answered %s", st); tr.Lat = float64((time.Since(epoch)-j.at).Microseconds()) / 1000; tr.State = string(st); sink.write(tr) // TRACE
-				} // TRACE
+				st := p.pay(ctx, j.req)
 				live.inFlight.Add(-1)
 				out[j.index] = paymentRecord{at: j.at, latency: time.Since(epoch) - j.at, first: st, final: st}
 				live.answered[stateIndex(st)].Add(1)
