@@ -145,6 +145,9 @@ func (discardPrevious) Guard(ctx context.Context, next resilience.Next) error {
 		_ = resilience.SetResult[*http.Response](next, nil)
 		drain(prev)
 	}
+	if c, ok := ctx.(*ownCtx); ok && c.ex != nil && c.ex.hedged {
+		c.ex.newRound() // the hedger inside starts a call per attempt
+	}
 	return next.Run(ctx)
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/riprap-go/riprap/resilience"
 	"github.com/riprap-go/riprap/resilience/backoff"
@@ -25,15 +26,43 @@ var errFinished = errors.New("httpx: request already answered")
 type exchange struct {
 	t      *Transport
 	req    *http.Request
-	ctx    context.Context    // the caller's, bounded by Timeout
-	cancel context.CancelFunc // releases ctx when Timeout made it
-	hedged bool               // attempts run on a hedger's contexts
+	ctx    context.Context // the caller's, or x.own when Timeout bounds it
+	owned  bool            // ctx is x.own, released with the response
+	hedged bool            // attempts run on a hedger's contexts
+	x      *extras         // nil when there is no Timeout, AttemptTimeout or hedging
 
 	mu      sync.Mutex // protects the fields below
 	done    bool       // RoundTrip is returning: late responses are closed at once
 	claimed bool       // an attempt has sent req.Body itself
+	started int        // hedged: attempts started in the current hedger call
+	lazy    *ownCtx    // hedged: the first of them, not linked to its hedger yet
 	kept    []kept     // hedged: every response with a body, in arrival order
 	inline  [2]kept    // kept's first backing array: one retry allocates nothing more
+}
+
+// extras is what an exchange with contexts of its own would otherwise
+// allocate piece by piece: the request's context under Timeout, the first
+// attempt's context and the wrapper of its response body. A plain
+// exchange goes without. Extras are never reused, since these outlive
+// RoundTrip (in the caller's hands, or net/http's).
+type extras struct {
+	own            ownCtx // the request's context under Timeout
+	firstCtx       ownCtx // the first attempt's context, see attemptCtx
+	firstBody      body   // the first wrapped response body, see wrapBody
+	firstCtxTaken  atomic.Bool
+	firstBodyTaken atomic.Bool
+}
+
+// startTimeout bounds the exchange's context by Timeout, on the real
+// clock, as http.Client's Timeout is.
+func (ex *exchange) startTimeout() {
+	t, c := ex.t, &ex.x.own
+	c.ex = ex
+	c.deadline = time.Now().Add(t.timeout)
+	c.bounded.Store(true)
+	c.link(ex.ctx)
+	c.timer = t.armTimer(c, t.timeout, nil)
+	ex.ctx, ex.owned = c, true
 }
 
 // kept is a response handed out by an attempt and the body wrapper that
@@ -52,16 +81,16 @@ func (ex *exchange) attempt(actx context.Context) (*http.Response, error) {
 	}
 	a := ex.begin(actx)
 	r := ex.req
-	if a != nil || ex.cancel != nil || copied {
+	if a != nil || ex.owned || copied {
 		var ctx context.Context = actx
 		if a != nil {
-			ctx = a // not a nil *attemptCtx in an interface
+			ctx = a // not a nil *ownCtx in an interface
 		}
 		r = r.WithContext(ctx) // a copy: a RoundTripper must not change the caller's request
 		r.Body = reqBody
 	}
 	resp, err := ex.t.base.RoundTrip(r)
-	expired := a.headersIn()
+	expired := ex.headersIn(a)
 	switch {
 	case err == nil && resp == nil:
 		err = errors.New("httpx: base RoundTripper returned neither a response nor an error")
@@ -125,15 +154,15 @@ func (ex *exchange) body() (rc io.ReadCloser, copied bool, err error) {
 // drained by discardPrevious, and the last one is the caller's. It reports
 // false, having closed the response, when the exchange is over: a hedge
 // that answered after the caller got its answer.
-func (ex *exchange) keep(resp *http.Response, a *attemptCtx) bool {
+func (ex *exchange) keep(resp *http.Response, a *ownCtx) bool {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		a.release() // nothing will be read; a late one needs no closing either
 		return true
 	}
-	if a == nil && ex.cancel == nil {
+	if a == nil && !ex.owned {
 		return true // not hedged (a hedged attempt has a context of its own) and nothing to release
 	}
-	b := wrapBody(resp, a)
+	b := ex.wrapBody(resp, a)
 	if !ex.hedged {
 		return true
 	}
@@ -169,27 +198,35 @@ func (ex *exchange) finish(resp *http.Response, err error) (*http.Response, erro
 		_ = ex.req.Body.Close() // no attempt sent it; a RoundTripper must close it
 	}
 	if err != nil || resp == nil {
-		ex.releaseCtx()
+		if ex.owned {
+			ex.x.own.release()
+			err = ex.x.own.timedOut(err)
+		}
 		return nil, err
 	}
 	resp.Request = ex.req
-	if ex.cancel != nil {
+	if ex.owned {
 		switch b := resp.Body.(type) {
 		case *body:
-			b.timeout = ex.cancel
+			b.timeout = &ex.x.own
 		case rwBody:
-			b.timeout = ex.cancel
+			b.timeout = &ex.x.own
 		default:
-			ex.cancel() // a response without a body: nothing left to bound
+			ex.x.own.release() // a response without a body: nothing left to bound
 		}
 	}
 	return resp, nil
 }
 
-func (ex *exchange) releaseCtx() {
-	if ex.cancel != nil {
-		ex.cancel()
+// timedOut makes err, when the request's context ended at Timeout,
+// a *timeout.Error, as the transport's own bound: the contexts derived
+// from it report plain context.DeadlineExceeded.
+func (c *ownCtx) timedOut(err error) error {
+	if err == nil || !c.fired.Load() || !errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, timeout.ErrTimeout) {
+		return err
 	}
+	return &timeout.Error{Name: "httpx", Timeout: c.ex.t.timeout, Err: err}
 }
 
 // drain drains and closes a response nobody will use.
@@ -201,7 +238,7 @@ func drain(resp *http.Response) {
 
 // abandon closes a response that lost: its context is cancelled first, so
 // that net/http drops the connection rather than wait for the rest.
-func abandon(rc io.ReadCloser, a *attemptCtx) {
+func abandon(rc io.ReadCloser, a *ownCtx) {
 	a.release()
 	_ = rc.Close()
 }
@@ -212,8 +249,8 @@ func abandon(rc io.ReadCloser, a *attemptCtx) {
 // net/http allows.
 type body struct {
 	rc      io.ReadCloser
-	cancel  *attemptCtx        // the attempt's context; nil when it was the pipeline's
-	timeout context.CancelFunc // Timeout's context; set on the body returned, before it is
+	cancel  *ownCtx // the attempt's context; nil when it was the pipeline's
+	timeout *ownCtx // Timeout's context; set on the body returned, before it is
 	freed   atomic.Bool
 }
 
@@ -227,8 +264,13 @@ type rwBody struct {
 func (b rwBody) Write(p []byte) (int, error) { return b.w.Write(p) }
 
 // wrapBody replaces resp.Body by a *body, or an rwBody for a writable one.
-func wrapBody(resp *http.Response, cancel *attemptCtx) *body {
-	b := &body{rc: resp.Body, cancel: cancel}
+// The first it wraps is the exchange's own.
+func (ex *exchange) wrapBody(resp *http.Response, cancel *ownCtx) *body {
+	b := &ex.x.firstBody
+	if !ex.x.firstBodyTaken.CompareAndSwap(false, true) {
+		b = new(body)
+	}
+	b.rc, b.cancel = resp.Body, cancel
 	if w, ok := resp.Body.(io.Writer); ok {
 		resp.Body = rwBody{b, w}
 	} else {
@@ -241,8 +283,11 @@ func wrapBody(resp *http.Response, cancel *attemptCtx) *body {
 // has put the connection back in its pool by the time it reports io.EOF.
 func (b *body) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		b.free()
+	case err != nil && b.timeout != nil:
+		err = b.timeout.timedOut(err)
 	}
 	return n, err
 }
@@ -261,7 +306,5 @@ func (b *body) free() {
 		return
 	}
 	b.cancel.release()
-	if b.timeout != nil {
-		b.timeout()
-	}
+	b.timeout.release()
 }

@@ -1,7 +1,6 @@
 package httpx
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"sync"
@@ -13,7 +12,6 @@ import (
 	"github.com/riprap-go/riprap/resilience/backoff"
 	"github.com/riprap-go/riprap/resilience/breaker"
 	"github.com/riprap-go/riprap/resilience/ratelimit"
-	"github.com/riprap-go/riprap/resilience/timeout"
 )
 
 // DefaultMaxKeys is how many keys (hosts, by default) a [Transport] keeps
@@ -156,10 +154,9 @@ type Transport struct {
 	maxRetryAfter  time.Duration
 	attemptTimeout time.Duration
 	timeout        time.Duration
-	timeoutCause   error // the cause of a request context ended by Timeout
 	clock          clock.Clock
 	policies       policies
-	timers         sync.Pool // of *attemptTimer, on the real clock
+	timers         sync.Pool // of *deadlineTimer, on the real clock
 }
 
 // NewTransport returns a transport configured by cfg, or a
@@ -171,8 +168,7 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 	t := &Transport{
 		base: cfg.Base, key: cfg.Key, repeatable: cfg.Repeatable,
 		maxRetryAfter: cfg.MaxRetryAfter, attemptTimeout: cfg.AttemptTimeout, timeout: cfg.Timeout,
-		timeoutCause: &timeout.Error{Name: "httpx", Timeout: cfg.Timeout},
-		clock:        cfg.Clock,
+		clock: cfg.Clock,
 	}
 	if t.base == nil {
 		t.base = http.DefaultTransport
@@ -245,8 +241,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if rewindable(req) && t.repeatable(req) {
 		p, ex.hedged = set.repeated, set.hedged
 	}
+	if t.timeout > 0 || t.attemptTimeout > 0 || ex.hedged {
+		ex.x = new(extras)
+	}
 	if t.timeout > 0 {
-		ex.ctx, ex.cancel = context.WithTimeoutCause(ex.ctx, t.timeout, t.timeoutCause)
+		ex.startTimeout()
 	}
 	return ex.finish(p.Execute(ex.ctx, ex.attempt))
 }
