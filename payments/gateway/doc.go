@@ -119,7 +119,10 @@
 // its log entry, so an acknowledged payment's entry is as durable as the
 // payment. If Finish fails after the bank moved money, the payment stays
 // pending (MarkStarted left it so) and Pay answers Pending; the reconciler
-// records it later. A store that is full (its outbox bound counts queued
+// records it later. For the same reason a payment whose outcome is
+// unknown is answered Pending before Finish records that: the write
+// cannot change the answer, so Pay does not wait for it (Close does). A
+// store that is full (its outbox bound counts queued
 // entries and the slots reserved by open payments) or failing refuses new
 // payments before the bank is called: Rejected, with a Retry-After. The
 // gateway never keeps a payment or an entry in memory on the side. With no

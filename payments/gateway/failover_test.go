@@ -193,6 +193,7 @@ func TestRetryOfAPendingPaymentStaysWithItsBank(t *testing.T) {
 		banks["primary"].set(lose)
 		req := pay("order-1", "2.00 USD")
 		require.Equal(t, gateway.Pending, w.gw.Pay(context.Background(), req).State)
+		synctest.Wait() // the pending outcome is recorded after Pay answers
 
 		primary, ok := w.gw.Registry().Get("primary")
 		require.True(t, ok)

@@ -35,6 +35,7 @@ type Gateway struct {
 	ctx    context.Context // cancelled by Close: ends the loops and their work in flight
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	later  laterWrites // pending outcomes Pay answered before recording
 	once   sync.Once
 }
 
@@ -130,10 +131,11 @@ func (g *Gateway) recover(ctx context.Context) error {
 }
 
 // Close stops the health checks, the reconciler and the outbox replayer and
-// waits for them. Payments still pending stay so in the store, and queued
-// log entries stay queued, for the next gateway started on it. Close does
-// not close a store given in [Config.Store]; calls of Pay still running
-// finish on their own.
+// waits for them, and for the store writes of pending outcomes that
+// answered calls of Pay left running. Payments still pending stay so in
+// the store, and queued log entries stay queued, for the next gateway
+// started on it. Close does not close a store given in [Config.Store];
+// calls of Pay still running finish on their own.
 func (g *Gateway) Close() {
 	g.once.Do(func() {
 		if g.cancel != nil {
@@ -143,6 +145,7 @@ func (g *Gateway) Close() {
 			g.checker.Stop()
 		}
 		g.wg.Wait()
+		g.later.wait()
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/riprap-go/riprap/payments"
@@ -77,9 +78,57 @@ func (g *Gateway) settle(ctx context.Context, p *payment) Result {
 			g.abandon(p)
 		}
 	}()
-	r := g.finish(ctx, p, g.attempt(ctx, p))
+	r := g.attempt(ctx, p)
+	if r.State == Pending && p.started && g.finishLater(ctx, p, r) {
+		finished = true
+		return r
+	}
+	r = g.finish(ctx, p, r)
 	finished = true
 	return r
+}
+
+// finishLater records a pending outcome of a started payment after Pay
+// has answered, on a goroutine that Close waits for, and reports false
+// when the gateway is closing (the caller then records it itself).
+//
+// Why the caller need not wait: the answer is Pending whatever the write
+// does — MarkStarted made the payment durably pending before the bank was
+// called, and a write that fails leaves it pending for the reconciler
+// (release). The write only adds the reason and ends the claim early. In
+// a hang, the breaker ends every attempt in flight at once, and each of
+// those payments queued behind the others' writes before it could be
+// answered: in the two-bank drill that put the oldest of them 15–25ms
+// further behind the unprotected run, whose payments each end alone.
+// Until the write lands, a retry of the payment is answered pending (in
+// flight), and Lookup says the same.
+func (g *Gateway) finishLater(ctx context.Context, p *payment, r Result) bool {
+	g.later.mu.Lock()
+	defer g.later.mu.Unlock()
+	if g.later.closed {
+		return false
+	}
+	g.later.writes.Add(1)
+	go func() {
+		defer g.later.writes.Done()
+		_ = g.finish(ctx, p, r) // a failed write is logged and released there
+	}()
+	return true
+}
+
+// laterWrites are the writes Pay left running (finishLater).
+type laterWrites struct {
+	mu     sync.Mutex // protects closed, and adding to writes against Close's wait
+	closed bool
+	writes sync.WaitGroup
+}
+
+// wait stops new writes from being left running and waits for the others.
+func (l *laterWrites) wait() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.writes.Wait()
 }
 
 // attempt prices the payment (when it needs a conversion not saved by an
