@@ -123,5 +123,5 @@ func TestTransportTimeoutBoundsTheWholeRequest(t *testing.T) {
 	require.NoError(t, err, "the headers come in time")
 	defer resp.Body.Close()
 	_, err = io.ReadAll(resp.Body)
-	assert.Error(t, err, "the rest of the body does not")
+	assert.ErrorIs(t, err, timeout.ErrTimeout, "the rest of the body does not")
 }
