@@ -60,13 +60,13 @@ func (ex *exchange) attemptCtx() *ownCtx {
 func (ex *exchange) enterHedged(a *ownCtx) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
-	ex.started++
-	if ex.started == 1 {
-		ex.lazy = a
+	ex.x.started++
+	if ex.x.started == 1 {
+		ex.x.lazy = a
 		return
 	}
-	if l := ex.lazy; l != nil {
-		ex.lazy = nil
+	if l := ex.x.lazy; l != nil {
+		ex.x.lazy = nil
 		l.linkHedge()
 	}
 	a.linkHedge()
@@ -76,7 +76,7 @@ func (ex *exchange) enterHedged(a *ownCtx) {
 // runs one per attempt. Its first attempt may go unlinked again.
 func (ex *exchange) newRound() {
 	ex.mu.Lock()
-	ex.started, ex.lazy = 0, nil
+	ex.x.started, ex.x.lazy = 0, nil
 	ex.mu.Unlock()
 }
 
@@ -96,8 +96,8 @@ func (ex *exchange) headersIn(a *ownCtx) (expired bool) {
 	}
 	if a.hedge != nil {
 		ex.mu.Lock()
-		if ex.lazy == a {
-			ex.lazy = nil
+		if ex.x.lazy == a {
+			ex.x.lazy = nil
 		}
 		unlink := a.unlinkHedge
 		a.unlinkHedge = nil

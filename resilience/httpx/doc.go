@@ -24,5 +24,5 @@
 // [DrainBody] does the same for a body a client stops reading. Under
 // AttemptTimeout an attempt's context carries a real deadline until its
 // headers arrive, so the base transport, a dialer and every context
-// derived from it see context.DeadlineExceeded.
+// derived from it see context.DeadlineExceeded; so do they under Timeout.
 package httpx

@@ -34,8 +34,6 @@ type exchange struct {
 	mu      sync.Mutex // protects the fields below
 	done    bool       // RoundTrip is returning: late responses are closed at once
 	claimed bool       // an attempt has sent req.Body itself
-	started int        // hedged: attempts started in the current hedger call
-	lazy    *ownCtx    // hedged: the first of them, not linked to its hedger yet
 	kept    []kept     // hedged: every response with a body, in arrival order
 	inline  [2]kept    // kept's first backing array: one retry allocates nothing more
 }
@@ -51,6 +49,11 @@ type extras struct {
 	firstBody      body   // the first wrapped response body, see wrapBody
 	firstCtxTaken  atomic.Bool
 	firstBodyTaken atomic.Bool
+
+	// Hedged exchanges only (which always have extras), under the
+	// exchange's mutex; see enterHedged.
+	started int     // attempts started in the current hedger call
+	lazy    *ownCtx // the first of them, not linked to its hedger yet
 }
 
 // startTimeout bounds the exchange's context by Timeout, on the real

@@ -50,8 +50,7 @@ type ownCtx struct {
 	unlinkHedge func() bool     // set once linked to hedge, until the headers are in
 
 	// The fields below are kept small: a request with Timeout and
-	// AttemptTimeout holds two of these and a body in 512 bytes (see
-	// extras), the largest size the allocator serves without a header.
+	// AttemptTimeout holds two of these (see extras).
 	mu     sync.Mutex   // protects the fields below
 	err    error        // set once, when done is closed
 	kids   []*ownCtx    // contexts of ours ending with this one

@@ -88,8 +88,11 @@ type TransportConfig struct {
 	AttemptTimeout time.Duration
 	// Timeout bounds the whole request, attempts, waits and the reading of
 	// the body included, as http.Client's Timeout does; its deadline is
-	// the context's deadline. Zero means no bound but the request's
-	// context.
+	// the context's deadline, and once it passes that context and those
+	// derived from it end with context.DeadlineExceeded. A request (or a
+	// body read) it cuts short fails with a *timeout.Error, matching
+	// timeout.ErrTimeout and context.DeadlineExceeded. Zero means no
+	// bound but the request's context.
 	Timeout time.Duration
 
 	// Rate, when set, limits the attempts sent under each key, with bursts
@@ -236,18 +239,36 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	ex := &exchange{t: t, req: req, ctx: req.Context()}
-	p := set.once
+	p, hedged := set.once, false
 	if rewindable(req) && t.repeatable(req) {
-		p, ex.hedged = set.repeated, set.hedged
+		p, hedged = set.repeated, set.hedged
 	}
-	if t.timeout > 0 || t.attemptTimeout > 0 || ex.hedged {
-		ex.x = new(extras)
-	}
+	ex := t.newExchange(req, hedged)
 	if t.timeout > 0 {
 		ex.startTimeout()
 	}
 	return ex.finish(p.Execute(ex.ctx, ex.attempt))
+}
+
+// exchangeWithExtras holds an exchange and its extras in one allocation.
+type exchangeWithExtras struct {
+	ex exchange
+	x  extras
+}
+
+// newExchange makes the exchange of req, with extras when it will have
+// contexts of its own.
+func (t *Transport) newExchange(req *http.Request, hedged bool) *exchange {
+	var ex *exchange
+	if t.timeout > 0 || t.attemptTimeout > 0 || hedged {
+		both := new(exchangeWithExtras)
+		both.ex.x = &both.x
+		ex = &both.ex
+	} else {
+		ex = new(exchange)
+	}
+	ex.t, ex.req, ex.ctx, ex.hedged = t, req, req.Context(), hedged
+	return ex
 }
 
 // CloseIdleConnections closes the idle connections of Base, when Base has
