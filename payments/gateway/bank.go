@@ -17,7 +17,8 @@ import (
 // bankPath holds one acquirer's pipelines, built once:
 //
 //   - admission: rate limit → bulkhead (when bounded) → a look at breaker
-//     NAME, refusing while it is open, held or forced open (no permit taken);
+//     NAME, refusing while it is open, held or forced open (the breaker
+//     counts the refusal; no permit is kept);
 //   - attempts, run by an admitted transfer: retry → breaker NAME → trip
 //     wire → timeout per attempt. The breaker judges each attempt, so it
 //     opens as soon as attempts fail. When it opens, the trip wire ends the
@@ -189,7 +190,7 @@ func (bp *bankPath) transfer(ctx context.Context, req payments.TransferRequest, 
 }
 
 // lookAtBreaker refuses a transfer while the bank's breaker does not admit
-// calls (open, held open by a health check, forced open), without taking a
+// calls (open, held open by a health check, forced open), keeping no
 // permit: the breaker inside the retry judges the attempts themselves.
 func (bp *bankPath) lookAtBreaker(ctx context.Context, next resilience.Next) error {
 	if err := bp.refusing(); err != nil {
@@ -201,11 +202,21 @@ func (bp *bankPath) lookAtBreaker(ctx context.Context, next resilience.Next) err
 func (bp *bankPath) refusing() error {
 	switch bp.breaker.State() {
 	case breaker.Open, breaker.HeldOpen, breaker.ForcedOpen:
-		s := bp.breaker.Snapshot()
-		wait := max(s.UntilHalfOpen, s.HoldRemaining)
-		return resilience.Reject("breaker", bp.breaker.Name(), breaker.ErrOpen, wait)
+	default:
+		return nil
 	}
-	return nil
+	// The breaker itself refuses, so that it counts the refusal (Snapshot's
+	// Rejected, the dashboard's and Prometheus' "not permitted"): nearly
+	// every payment it keeps off the bank is refused here, not inside the
+	// retry. Should its open wait have ended meanwhile, the permit is a
+	// probe's slot, handed back at once: the attempt takes its own.
+	if p, err := bp.breaker.Allow(); err == nil {
+		p.Done(resilience.Ignored)
+		return nil
+	}
+	s := bp.breaker.Snapshot()
+	wait := max(s.UntilHalfOpen, s.HoldRemaining)
+	return resilience.Reject("breaker", bp.breaker.Name(), breaker.ErrOpen, wait)
 }
 
 // status looks the transfer of a payment up at the bank.

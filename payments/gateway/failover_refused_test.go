@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"testing/synctest"
 
@@ -109,5 +110,29 @@ func TestRefusedUpFrontRecordsEveryBank(t *testing.T) {
 		assert.Equal(t, []string{"primary"}, r.RefusedBy, "stopped at the first refusal it could not record")
 		assert.Empty(t, storedRefusals(t, w, "order-2"))
 		assert.Zero(t, banks["primary"].transfers()+banks["secondary"].transfers())
+	})
+}
+
+// A payment the bank's open breaker keeps off the bank counts as that
+// breaker's refusal (Snapshot.Rejected, "not permitted" on the dashboard
+// and in Prometheus), though it is refused at admission, before the retry
+// and the breaker's own guard: otherwise an outage that refused hundreds
+// of payments showed a handful of refusals.
+func TestRefusalAtAdmissionCountsOnTheBreaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, func(c *gateway.Config) { c.Health.Disabled = true })
+		defer w.gw.Close()
+		br, ok := w.gw.Registry().Get("bank")
+		require.True(t, ok)
+		br.ForceOpen()
+		for i := range 3 {
+			r := w.gw.Pay(context.Background(), pay(fmt.Sprintf("order-%d", i), "1.00 USD"))
+			require.Equal(t, gateway.Rejected, r.State, r.Reason)
+		}
+		assert.EqualValues(t, 3, br.Snapshot().Rejected)
+		br.Reset()
+		r := w.gw.Pay(context.Background(), pay("order-after", "1.00 USD"))
+		assert.Equal(t, gateway.Succeeded, r.State, r.Reason)
+		assert.EqualValues(t, 3, br.Snapshot().Rejected, "a call let through is no refusal")
 	})
 }
