@@ -56,12 +56,15 @@ func (ex *exchange) attemptCtx() *ownCtx {
 // a call stays unlinked until a second one starts, and a call answered
 // before its hedge delay, the common case, pays no link (context.AfterFunc
 // on the hedger's context costs a map and three objects). Every later
-// attempt of the call is linked at once.
+// attempt of the call is linked at once, and so is one whose hedger has
+// given up already: a hedge of an earlier call (of an earlier retry)
+// that was slow to start. Its hedger cancelled it before returning, so
+// before newRound, which this follows under the mutex: it is seen here.
 func (ex *exchange) enterHedged(a *ownCtx) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	ex.x.started++
-	if ex.x.started == 1 {
+	if ex.x.started == 1 && a.hedge.Err() == nil {
 		ex.x.lazy = a
 		return
 	}
