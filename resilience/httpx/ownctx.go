@@ -11,7 +11,7 @@ import (
 // ownCtx is a context of the transport's own, for the two bounds a
 // standard context cannot express cheaply or at all:
 //
-//   - the request's context under Timeout (or hedging): it carries the
+//   - the request's context under Timeout: it carries the
 //     Timeout deadline for the whole request, body included, and ends
 //     with its parent (the caller's context) or when released;
 //   - an attempt's context (AttemptTimeout, or hedging): it carries the
@@ -45,7 +45,8 @@ type ownCtx struct {
 	ex        *exchange                // the request's context only: its exchange
 	unlinkEnd func() bool              // the parent's end, when the parent is not ours and can end
 
-	// Hedged attempts only; guarded by the exchange's mutex.
+	// Hedged attempts only. hedge is set before the attempt is shared;
+	// unlinkHedge is guarded by the exchange's mutex.
 	hedge       context.Context // the hedger's context of the attempt
 	unlinkHedge func() bool     // set once linked to hedge, until the headers are in
 
