@@ -46,7 +46,8 @@ type BudgetConfig struct {
 //
 // so that when a dependency fails, clients add at most that share of extra
 // load instead of multiplying it by their attempts. Requests and retries
-// are counted in Buckets slices of the window, aligned on the clock; the
+// are counted in Buckets slices of the window, aligned on the clock (on
+// the budget's creation with the real clock); the
 // oldest slice drops out as time moves, with no background goroutine. The
 // bound holds when each retry is granted; later, requests may leave the
 // window before the retries they allowed, which only makes the budget
@@ -59,6 +60,11 @@ type Budget struct {
 	cfg     BudgetConfig
 	width   time.Duration // of one bucket
 	reserve float64       // MinPerSecond × Window in seconds
+
+	// start is the real clock's time zero when Clock is nil: the budget
+	// then reads only the monotonic clock (time.Since), about half the
+	// cost of time.Now, and its buckets are aligned on start.
+	start time.Time
 
 	mu      sync.Mutex // protects everything below
 	buckets []budgetBucket
@@ -121,15 +127,39 @@ func (b *Budget) init() {
 		c.Buckets = DefaultBudgetBuckets
 	}
 	if c.Clock == nil {
-		c.Clock = clock.New()
+		b.start = time.Now()
 	}
 	b.width = c.Window / time.Duration(c.Buckets)
 	b.reserve = c.MinPerSecond * c.Window.Seconds()
 	b.buckets = make([]budgetBucket, c.Buckets)
-	b.epoch = b.index(c.Clock.Now())
+	b.epoch = b.index()
 }
 
-func (b *Budget) index(t time.Time) int64 { return t.UnixNano() / int64(b.width) }
+// index returns the absolute number of the bucket the clock is in.
+func (b *Budget) index() int64 {
+	if b.cfg.Clock == nil {
+		return int64(time.Since(b.start)) / int64(b.width)
+	}
+	return b.cfg.Clock.Now().UnixNano() / int64(b.width)
+}
+
+// Spender returns a view of b that grants retries from it but counts no
+// calls. Give it to a policy that runs inside a [Retry] counting its calls
+// to b, such as a hedger sharing the retry's budget: both counting would
+// count each call twice (and each retry's attempt once more), loosening
+// the bound to twice Ratio.
+func (b *Budget) Spender() BudgetSpender { return BudgetSpender{b} }
+
+// BudgetSpender is the view of a [Budget] that [Budget.Spender] returns: its
+// AllowRetry is the budget's, its Request does nothing. The zero value
+// grants no retry. It is safe for concurrent use.
+type BudgetSpender struct{ b *Budget }
+
+// Request does nothing: the call is counted by whoever shares the budget.
+func (BudgetSpender) Request() {}
+
+// AllowRetry asks the budget for one retry, as [Budget.AllowRetry] does.
+func (s BudgetSpender) AllowRetry() bool { return s.b != nil && s.b.AllowRetry() }
 
 // Request counts one call (a first attempt) toward the budget.
 func (b *Budget) Request() {
@@ -172,7 +202,7 @@ func (b *Budget) advance() {
 	if b.buckets == nil {
 		b.init()
 	}
-	idx := b.index(b.cfg.Clock.Now())
+	idx := b.index()
 	steps := idx - b.epoch
 	if steps <= 0 {
 		return

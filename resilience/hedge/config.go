@@ -28,8 +28,11 @@ const (
 // which waits for the attempts already running.
 //
 // The retry budget of package backoff (*backoff.Budget) satisfies it, so
-// one budget can bound a dependency's retries and hedges together. Its
-// methods must be safe for concurrent use.
+// one budget can bound a dependency's retries and hedges together. When a
+// retry outside the hedger counts the calls to that budget, give the
+// hedger budget.Spender() instead, which spends without counting, so
+// that each call is counted once. Its methods must be safe for concurrent
+// use.
 type Budget interface {
 	Request()
 	AllowRetry() bool

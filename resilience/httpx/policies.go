@@ -161,7 +161,7 @@ func (ps *policies) build(key string, br *breaker.Breaker) (*policySet, error) {
 	}
 	if cfg.HedgeDelay > 0 {
 		h, err := hedge.New(hedge.Config{Name: key, Delay: cfg.HedgeDelay, Quantile: cfg.HedgeQuantile,
-			MaxHedges: cfg.MaxHedges, Budget: budget(cfg.Budget), Clock: cfg.Clock, Listeners: cfg.Listeners})
+			MaxHedges: cfg.MaxHedges, Budget: budget(cfg.Budget, ps.retry != nil), Clock: cfg.Clock, Listeners: cfg.Listeners})
 		if err != nil {
 			return nil, err
 		}
@@ -171,10 +171,15 @@ func (ps *policies) build(key string, br *breaker.Breaker) (*policySet, error) {
 	return s, nil
 }
 
-// budget keeps a nil *backoff.Budget from becoming a non-nil hedge.Budget.
-func budget(b *backoff.Budget) hedge.Budget {
-	if b == nil {
+// budget is the hedger's view of the transport's budget: nil for none (a
+// nil *backoff.Budget must not become a non-nil hedge.Budget), and only
+// its retries when the retry outside the hedger counts the requests.
+func budget(b *backoff.Budget, retried bool) hedge.Budget {
+	switch {
+	case b == nil:
 		return nil
+	case retried:
+		return b.Spender()
 	}
 	return b
 }
