@@ -111,6 +111,14 @@ func (g *Gateway) finishLater(ctx context.Context, p *payment, r Result) bool {
 	g.later.writes.Add(1)
 	go func() {
 		defer g.later.writes.Done()
+		defer func() {
+			// A store that panics here has no caller left to panic in:
+			// the payment stays pending for the reconciler, as after
+			// any write that failed.
+			if v := recover(); v != nil {
+				g.release(p, fmt.Errorf("the store panicked recording a pending outcome: %v", v))
+			}
+		}()
 		_ = g.finish(ctx, p, r) // a failed write is logged and released there
 	}()
 	return true

@@ -69,3 +69,34 @@ func TestPendingOutcomeIsAnsweredBeforeItIsRecorded(t *testing.T) {
 		assert.False(t, rec.Claim.Held(), "the claim ended, for the reconciler")
 	})
 }
+
+// panickyStore panics on every Finish of a pending result.
+type panickyStore struct{ store.Store }
+
+func (p *panickyStore) Finish(ctx context.Context, key, token string, r store.Result, e *payments.Entry) error {
+	if r.State == store.Pending {
+		panic("store bug")
+	}
+	return p.Store.Finish(ctx, key, token, r, e)
+}
+
+// A store that panics while recording a pending outcome after Pay has
+// answered has no caller to panic in: the process keeps running and the
+// payment stays pending, its claim ended, for the reconciler.
+func TestPanicRecordingAPendingOutcomeLaterLeavesItToTheReconciler(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ps := &panickyStore{}
+		w := newWorld(t, func(c *gateway.Config) {
+			ps.Store = c.Store
+			c.Store, c.Health.Disabled = ps, true
+		})
+		w.bank.set(lose)
+		r := w.gw.Pay(context.Background(), pay("order-panic", "5.00 USD"))
+		assert.Equal(t, gateway.Pending, r.State, r.Reason)
+		w.gw.Close()
+		rec, err := w.mem.Lookup(context.Background(), "order-panic")
+		require.NoError(t, err)
+		assert.Equal(t, store.Pending, rec.Result.State)
+		assert.False(t, rec.Claim.Held(), "the claim ended, for the reconciler")
+	})
+}
