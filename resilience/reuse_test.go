@@ -11,6 +11,20 @@ import (
 	"github.com/riprap-go/riprap/resilience"
 )
 
+// eachRanItsOwn closes ch, which received the value each late run saw, and
+// checks that run i saw i: its own call's function.
+func eachRanItsOwn(t *testing.T, ch chan int, calls int, what string) {
+	t.Helper()
+	close(ch)
+	seen := make(map[int]bool)
+	for v := range ch {
+		seen[v] = true
+	}
+	for i := range calls {
+		assert.True(t, seen[i], "%s %d ran another function", what, i)
+	}
+}
+
 // lateFork forks next and runs the fork on a goroutine after the guard has
 // returned, as an abandoning timeout does; the fork's result is sent on
 // out. Reusing the call must not change what the fork runs.
@@ -50,14 +64,7 @@ func TestAForkOutlivingItsCallKeepsItsOwnFunction(t *testing.T) {
 	}
 	close(release)
 	wg.Wait()
-	close(out)
-	seen := make(map[int]bool)
-	for v := range out {
-		seen[v] = true
-	}
-	for i := range calls {
-		assert.True(t, seen[i], "the fork of call %d ran another function", i)
-	}
+	eachRanItsOwn(t, out, calls, "the fork of call")
 }
 
 // The same for a chain, whose top-level fork is the call itself: a forked
@@ -86,14 +93,7 @@ func TestAChainForkOutlivingItsCallKeepsItsOwnFunction(t *testing.T) {
 	}
 	close(release)
 	wg.Wait()
-	close(ran)
-	seen := make(map[int]bool)
-	for v := range ran {
-		seen[v] = true
-	}
-	for i := range calls {
-		assert.True(t, seen[i], "the fork of call %d ran another function", i)
-	}
+	eachRanItsOwn(t, ran, calls, "the fork of call")
 }
 
 // lazyPolicy returns before calling its next Func, which a goroutine calls
@@ -132,12 +132,5 @@ func TestAnAdaptedPolicyCallingItsNextLaterKeepsItsOwnFunction(t *testing.T) {
 	}
 	close(release)
 	wg.Wait()
-	close(out)
-	seen := make(map[int]bool)
-	for v := range out {
-		seen[v] = true
-	}
-	for i := range calls {
-		assert.True(t, seen[i], "the late next Func of call %d ran another function", i)
-	}
+	eachRanItsOwn(t, out, calls, "the late next Func of call")
 }
