@@ -86,7 +86,7 @@ type errCall struct {
 	pinned bool // as in call; also set by a fork of a top-level chain, which is the call itself
 }
 
-// errCalls holds calls of every Chain that ended unforked, for reuse.
+// errCalls holds calls of every Chain that ended unpinned, for reuse.
 var errCalls sync.Pool
 
 func getErrCall() *errCall {

@@ -27,7 +27,7 @@ type pipe[T any] struct {
 	guards   []Guard
 	classify Classifier[T]
 	bad      error     // a nil guard, reported by every call
-	calls    sync.Pool // of *call[T], reused by calls that lent their Next to no fork
+	calls    sync.Pool // of *call[T] that have ended unpinned, for reuse
 }
 
 // get returns a call of p, reused when one is free.
@@ -147,7 +147,9 @@ type call[T any] struct {
 	outer  Next // the rest of an outer pipeline, when nested
 	nested bool
 	// pinned: a guard may still fork the call after it ends (an adapted
-	// Policy), so it must not be reused. Set on the call's goroutine.
+	// Policy, or a nested chain's own fork), so it must not be reused.
+	// Set before the call ends, on its goroutine or one that a guard
+	// synchronises with it (a hedge forks under its own lock).
 	pinned bool
 }
 
