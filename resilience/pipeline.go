@@ -147,9 +147,8 @@ type call[T any] struct {
 	outer  Next // the rest of an outer pipeline, when nested
 	nested bool
 	// pinned: a guard may still fork the call after it ends (an adapted
-	// Policy, or a nested chain's own fork), so it must not be reused.
-	// Set before the call ends, on its goroutine or one that a guard
-	// synchronises with it (a hedge forks under its own lock).
+	// Policy, here or in a chain nested in the call), so it must not be
+	// reused. Set on the call's goroutine before the call ends.
 	pinned bool
 }
 
