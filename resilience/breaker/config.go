@@ -125,10 +125,11 @@ type Config struct {
 	// the open wait.
 	IgnoreRetryAfter bool
 
-	// MaxProbes is how many half-open calls may be in flight; default 1.
+	// MaxProbes is how many half-open calls may be in flight; default 1,
+	// at most 2147483647.
 	MaxProbes int
 	// SuccessesToClose is how many successful probes close the breaker;
-	// default 1.
+	// default 1, at most 2147483647.
 	SuccessesToClose int
 	// MaxHalfOpen is how long a probe may stay outstanding, counted from
 	// the latest probe's admission, before half-open gives up and opens
