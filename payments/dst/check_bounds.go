@@ -26,10 +26,19 @@ const reconcileWorkers = 8
 // and refuse calls — up to that, one open wait, the probes that confirm
 // the recovery and the half-open probes that close the breaker. Outside
 // them, any refusal is a dependency held down while it answered in time.
+//
+// "In time" for FX is also within the clients' patience: FX is called
+// only to price a payment, inside the client's request, so a client that
+// gives up first cancels every call, and no call can show the breaker that
+// FX works (the bank and the log are also called by the reconciler and
+// the replayer, whose calls no client cuts).
 func (v *verdict) neverHeldOpen() {
 	var p problems
 	for _, dep := range v.o.World.deps() {
 		f, timeout := v.o.World.faults(dep), v.cfg.callTimeout(dep)
+		if c := v.o.World.Client.Timeout.D(); dep == "fx" && c > 0 {
+			timeout = min(timeout, c)
+		}
 		if f.noisy() || f.Latency.D()+f.Jitter.D() >= timeout {
 			continue // it fails now and then, or always late: a breaker may rightly open
 		}
