@@ -15,12 +15,14 @@ import (
 // [ErrNilPolicy].
 type Chain struct {
 	guards []Guard
+	steps  []Stepper // guards, when all are Steppers: see stepped
 	bad    error
 }
 
 // NewChain returns a chain of guards, first outermost.
 func NewChain(guards ...Guard) Chain {
-	return Chain{guards: append([]Guard(nil), guards...), bad: checkGuards(guards)}
+	guards = append([]Guard(nil), guards...)
+	return Chain{guards: guards, steps: steppers(guards), bad: checkGuards(guards)}
 }
 
 // checkGuards reports the first nil guard, by its position counted from 1.
@@ -43,6 +45,8 @@ func (c Chain) Run(ctx context.Context, fn func(context.Context) error) error {
 		return c.bad
 	case len(c.guards) == 0:
 		return fn(ctx)
+	case c.steps != nil:
+		return stepped(ctx, c.steps, fn)
 	}
 	ec := getErrCall()
 	ec.guards, ec.fn = c.guards, fn

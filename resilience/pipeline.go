@@ -25,6 +25,7 @@ type Pipeline[T any] struct {
 
 type pipe[T any] struct {
 	guards   []Guard
+	steps    []Stepper // guards, when all are Steppers: see stepped
 	classify Classifier[T]
 	bad      error     // a nil guard, reported by every call
 	calls    sync.Pool // of *call[T] that have ended unpinned, for reuse
@@ -56,7 +57,8 @@ func (p *pipe[T]) put(c *call[T]) {
 // [Adapt]. A nil guard makes every call fail with [ErrNilPolicy] naming its
 // position.
 func NewPipeline[T any](guards ...Guard) Pipeline[T] {
-	return Pipeline[T]{&pipe[T]{guards: append([]Guard(nil), guards...), bad: checkGuards(guards)}}
+	guards = append([]Guard(nil), guards...)
+	return Pipeline[T]{&pipe[T]{guards: guards, steps: steppers(guards), bad: checkGuards(guards)}}
 }
 
 // WithClassifier returns a copy of p that judges each result with c before
@@ -77,7 +79,7 @@ func NewPipeline[T any](guards ...Guard) Pipeline[T] {
 func (p Pipeline[T]) WithClassifier(c Classifier[T]) Pipeline[T] {
 	q := &pipe[T]{classify: c}
 	if p.p != nil {
-		q.guards, q.bad = p.p.guards, p.p.bad
+		q.guards, q.steps, q.bad = p.p.guards, p.p.steps, p.p.bad
 	}
 	return Pipeline[T]{q}
 }
@@ -94,10 +96,61 @@ func (p Pipeline[T]) Execute(ctx context.Context, fn Func[T]) (T, error) {
 		var zero T
 		return zero, p.p.bad
 	}
+	switch steps := p.p.steps; {
+	case steps == nil:
+	case len(steps) == 0:
+		return result(p.p.invoke(ctx, fn))
+	case len(steps) == 1:
+		return p.p.step(ctx, steps[0], fn)
+	default:
+		return p.p.stepped(ctx, fn)
+	}
 	c := p.p.get()
 	c.fn = fn
-	v, err := c.result(c.run(ctx, 0))
+	err := c.run(ctx, 0) // before c.v is read: operand order is not specified
+	v, err := result(c.v, err)
 	p.p.put(c)
+	return v, err
+}
+
+// step runs fn through a pipeline of one Stepper (a breaker, the usual
+// case) without a call record: stepped, written out for one.
+func (p *pipe[T]) step(ctx context.Context, s Stepper, fn Func[T]) (T, error) {
+	t, err := s.Enter(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	exited := false
+	defer func() {
+		if !exited { // a panic: see Stepper
+			s.Exit(ctx, t, ErrPanicked)
+		}
+	}()
+	v, err := p.invoke(ctx, fn)
+	exited = true
+	s.Exit(ctx, t, err)
+	return result(v, err)
+}
+
+// stepped runs fn through a pipeline of Steppers without a call record.
+func (p *pipe[T]) stepped(ctx context.Context, fn Func[T]) (T, error) {
+	var v T
+	err := stepped(ctx, p.steps, func(ctx context.Context) error {
+		var err error
+		v, err = p.invoke(ctx, fn)
+		return err
+	})
+	return result(v, err)
+}
+
+// invoke runs fn and returns its result and the error the guards see: the
+// classifier's verdict, if it has one to add (see judge).
+func (p *pipe[T]) invoke(ctx context.Context, fn Func[T]) (T, error) {
+	v, err := fn(ctx)
+	if p.classify != nil {
+		err = judge(ctx, p.classify(ctx, v, err), err)
+	}
 	return v, err
 }
 
@@ -156,19 +209,17 @@ func (c *call[T]) run(ctx context.Context, i int) error {
 	if i < len(c.p.guards) {
 		return c.p.guards[i].Guard(ctx, Next{c: c, i: i + 1})
 	}
-	var v T
-	var err error
 	if c.nested {
-		err = c.outer.Run(ctx)
-		v, _ = Result[T](c.outer)
-	} else {
-		v, err = c.fn(ctx)
+		err := c.outer.Run(ctx)
+		c.v, _ = Result[T](c.outer)
+		if c.p.classify == nil {
+			return err
+		}
+		return judge(ctx, c.p.classify(ctx, c.v, err), err)
 	}
-	c.v = v
-	if c.p.classify == nil {
-		return err
-	}
-	return judge(ctx, c.p.classify(ctx, v, err), err)
+	var err error
+	c.v, err = c.p.invoke(ctx, c.fn)
+	return err
 }
 
 // judge wraps err in a [*Judged] when the classifier's verdict o is one the
@@ -209,11 +260,11 @@ func (c *call[T]) adopt(from caller) {
 	}
 }
 
-// result turns the chain's error into what the caller sees: a verdict that
-// reached the top unchanged is taken off again. A guard that wrapped the
-// verdict in an error of its own (a retry giving up) ended the call with
-// that error.
-func (c *call[T]) result(err error) (T, error) {
+// result turns v, the call's latest result, and the chain's error into
+// what the caller sees: a verdict that reached the top unchanged is taken
+// off again. A guard that wrapped the verdict in an error of its own (a
+// retry giving up) ended the call with that error.
+func result[T any](v T, err error) (T, error) {
 	for {
 		j, ok := err.(*Judged)
 		if !ok {
@@ -222,14 +273,14 @@ func (c *call[T]) result(err error) (T, error) {
 		err = j.Err // a nested pipeline's verdict may sit inside
 	}
 	if err == nil {
-		return c.v, nil
+		return v, nil
 	}
 	// A guard that gave up on a result judged a failure (a retry out of
 	// attempts on an HTTP 503) wraps that verdict in its own error: the
 	// caller still gets the last result, as if no policy had judged it, so
 	// it can read the response and close its body.
 	if j := findJudged(err); j != nil && j.Err == nil && j.Outcome == Failure {
-		return c.v, nil
+		return v, nil
 	}
 	var zero T
 	return zero, err

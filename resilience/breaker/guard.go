@@ -22,32 +22,87 @@ import (
 //
 // A nil *Breaker fails every call with [ErrNilBreaker].
 func (b *Breaker) Guard(ctx context.Context, next resilience.Next) error {
-	if b == nil {
-		return ErrNilBreaker
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	permit, err := b.Allow()
+	t, err := b.Enter(ctx)
 	if err != nil {
 		return err
 	}
-	finished := false
+	exited := false
 	defer func() {
-		// Only a panic (or runtime.Goexit) gets here unfinished; not
-		// recovering lets it continue with its original stack.
-		if !finished {
-			permit.finish(resilience.Failure, errPanicked)
+		// Only a panic in next (or runtime.Goexit) gets here before Exit;
+		// not recovering lets it continue with its original stack.
+		if !exited {
+			b.Exit(ctx, t, resilience.ErrPanicked)
 		}
 	}()
 	err = next.Run(ctx)
-	o := resilience.Success // what judge says of a nil error with no classifier of the breaker's own
-	if err != nil || b.classify != nil {
-		o = b.judge(ctx, err) // a classifier that panics leaves the call unfinished: a failure
-	}
-	finished = true
-	permit.finish(o, err)
+	exited = true // Exit answers for a panic of its own
+	b.Exit(ctx, t, err)
 	return err
+}
+
+// Enter admits a call as [Breaker.Guard] does, making *Breaker a
+// [resilience.Stepper]: a pipeline of Steppers runs the breaker as Enter,
+// the call, then [Breaker.Exit], without a call record. Code of its own
+// uses [Breaker.Allow] and [Permit.Done] instead.
+func (b *Breaker) Enter(ctx context.Context) (resilience.Ticket, error) {
+	if b == nil {
+		return resilience.Ticket{}, ErrNilBreaker
+	}
+	if err := ctx.Err(); err != nil {
+		return resilience.Ticket{}, err
+	}
+	p, err := b.Allow()
+	if err != nil {
+		return resilience.Ticket{}, err
+	}
+	if p.probe != nil {
+		// A half-open probe keeps its whole permit: one allocation, for
+		// a handful of calls per recovery.
+		q := new(Permit)
+		*q = p
+		return resilience.Ticket{Ref: q}, nil
+	}
+	return resilience.Ticket{Ref: p.ph, N: p.start}, nil
+}
+
+// Exit reports the outcome of a call admitted by [Breaker.Enter]: err is
+// judged as [Breaker.Guard] judges it, and [resilience.ErrPanicked] counts
+// as a failure. A classifier that panics leaves the call counted as a
+// failure, and the panic goes on.
+func (b *Breaker) Exit(ctx context.Context, t resilience.Ticket, err error) {
+	var p Permit
+	switch r := t.Ref.(type) {
+	case *phase:
+		p = Permit{b: b, ph: r, start: t.N}
+	case *Permit:
+		p = *r
+	default:
+		return // not a ticket of Enter's
+	}
+	switch {
+	case err == resilience.ErrPanicked:
+		p.finish(resilience.Failure, errPanicked)
+	case b.classify != nil:
+		p.finish(b.judgeOrFail(ctx, err, &p), err)
+	case err != nil:
+		p.finish(b.judge(ctx, err), err)
+	default: // what judge says of a nil error with no classifier of the breaker's own
+		p.finish(resilience.Success, nil)
+	}
+}
+
+// judgeOrFail judges err with the breaker's classifier, finishing p as a
+// failure if the classifier panics.
+func (b *Breaker) judgeOrFail(ctx context.Context, err error, p *Permit) resilience.Outcome {
+	judged := false
+	defer func() {
+		if !judged {
+			p.finish(resilience.Failure, errPanicked)
+		}
+	}()
+	o := b.judge(ctx, err)
+	judged = true
+	return o
 }
 
 // judge classifies a call's error: a pipeline classifier's verdict first,

@@ -98,15 +98,25 @@ func New(cfg Config) (*Bulkhead, error) {
 // context is already done, or ends while queued, is not run: Guard returns
 // the context's error. A nil *Bulkhead fails every call with [ErrNil].
 func (b *Bulkhead) Guard(ctx context.Context, next resilience.Next) error {
-	if b == nil {
-		return ErrNil
-	}
-	if err := b.acquire(ctx); err != nil {
+	if _, err := b.Enter(ctx); err != nil {
 		return err
 	}
 	defer b.release()
 	return next.Run(ctx)
 }
+
+// Enter takes a slot as [Bulkhead.Guard] does, making *Bulkhead a
+// [resilience.Stepper]: a pipeline of Steppers runs it without a call
+// record. The ticket is empty.
+func (b *Bulkhead) Enter(ctx context.Context) (resilience.Ticket, error) {
+	if b == nil {
+		return resilience.Ticket{}, ErrNil
+	}
+	return resilience.Ticket{}, b.acquire(ctx)
+}
+
+// Exit gives back the slot Enter took, however the call ended.
+func (b *Bulkhead) Exit(context.Context, resilience.Ticket, error) { b.release() }
 
 // TryAcquire takes a slot if one is free and nobody is queued for it; it
 // never waits. A refusal counts in [Snapshot].Rejected.

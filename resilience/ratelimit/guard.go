@@ -22,14 +22,24 @@ import (
 // context's error and takes no token. The limiter does not look at the
 // call's outcome. A nil *Limiter fails every call with [ErrNilLimiter].
 func (l *Limiter) Guard(ctx context.Context, next resilience.Next) error {
-	if l == nil {
-		return ErrNilLimiter
-	}
-	if err := l.admit(ctx); err != nil {
+	if _, err := l.Enter(ctx); err != nil {
 		return err
 	}
 	return next.Run(ctx)
 }
+
+// Enter admits one call as [Limiter.Guard] does, making *Limiter a
+// [resilience.Stepper]: a pipeline of Steppers runs it without a call
+// record. The ticket is empty.
+func (l *Limiter) Enter(ctx context.Context) (resilience.Ticket, error) {
+	if l == nil {
+		return resilience.Ticket{}, ErrNilLimiter
+	}
+	return resilience.Ticket{}, l.admit(ctx)
+}
+
+// Exit does nothing: a limiter does not look at how its calls end.
+func (l *Limiter) Exit(context.Context, resilience.Ticket, error) {}
 
 // admit lets one call through now, or after waiting up to MaxWait.
 func (l *Limiter) admit(ctx context.Context) error {
