@@ -153,14 +153,20 @@ func (d *Dispatcher) deliver(e Event) {
 // subscribed to its kind; a state or limit change goes through the queue
 // ([Dispatcher.Enqueue] then [Dispatcher.Flush]) to keep its order. Call it
 // outside any lock.
-func (d *Dispatcher) Emit(e Event) {
+func (d *Dispatcher) Emit(e Event) { d.EmitRef(&e) }
+
+// EmitRef is [Dispatcher.Emit] of *e, for a policy that builds a per-call
+// event on every call: the event is copied once, into each listener's
+// argument, rather than once more for every function it passes through.
+// e is not kept.
+func (d *Dispatcher) EmitRef(e *Event) {
 	if !d.Wants(e.Kind) {
 		return
 	}
 	if e.Kind == EventStateChange || e.Kind == EventLimitChange {
-		d.Enqueue(e)
+		d.Enqueue(*e)
 		d.Flush()
 		return
 	}
-	d.listeners.Emit(e)
+	d.listeners.emit(e)
 }

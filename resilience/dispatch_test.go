@@ -353,3 +353,27 @@ func BenchmarkDispatcherUnobservedCall(b *testing.B) {
 		}
 	}
 }
+
+// EmitRef delivers what Emit delivers, a copy to each listener of the
+// kind: a listener changing its copy changes neither the next listener's
+// nor the caller's event. A state change given by reference still goes
+// through the queue, in order.
+func TestDispatcherEmitRefDeliversCopies(t *testing.T) {
+	var got []resilience.Event
+	d := resilience.NewDispatcher(resilience.Listeners{
+		resilience.OnEvent(func(e resilience.Event) { got = append(got, e); e.Name = "changed" }),
+		resilience.OnKinds(func(e resilience.Event) { got = append(got, e) }, resilience.EventOutcome),
+	})
+	e := resilience.Event{Kind: resilience.EventOutcome, Name: "bank", Outcome: resilience.Failure}
+	d.EmitRef(&e)
+	require.Len(t, got, 2)
+	assert.Equal(t, e, got[0])
+	assert.Equal(t, e, got[1], "the second listener saw the first one's change")
+	assert.Equal(t, "bank", e.Name)
+
+	got = nil
+	sc := stateChange(1)
+	d.EmitRef(&sc)
+	require.Len(t, got, 1, "a state change goes to the listener of every kind only")
+	assert.Equal(t, 1, got[0].Attempt)
+}

@@ -129,10 +129,14 @@ func (l Listener) wants(k EventKind) bool {
 type Listeners []Listener
 
 // Emit delivers e to every listener subscribed to its kind, in order.
-func (ls Listeners) Emit(e Event) {
+func (ls Listeners) Emit(e Event) { ls.emit(&e) }
+
+// emit is Emit without a copy of e for each function it passes through:
+// an Event is some 200 bytes, and a per-call event is built on every call.
+func (ls Listeners) emit(e *Event) {
 	for _, l := range ls {
 		if l.wants(e.Kind) {
-			l.Func(e)
+			l.Func(*e)
 		}
 	}
 }

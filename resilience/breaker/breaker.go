@@ -197,7 +197,7 @@ func (b *Breaker) refuse(ph *phase) error {
 		b.late(&b.rejFolded)
 	}
 	if b.emitReject {
-		b.disp.Emit(resilience.Event{
+		b.disp.EmitRef(&resilience.Event{
 			Kind: resilience.EventRejection, Policy: policyName, Name: b.name,
 			Time: b.at(b.now()), Err: ph.ref,
 		})

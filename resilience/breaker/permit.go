@@ -100,7 +100,7 @@ func (p *Permit) finish(o resilience.Outcome, err error) {
 // check b.emitOutcome first: with no listener of outcomes, a call builds no
 // event and reads no clock for one.
 func (b *Breaker) emitOutcomeEvent(o resilience.Outcome, err error, start, end int64) {
-	b.disp.Emit(resilience.Event{
+	b.disp.EmitRef(&resilience.Event{
 		Kind: resilience.EventOutcome, Policy: policyName, Name: b.name, Time: b.at(end),
 		Outcome: o, Duration: time.Duration(end - start), Err: err,
 	})
