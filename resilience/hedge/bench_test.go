@@ -53,10 +53,11 @@ func BenchmarkFastPath(b *testing.B) {
 	b.Run("chain/bare", func(b *testing.B) { chainLoop(b, bare) })
 	b.Run("chain/fixed", func(b *testing.B) { chainLoop(b, fixed.Guard) })
 
-	// The parts of the fast path, for scale: the fresh context.WithCancel
-	// every call needs (from a context that is never done, and from one
-	// that can be, which registers the child with its parent), and the
-	// Reset and Stop of a reused timer.
+	// The parts of the fast path, for scale: the context.WithCancel a call
+	// pays for once something waits on its first attempt's context (from
+	// a context that is never done, and from one that can be, which
+	// registers the child with its parent), and the Reset and Stop of a
+	// reused timer.
 	b.Run("context.WithCancel", func(b *testing.B) {
 		b.ReportAllocs()
 		ctx := context.Background()

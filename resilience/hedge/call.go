@@ -20,9 +20,9 @@ type call struct {
 	wake  chan struct{}
 
 	// Written by the caller before the timer is armed, read-only after.
-	ctx    context.Context    // the caller's
-	cancel context.CancelFunc // ends the first attempt
-	delay  time.Duration
+	ctx   context.Context // the caller's
+	first *firstCtx       // the first attempt's
+	delay time.Duration
 	// next is the caller's rest of the pipeline, forked for each hedge by
 	// the timer's goroutine while the first attempt runs on it. Forking
 	// only when a hedge starts keeps the fast path free of the fork's
@@ -47,12 +47,12 @@ type call struct {
 }
 
 // start readies a call and arms its timer.
-func (h *Hedger) start(ctx context.Context, next resilience.Next, cancel context.CancelFunc) *call {
+func (h *Hedger) start(ctx context.Context, next resilience.Next, first *firstCtx) *call {
 	c, _ := h.pool.Get().(*call)
 	if c == nil {
 		c = &call{h: h, wake: make(chan struct{}, 1)}
 	}
-	c.ctx, c.cancel, c.delay, c.next = ctx, cancel, h.delay(), next
+	c.ctx, c.first, c.delay, c.next = ctx, first, h.delay(), next
 	if c.timer != nil {
 		c.timer.Reset(c.delay)
 		return c
@@ -91,7 +91,7 @@ func (h *Hedger) recycle(c *call) {
 	if c.mock != nil {
 		return
 	}
-	c.ctx, c.cancel, c.next = nil, nil, resilience.Next{}
+	c.ctx, c.first, c.next = nil, nil, resilience.Next{}
 	h.pool.Put(c)
 }
 
@@ -168,7 +168,7 @@ func (c *call) finish(fork resilience.Next, err error, o resilience.Outcome, pe 
 	}
 	c.mu.Unlock()
 	if decides {
-		c.cancel()
+		c.first.cancel()
 	}
 	select {
 	case c.wake <- struct{}{}:

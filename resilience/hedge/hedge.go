@@ -33,11 +33,13 @@ import (
 // context gains nothing from hedging. In return, a call answered before
 // the delay starts no goroutine, reuses its timer and forks nothing (a
 // hedge forks the rest of the pipeline when it starts); it allocates only
-// what context.WithCancel does, for the context of its own the first
-// attempt needs so that a winning hedge can cancel it (see
-// BenchmarkFastPath). That context is fresh for every call, never pooled:
-// the function may hand it to work that outlives the call, which must see
-// it cancelled, not find another call's values in it. A hedge that
+// the context of its own the first attempt needs so that a winning hedge
+// can cancel it: one object, which becomes a context.WithCancel of the
+// caller's context only once something waits on it (its Done, a context
+// derived from it; see BenchmarkFastPath). That context is fresh for
+// every call, never pooled: the function may hand it to work that
+// outlives the call, which must see it cancelled, not find another
+// call's values in it. A hedge that
 // loses is cancelled and not waited for: it touches only its own fork, and
 // its goroutine ends when its function returns. A panic in a hedge before
 // the call is decided is raised in the caller as a *[resilience.PanicError];
@@ -108,8 +110,8 @@ func (h *Hedger) Guard(ctx context.Context, next resilience.Next) error {
 	if h.budget != nil {
 		h.budget.Request()
 	}
-	first, cancel := context.WithCancel(ctx)
-	c := h.start(ctx, next, cancel)
+	first := &firstCtx{Context: ctx}
+	c := h.start(ctx, next, first)
 	var began time.Duration
 	if h.est != nil {
 		began = h.elapsed()
@@ -122,7 +124,7 @@ func (h *Hedger) Guard(ctx context.Context, next resilience.Next) error {
 		if !finished {
 			c.abandon()
 		}
-		cancel()
+		first.cancel()
 	}()
 	err := next.Run(first)
 	finished = true
