@@ -8,7 +8,8 @@ import (
 // Stepper is a [Guard] whose work all happens before and after the rest of
 // the pipeline: it admits or refuses a call (Enter) and is told how the
 // call ended (Exit), and never runs the rest more than once or on another
-// goroutine. Breakers, rate limiters and bulkheads are Steppers.
+// goroutine. Breakers, rate limiters, bulkheads and health gates are
+// Steppers.
 //
 // A [Pipeline] or a [Chain] whose guards are all Steppers runs them as two
 // loops around the function instead of through call records and [Next]s:
@@ -32,8 +33,8 @@ import (
 // once for every Enter that returned a nil error, with the ctx Enter saw.
 type Stepper interface {
 	Guard
-	// Enter admits one call, possibly after waiting, or returns why not;
-	// a context already done is refused with its error.
+	// Enter admits one call, possibly after waiting, or returns why not
+	// (for a context already done, typically its error).
 	Enter(ctx context.Context) (Ticket, error)
 	// Exit reports how the call admitted with t ended: err is what the
 	// rest of the pipeline returned, as Guard's next.Run would have.

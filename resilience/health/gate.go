@@ -16,7 +16,9 @@ var ErrUnhealthy = errors.New("health: dependency unhealthy")
 // Unhealthy, with a [resilience.Rejection] that matches [ErrUnhealthy] and
 // carries the time until the next probe as its RetryAfter. Unknown and
 // Healthy targets let calls through: the checker has no evidence against
-// them. An admitted call costs one atomic load.
+// them. An admitted call costs one atomic load. The guard is a
+// [resilience.Stepper], so a pipeline of it and a breaker runs without a
+// call record.
 //
 // The guard goes into a pipeline of any result type:
 //
@@ -37,14 +39,27 @@ type gate struct {
 }
 
 func (g *gate) Guard(ctx context.Context, next resilience.Next) error {
-	if g.err != nil {
-		return g.err
-	}
-	if Status(g.t.status.Load()) == Unhealthy {
-		return g.t.reject()
+	if _, err := g.Enter(ctx); err != nil {
+		return err
 	}
 	return next.Run(ctx)
 }
+
+// Enter refuses a call while the target is unhealthy, making the gate a
+// [resilience.Stepper]. It does not look at the context: a gate costs a
+// load, and the guards around it judge a done context.
+func (g *gate) Enter(context.Context) (resilience.Ticket, error) {
+	if g.err != nil {
+		return resilience.Ticket{}, g.err
+	}
+	if Status(g.t.status.Load()) == Unhealthy {
+		return resilience.Ticket{}, g.t.reject()
+	}
+	return resilience.Ticket{}, nil
+}
+
+// Exit does nothing: the gate follows the probes, not the calls.
+func (g *gate) Exit(context.Context, resilience.Ticket, error) {}
 
 // reject builds the rejection and reports it to listeners that want it.
 func (t *target) reject() error {

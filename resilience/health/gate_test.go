@@ -101,3 +101,22 @@ func TestGateRejectionEventsOnlyWhenWanted(t *testing.T) {
 	assert.ErrorIs(t, rej.Err, health.ErrUnhealthy)
 	assert.Equal(t, 1, changes)
 }
+
+// The gate is a Stepper, so pipelines of it take the stepped path; its
+// Guard, reached through a GuardFunc that hides the Stepper, refuses and
+// admits the same calls.
+func TestGateRefusesAlikeAsStepperAndAsGuard(t *testing.T) {
+	c, err := health.New(health.Config{Interval: time.Second, FailuresToUnhealthy: 1},
+		health.Target{Name: "bank", Probe: down})
+	require.NoError(t, err)
+	gate := c.Gate("bank")
+	require.Implements(t, (*resilience.Stepper)(nil), gate)
+	stepped := resilience.NewChain(gate)
+	guarded := resilience.NewChain(resilience.GuardFunc(gate.Guard))
+	ok := func(context.Context) error { return nil }
+	require.NoError(t, stepped.Run(context.Background(), ok), "unknown lets calls through")
+	require.NoError(t, guarded.Run(context.Background(), ok))
+	_, _ = c.Probe(context.Background(), "bank")
+	assert.ErrorIs(t, stepped.Run(context.Background(), ok), health.ErrUnhealthy)
+	assert.ErrorIs(t, guarded.Run(context.Background(), ok), health.ErrUnhealthy)
+}
