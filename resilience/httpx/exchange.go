@@ -27,13 +27,15 @@ type exchange struct {
 	t      *Transport
 	req    *http.Request
 	ctx    context.Context // the caller's, or x.own when Timeout bounds it
+	x      *extras         // nil when there is no Timeout, AttemptTimeout or hedging
 	owned  bool            // ctx is x.own, released with the response
 	hedged bool            // attempts run on a hedger's contexts
-	x      *extras         // nil when there is no Timeout, AttemptTimeout or hedging
 
-	mu      sync.Mutex // protects the fields below
+	// The fields below are guarded by mu (kept next to owned and hedged,
+	// to share their word).
 	done    bool       // RoundTrip is returning: late responses are closed at once
 	claimed bool       // an attempt has sent req.Body itself
+	mu      sync.Mutex // protects the fields around it
 	kept    []kept     // hedged: every response with a body, in arrival order
 	inline  [2]kept    // kept's first backing array: one retry allocates nothing more
 }

@@ -35,10 +35,13 @@ import (
 // are pooled by the transport. See BenchmarkTransportOverhead.
 type ownCtx struct {
 	parent   context.Context
-	deadline time.Time    // the zero Time when there is no bound of its own
-	bounded  atomic.Bool  // deadline is in force
-	fired    atomic.Bool  // it ended at its own deadline
-	done     atomic.Value // of chan struct{}, made on first use
+	deadline time.Time   // the zero Time when there is no bound of its own
+	bounded  atomic.Bool // deadline is in force
+	fired    atomic.Bool // it ended at its own deadline
+	hasDone  atomic.Bool // done is set, and never written again
+	errCode  errCode     // under mu: why it ended, if it has
+	nFirst   uint8       // under mu: how many of first are in use
+	done     chan struct{}
 
 	timer     interface{ Stop() bool } // the deadline, until it fires or is no longer wanted
 	up        *ownCtx                  // the parent, when it is ours: it ends this one itself
@@ -51,17 +54,32 @@ type ownCtx struct {
 	unlinkHedge func() bool     // set once linked to hedge, until the headers are in
 
 	// The fields below are kept small: a request with Timeout and
-	// AttemptTimeout holds two of these (see extras).
-	mu     sync.Mutex   // protects the fields below
-	err    error        // set once, when done is closed
-	kids   []*ownCtx    // contexts of ours ending with this one
-	afters []*afterFunc // run once, when done is closed, unless stopped
-	first  [2]func()    // the first functions to run once done is closed; see AfterFunc
-	nFirst uint8
-	// Storage for the first kid: the request's context has one attempt
-	// context at a time, unless it is hedged.
-	kidsInline [1]*ownCtx
+	// AttemptTimeout holds two of these, and the exchange, both and the
+	// first body fit in 512 bytes (see extras and TestExchangeSize).
+	mu    sync.Mutex // protects the fields below, errCode and nFirst, and the making of done
+	kid   *ownCtx    // the first context of ours ending with this one
+	more  *ctxMore   // what rarely happens: more kids or functions, an unusual error
+	first [2]func()  // the first functions to run once done is closed; see AfterFunc
 }
+
+// ctxMore is the part of an ownCtx that a request rarely needs: it is
+// made only then.
+type ctxMore struct {
+	err    error        // the error, when errCode is errOther
+	kids   []*ownCtx    // contexts of ours ending with this one, after kid
+	afters []*afterFunc // run once, when done is closed, unless stopped
+}
+
+// errCode is why an ownCtx ended: the two errors of package context
+// take no room; any other is kept in ctxMore.
+type errCode uint8
+
+const (
+	errNone errCode = iota
+	errCanceled
+	errDeadline
+	errOther
+)
 
 type afterFunc struct{ f func() }
 
@@ -72,6 +90,39 @@ var closedChan = func() chan struct{} {
 	close(c)
 	return c
 }()
+
+// moreLocked returns c.more, made on first use; c.mu is held.
+func (c *ownCtx) moreLocked() *ctxMore {
+	if c.more == nil {
+		c.more = new(ctxMore)
+	}
+	return c.more
+}
+
+// errLocked returns the error c ended with, or nil; c.mu is held.
+func (c *ownCtx) errLocked() error {
+	switch c.errCode {
+	case errNone:
+		return nil
+	case errCanceled:
+		return context.Canceled
+	case errDeadline:
+		return context.DeadlineExceeded
+	}
+	return c.more.err
+}
+
+// setErrLocked records err, not nil, as why c ended; c.mu is held.
+func (c *ownCtx) setErrLocked(err error) {
+	switch err {
+	case context.Canceled:
+		c.errCode = errCanceled
+	case context.DeadlineExceeded:
+		c.errCode = errDeadline
+	default:
+		c.moreLocked().err, c.errCode = err, errOther
+	}
+}
 
 // link makes c end when parent does: directly when parent is ours, by
 // context.AfterFunc when it is another context that can end.
@@ -92,26 +143,34 @@ func (c *ownCtx) link(parent context.Context) {
 	c.unlinkEnd = context.AfterFunc(parent, func() { c.end(parent.Err()) })
 }
 
-// adopt arranges for kid to end when c does.
+// adopt arranges for kid to end when c does. The request's context has
+// one attempt context at a time, unless it is hedged: the first kid takes
+// no allocation.
 func (c *ownCtx) adopt(kid *ownCtx) {
 	c.mu.Lock()
-	if err := c.err; err != nil {
+	if err := c.errLocked(); err != nil {
 		c.mu.Unlock()
 		kid.end(err)
 		return
 	}
-	if c.kids == nil {
-		c.kids = c.kidsInline[:0]
+	if c.kid == nil {
+		c.kid = kid
+	} else {
+		m := c.moreLocked()
+		m.kids = append(m.kids, kid)
 	}
-	c.kids = append(c.kids, kid)
 	c.mu.Unlock()
 }
 
 // disown forgets kid, released before c ended.
 func (c *ownCtx) disown(kid *ownCtx) {
 	c.mu.Lock()
-	if i := slices.Index(c.kids, kid); i >= 0 {
-		c.kids = slices.Delete(c.kids, i, i+1)
+	if c.kid == kid {
+		c.kid = nil
+	} else if m := c.more; m != nil {
+		if i := slices.Index(m.kids, kid); i >= 0 {
+			m.kids = slices.Delete(m.kids, i, i+1)
+		}
 	}
 	c.mu.Unlock()
 }
@@ -129,17 +188,16 @@ func (c *ownCtx) Deadline() (time.Time, bool) {
 // Done returns a channel closed when c ends, made on first use: a
 // request's context nobody waits on costs no channel.
 func (c *ownCtx) Done() <-chan struct{} {
-	if d := c.done.Load(); d != nil {
-		return d.(chan struct{})
+	if c.hasDone.Load() {
+		return c.done
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if d := c.done.Load(); d != nil {
-		return d.(chan struct{})
+	if !c.hasDone.Load() {
+		c.done = make(chan struct{})
+		c.hasDone.Store(true)
 	}
-	d := make(chan struct{})
-	c.done.Store(d)
-	return d
+	return c.done
 }
 
 func (c *ownCtx) Value(key any) any { return c.parent.Value(key) }
@@ -147,27 +205,36 @@ func (c *ownCtx) Value(key any) any { return c.parent.Value(key) }
 func (c *ownCtx) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.err
+	return c.errLocked()
 }
 
 // end closes the context with err, unless it has ended already, and then
 // ends its kids and runs the registered functions, outside the lock.
 func (c *ownCtx) end(err error) {
 	c.mu.Lock()
-	if c.err != nil {
+	if c.errCode != errNone {
 		c.mu.Unlock()
 		return
 	}
-	c.err = err
-	if d, _ := c.done.Load().(chan struct{}); d != nil {
-		close(d)
+	c.setErrLocked(err)
+	if c.hasDone.Load() {
+		close(c.done)
 	} else {
-		c.done.Store(closedChan)
+		c.done = closedChan
+		c.hasDone.Store(true)
 	}
-	kids, afters, first := c.kids, c.afters, c.first
-	n := c.nFirst
-	c.kids, c.afters, c.first, c.nFirst = nil, nil, [2]func(){}, 0
+	kid, first, n := c.kid, c.first, c.nFirst
+	c.kid, c.first, c.nFirst = nil, [2]func(){}, 0
+	var kids []*ownCtx
+	var afters []*afterFunc
+	if m := c.more; m != nil {
+		kids, afters = m.kids, m.afters
+		m.kids, m.afters = nil, nil
+	}
 	c.mu.Unlock()
+	if kid != nil {
+		kid.end(err)
+	}
 	for _, k := range kids {
 		k.end(err)
 	}
@@ -191,7 +258,7 @@ func (c *ownCtx) expire() {
 func (c *ownCtx) AfterFunc(f func()) (stop func() bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.err != nil {
+	if c.errCode != errNone {
 		// Package context calls AfterFunc holding the derived context's
 		// lock, which f takes: f must not run on this goroutine.
 		go f()
@@ -201,8 +268,8 @@ func (c *ownCtx) AfterFunc(f func()) (stop func() bool) {
 		// The first registrations are kept until c ends, and their stop
 		// does nothing, which spares a closure per derived context.
 		// Package context, the caller here (net/http derives a context
-		// or two from each request's, the hedger one from the
-		// exchange's), ignores what stop reports, and a derived context
+		// or two from each request's, a hedger one from the exchange's
+		// when it hedges), ignores what stop reports, and a derived context
 		// that ended before c is ended again by f at no effect: f only
 		// cancels it. So the cost is two small entries held a little
 		// longer, never more.
@@ -211,15 +278,16 @@ func (c *ownCtx) AfterFunc(f func()) (stop func() bool) {
 		return keptNothing
 	}
 	af := &afterFunc{f: f}
-	c.afters = append(c.afters, af)
+	m := c.moreLocked()
+	m.afters = append(m.afters, af)
 	return func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		i := slices.Index(c.afters, af)
+		i := slices.Index(m.afters, af)
 		if i < 0 {
 			return false
 		}
-		c.afters = slices.Delete(c.afters, i, i+1)
+		m.afters = slices.Delete(m.afters, i, i+1)
 		return true
 	}
 }
