@@ -100,29 +100,56 @@ func (t *Throttle) Name() string {
 // started nor counted. A panic is counted as a failure and goes on up the
 // caller's stack.
 func (t *Throttle) Guard(ctx context.Context, next resilience.Next) error {
-	if t == nil {
-		return ErrNilThrottle
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	permit, err := t.Allow()
+	tk, err := t.Enter(ctx)
 	if err != nil {
 		return err
 	}
-	finished := false
+	exited := false
 	defer func() {
-		// Only a panic (or runtime.Goexit) gets here unfinished; not
+		// Only a panic (or runtime.Goexit) gets here before Exit; not
 		// recovering lets it continue with its original stack.
-		if !finished {
-			permit.finish(resilience.Failure, errPanicked)
+		if !exited {
+			t.Exit(ctx, tk, resilience.ErrPanicked)
 		}
 	}()
 	err = next.Run(ctx)
-	o := t.classify(ctx, err) // a classifier that panics leaves the call unfinished: a failure
-	finished = true
-	permit.finish(o, err)
+	exited = true // Exit answers for a panic of its own
+	t.Exit(ctx, tk, err)
 	return err
+}
+
+// Enter decides on a call as [Throttle.Guard] does, making *Throttle a
+// [resilience.Stepper]: a pipeline of Steppers runs it without a call
+// record. The ticket is empty: the throttle's permit is the throttle.
+func (t *Throttle) Enter(ctx context.Context) (resilience.Ticket, error) {
+	if t == nil {
+		return resilience.Ticket{}, ErrNilThrottle
+	}
+	if err := ctx.Err(); err != nil {
+		return resilience.Ticket{}, err
+	}
+	_, err := t.Allow()
+	return resilience.Ticket{}, err
+}
+
+// Exit counts the outcome of a call admitted by [Throttle.Enter], judged
+// by the classifier; [resilience.ErrPanicked] counts as a failure, and so
+// does a call whose classifier panics (the panic goes on).
+func (t *Throttle) Exit(ctx context.Context, _ resilience.Ticket, err error) {
+	p := Permit{t: t}
+	if err == resilience.ErrPanicked {
+		p.finish(resilience.Failure, errPanicked)
+		return
+	}
+	judged := false
+	defer func() {
+		if !judged {
+			p.finish(resilience.Failure, errPanicked)
+		}
+	}()
+	o := t.classify(ctx, err)
+	judged = true
+	p.finish(o, err)
 }
 
 // Allow decides whether to make one call. It returns a [Permit] to report
