@@ -55,13 +55,7 @@ func (p *Permit) finish(o resilience.Outcome, err error) {
 	}
 	p.b = nil
 	if o == resilience.Success && !b.stampOut && p.probe == nil {
-		// The hot path: no clock, no slow-call rule, no outcome listener,
-		// no time window. It is success written out, one call less.
-		if !ph.calls.addBase() && !ph.calls.add() {
-			b.late(&b.succFolded)
-		} else if ph.consecutive.Load() != 0 {
-			ph.consecutive.Store(0)
-		}
+		b.succeed(ph)
 		return
 	}
 	var end int64
@@ -93,6 +87,17 @@ func (p *Permit) finish(o resilience.Outcome, err error) {
 		b.record(ph, o == resilience.Failure, slow, err, end)
 	default:
 		b.ignored.Add(1)
+	}
+}
+
+// succeed counts a success on the hot path: no clock, no slow-call rule,
+// no outcome listener, no time window, no probe. It is success written
+// out, one call less.
+func (b *Breaker) succeed(ph *phase) {
+	if !ph.calls.addBase() && !ph.calls.add() {
+		b.late(&b.succFolded)
+	} else if ph.consecutive.Load() != 0 {
+		ph.consecutive.Store(0)
 	}
 }
 
