@@ -15,8 +15,10 @@ import (
 // the prebuilt chain without rebuilding it. The record of a call (its
 // result slot and its place in the chain) is reused by a later call once it
 // has ended, so a call allocates nothing of its own; this is why a [Guard]
-// must not keep its [Next] after it returns. A Pipeline is itself a
-// [Guard] and a [Policy], so pipelines nest.
+// must not keep its [Next] after it returns. A pipeline whose guards are
+// all [Stepper]s (breakers, limiters, bulkheads, health gates) needs no
+// record: it runs each guard's Enter, the function, then each Exit. A
+// Pipeline is itself a [Guard] and a [Policy], so pipelines nest.
 //
 // The zero Pipeline passes calls straight through.
 type Pipeline[T any] struct {
