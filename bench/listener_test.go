@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -55,4 +56,30 @@ func BenchmarkBreakerListener(b *testing.B) {
 			both(b, func() { _, _ = f(ctx) })
 		})
 	}
+	// The floor of a listener of every kind: the two-step call with no
+	// listener, then an outcome event built and handed by value to a
+	// func(Event) that counts it, as Listener.Func is called. It reads no
+	// clock (the event's times are taken as given), so the two clock reads
+	// of lib=riprap-permit-onevent, or the coarse clock's loads, come on
+	// top of it.
+	b.Run("lib=floor-permit-event", func(b *testing.B) {
+		var n atomic.Uint64
+		listener := countingListener(&n)
+		br, err := breaker.New(breakerConfig())
+		require.NoError(b, err)
+		at := time.Now()
+		both(b, func() {
+			permitCall(br, resilience.Success)
+			listener(resilience.Event{Kind: resilience.EventOutcome, Policy: "breaker", Name: "bench",
+				Time: at, Outcome: resilience.Success, Duration: time.Microsecond})
+		})
+	})
+}
+
+// countingListener returns a listener function that counts its events,
+// from a function the compiler cannot inline into the benchmark loop.
+//
+//go:noinline
+func countingListener(n *atomic.Uint64) func(resilience.Event) {
+	return func(resilience.Event) { n.Add(1) }
 }

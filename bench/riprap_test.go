@@ -95,7 +95,31 @@ func riprapBreakerClosed(b *testing.B) {
 		br := newRiprapBreaker(b)
 		both(b, func() { permitCall(br, resilience.Success) })
 	})
+	// The floor under lib=riprap: what any pipeline must do around the
+	// two-step API, written by hand: look at the context, ask the breaker,
+	// call the function through a func value, report the outcome.
+	b.Run("lib=floor-by-hand", func(b *testing.B) {
+		br := newRiprapBreaker(b)
+		fn := okFunc
+		both(b, func() {
+			if ctx.Err() != nil {
+				return
+			}
+			p, err := br.Allow()
+			if err != nil {
+				return
+			}
+			if sinkInt, err = fn(ctx); err != nil {
+				p.DoneErr(ctx, err)
+				return
+			}
+			p.Done(resilience.Success)
+		})
+	})
 }
+
+// okFunc is okCtx as a func value the compiler cannot see through.
+var okFunc resilience.Func[int] = okCtx
 
 func riprapBreakerOpen(b *testing.B) {
 	ctx := context.Background()

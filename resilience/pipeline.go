@@ -132,6 +132,9 @@ func (p *pipe[T]) step(ctx context.Context, s Stepper, fn Func[T]) (T, error) {
 	v, err := p.invoke(ctx, fn)
 	exited = true
 	s.Exit(ctx, t, err)
+	if err == nil {
+		return v, nil
+	}
 	return result(v, err)
 }
 
@@ -151,9 +154,15 @@ func (p *pipe[T]) stepped(ctx context.Context, fn Func[T]) (T, error) {
 func (p *pipe[T]) invoke(ctx context.Context, fn Func[T]) (T, error) {
 	v, err := fn(ctx)
 	if p.classify != nil {
-		err = judge(ctx, p.classify(ctx, v, err), err)
+		err = p.judge(ctx, v, err)
 	}
 	return v, err
+}
+
+// judge is the classifier's part of invoke, apart so that invoke is
+// inlined.
+func (p *pipe[T]) judge(ctx context.Context, v T, err error) error {
+	return judge(ctx, p.classify(ctx, v, err), err)
 }
 
 // Wrap returns fn decorated by the pipeline, for code that wants a Func to
