@@ -30,6 +30,11 @@
 // winner with [Next.Adopt]. A [Policy] written in the decorator form joins a
 // pipeline of its type through [Adapt].
 //
+// A guard whose work is all before and after the call (a breaker, a
+// limiter, a bulkhead, a health gate, a throttle) is also a [Stepper]: a
+// pipeline made only of Steppers runs each one's Enter, the function, then
+// each Exit, without the record and Next a call needs otherwise.
+//
 // # Outcomes and classifiers
 //
 // Policies that learn from calls (breakers, retry budgets, adaptive limits)
