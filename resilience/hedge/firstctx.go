@@ -30,10 +30,18 @@ type firstCtx struct {
 	context.Context // the caller's: Deadline, and Value until linked
 
 	linked atomic.Pointer[cancelLink] // the context.WithCancel, once made
+	state  atomic.Uint32              // while unlinked: live, cancelled, or ended with the caller's
 
-	mu  sync.Mutex // protects err and the making of linked
-	err error      // set while unlinked: the context has ended
+	mu sync.Mutex // serialises the making of linked and the hedger's cancel
 }
+
+// The states of an unlinked firstCtx. Err is asked of it on every policy
+// on the attempt's way, so it reads them without a lock.
+const (
+	live uint32 = iota
+	cancelled
+	callerEnded // the caller's context ended first: Err is its error
+)
 
 // cancelLink is the context.WithCancel a firstCtx became.
 type cancelLink struct {
@@ -60,7 +68,7 @@ func (c *firstCtx) Done() <-chan struct{} {
 	if l := c.linked.Load(); l != nil {
 		return l.ctx.Done()
 	}
-	if c.endedLocked() {
+	if c.unlinkedErr() != nil {
 		return closedChan
 	}
 	ctx, cancel := context.WithCancel(c.Context)
@@ -73,22 +81,34 @@ func (c *firstCtx) Err() error {
 	if l := c.linked.Load(); l != nil {
 		return l.ctx.Err()
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if err := c.unlinkedErr(); err != nil {
+		return err
+	}
+	// Linked meanwhile (Done makes the link only while the context is
+	// live, so the two agree on an end).
 	if l := c.linked.Load(); l != nil {
 		return l.ctx.Err()
 	}
-	c.endedLocked()
-	return c.err
+	return nil
 }
 
-// endedLocked reports whether the unlinked context has ended: cancelled
-// by the hedger, or with the caller's context, whose error it then keeps.
-func (c *firstCtx) endedLocked() bool {
-	if c.err == nil {
-		c.err = c.Context.Err()
+// unlinkedErr is Err before any link: the hedger's cancellation or, once
+// the caller's context has ended, its error, whichever came first.
+func (c *firstCtx) unlinkedErr() error {
+	switch c.state.Load() {
+	case cancelled:
+		return context.Canceled
+	case callerEnded:
+		return c.Context.Err()
 	}
-	return c.err != nil
+	if c.Context.Err() == nil {
+		return nil
+	}
+	c.state.CompareAndSwap(live, callerEnded)
+	if c.state.Load() == cancelled {
+		return context.Canceled
+	}
+	return c.Context.Err()
 }
 
 // Value is the caller's value for key, or, once linked, the
@@ -102,17 +122,15 @@ func (c *firstCtx) Value(key any) any {
 
 // cancel ends the context with context.Canceled, unless it has ended.
 func (c *firstCtx) cancel() {
-	if l := c.linked.Load(); l != nil {
-		l.cancel()
-		return
+	if l := c.linked.Load(); l == nil {
+		c.mu.Lock()
+		if l = c.linked.Load(); l == nil {
+			c.state.CompareAndSwap(live, cancelled)
+		}
+		c.mu.Unlock()
+		if l == nil {
+			return
+		}
 	}
-	c.mu.Lock()
-	l := c.linked.Load()
-	if l == nil && c.err == nil {
-		c.err = context.Canceled
-	}
-	c.mu.Unlock()
-	if l != nil {
-		l.cancel()
-	}
+	c.linked.Load().cancel()
 }

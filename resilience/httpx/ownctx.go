@@ -35,12 +35,11 @@ import (
 // are pooled by the transport. See BenchmarkTransportOverhead.
 type ownCtx struct {
 	parent   context.Context
-	deadline time.Time   // the zero Time when there is no bound of its own
-	bounded  atomic.Bool // deadline is in force
-	fired    atomic.Bool // it ended at its own deadline
-	hasDone  atomic.Bool // done is set, and never written again
-	errCode  errCode     // under mu: why it ended, if it has
-	nFirst   uint8       // under mu: how many of first are in use
+	deadline time.Time     // the zero Time when there is no bound of its own
+	bounded  atomic.Bool   // deadline is in force
+	fired    atomic.Bool   // it ended at its own deadline
+	hasDone  atomic.Bool   // done is set, and never written again
+	ended    atomic.Uint32 // the errCode of why it ended: set once, under mu
 	done     chan struct{}
 
 	timer     interface{ Stop() bool } // the deadline, until it fires or is no longer wanted
@@ -56,7 +55,7 @@ type ownCtx struct {
 	// The fields below are kept small: a request with Timeout and
 	// AttemptTimeout holds two of these, and the exchange, both and the
 	// first body fit in 512 bytes (see extras and TestExchangeSize).
-	mu    sync.Mutex // protects the fields below, errCode and nFirst, and the making of done
+	mu    sync.Mutex // protects the fields below, and the setting of done and ended
 	kid   *ownCtx    // the first context of ours ending with this one
 	more  *ctxMore   // what rarely happens: more kids or functions, an unusual error
 	first [2]func()  // the first functions to run once done is closed; see AfterFunc
@@ -65,14 +64,15 @@ type ownCtx struct {
 // ctxMore is the part of an ownCtx that a request rarely needs: it is
 // made only then.
 type ctxMore struct {
-	err    error        // the error, when errCode is errOther
+	err    error        // the error, when ended is errOther; set before it
 	kids   []*ownCtx    // contexts of ours ending with this one, after kid
 	afters []*afterFunc // run once, when done is closed, unless stopped
 }
 
 // errCode is why an ownCtx ended: the two errors of package context
-// take no room; any other is kept in ctxMore.
-type errCode uint8
+// take no room; any other is kept in ctxMore. It is atomic so that Err,
+// which every policy on a request's way asks, takes no lock.
+type errCode = uint32
 
 const (
 	errNone errCode = iota
@@ -99,9 +99,9 @@ func (c *ownCtx) moreLocked() *ctxMore {
 	return c.more
 }
 
-// errLocked returns the error c ended with, or nil; c.mu is held.
-func (c *ownCtx) errLocked() error {
-	switch c.errCode {
+// loadErr returns the error c ended with, or nil.
+func (c *ownCtx) loadErr() error {
+	switch c.ended.Load() {
 	case errNone:
 		return nil
 	case errCanceled:
@@ -116,11 +116,12 @@ func (c *ownCtx) errLocked() error {
 func (c *ownCtx) setErrLocked(err error) {
 	switch err {
 	case context.Canceled:
-		c.errCode = errCanceled
+		c.ended.Store(errCanceled)
 	case context.DeadlineExceeded:
-		c.errCode = errDeadline
+		c.ended.Store(errDeadline)
 	default:
-		c.moreLocked().err, c.errCode = err, errOther
+		c.moreLocked().err = err
+		c.ended.Store(errOther)
 	}
 }
 
@@ -148,7 +149,7 @@ func (c *ownCtx) link(parent context.Context) {
 // no allocation.
 func (c *ownCtx) adopt(kid *ownCtx) {
 	c.mu.Lock()
-	if err := c.errLocked(); err != nil {
+	if err := c.loadErr(); err != nil {
 		c.mu.Unlock()
 		kid.end(err)
 		return
@@ -202,17 +203,13 @@ func (c *ownCtx) Done() <-chan struct{} {
 
 func (c *ownCtx) Value(key any) any { return c.parent.Value(key) }
 
-func (c *ownCtx) Err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.errLocked()
-}
+func (c *ownCtx) Err() error { return c.loadErr() }
 
 // end closes the context with err, unless it has ended already, and then
 // ends its kids and runs the registered functions, outside the lock.
 func (c *ownCtx) end(err error) {
 	c.mu.Lock()
-	if c.errCode != errNone {
+	if c.ended.Load() != errNone {
 		c.mu.Unlock()
 		return
 	}
@@ -223,8 +220,8 @@ func (c *ownCtx) end(err error) {
 		c.done = closedChan
 		c.hasDone.Store(true)
 	}
-	kid, first, n := c.kid, c.first, c.nFirst
-	c.kid, c.first, c.nFirst = nil, [2]func(){}, 0
+	kid, first := c.kid, c.first
+	c.kid, c.first = nil, [2]func(){}
 	var kids []*ownCtx
 	var afters []*afterFunc
 	if m := c.more; m != nil {
@@ -238,8 +235,10 @@ func (c *ownCtx) end(err error) {
 	for _, k := range kids {
 		k.end(err)
 	}
-	for _, f := range first[:n] {
-		f()
+	for _, f := range first {
+		if f != nil {
+			f()
+		}
 	}
 	for _, f := range afters {
 		f.f()
@@ -258,13 +257,13 @@ func (c *ownCtx) expire() {
 func (c *ownCtx) AfterFunc(f func()) (stop func() bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.errCode != errNone {
+	if c.ended.Load() != errNone {
 		// Package context calls AfterFunc holding the derived context's
 		// lock, which f takes: f must not run on this goroutine.
 		go f()
 		return keptNothing
 	}
-	if int(c.nFirst) < len(c.first) {
+	if i := freeFirst(&c.first); i >= 0 {
 		// The first registrations are kept until c ends, and their stop
 		// does nothing, which spares a closure per derived context.
 		// Package context, the caller here (net/http derives a context
@@ -273,8 +272,7 @@ func (c *ownCtx) AfterFunc(f func()) (stop func() bool) {
 		// that ended before c is ended again by f at no effect: f only
 		// cancels it. So the cost is two small entries held a little
 		// longer, never more.
-		c.first[c.nFirst] = f
-		c.nFirst++
+		c.first[i] = f
 		return keptNothing
 	}
 	af := &afterFunc{f: f}
@@ -290,6 +288,16 @@ func (c *ownCtx) AfterFunc(f func()) (stop func() bool) {
 		m.afters = slices.Delete(m.afters, i, i+1)
 		return true
 	}
+}
+
+// freeFirst returns the index of the first free slot of first, or -1.
+func freeFirst(first *[2]func()) int {
+	for i, f := range first {
+		if f == nil {
+			return i
+		}
+	}
+	return -1
 }
 
 // keptNothing is the stop of a registration it cannot stop.
