@@ -2,10 +2,6 @@ package httpx
 
 import (
 	"context"
-	"sync"
-	"time"
-
-	"github.com/benbjohnson/clock"
 )
 
 // begin derives the attempt's request context from the pipeline's (actx).
@@ -31,7 +27,9 @@ func (ex *exchange) begin(actx context.Context) *ownCtx {
 	if t.attemptTimeout > 0 {
 		a.deadline = t.now().Add(t.attemptTimeout)
 		a.bounded.Store(true)
-		a.timer = t.armTimer(a, t.attemptTimeout, t.clock)
+		if fd, ok := a.timer.(*firstDeadline); !ok || !fd.register(a, &ex.x.own) {
+			a.timer = t.armTimer(a, t.attemptTimeout, t.clock)
+		}
 	}
 	if ex.hedged {
 		ex.enterHedged(a)
@@ -114,50 +112,14 @@ func (ex *exchange) headersIn(a *ownCtx) (expired bool) {
 	}
 	// A pooled timer stopped in time may serve another context at once:
 	// forget it, so that release does not stop it again.
-	expired = !a.timer.Stop()
+	if fd, ok := a.timer.(*firstDeadline); ok {
+		expired = !fd.unregister(a)
+	} else {
+		expired = !a.timer.Stop()
+	}
 	a.timer = nil
 	if !expired {
 		a.bounded.Store(false)
 	}
 	return expired
-}
-
-// deadlineTimer ends a context of ours at its deadline. On the real clock
-// the timers are pooled by their transport, since a timer and its
-// function cost two allocations per request; a pooled timer stays in the
-// synctest bubble of its transport.
-type deadlineTimer struct {
-	timer *time.Timer
-	pool  *sync.Pool
-	ctx   *ownCtx // set before the timer is armed, read when it fires
-}
-
-func (dt *deadlineTimer) fire() { dt.ctx.expire() }
-
-// Stop stops the timer and reports whether it had not fired. Only a timer
-// stopped in time goes back to the pool: one that fired may still be
-// running its function.
-func (dt *deadlineTimer) Stop() bool {
-	if !dt.timer.Stop() {
-		return false
-	}
-	dt.ctx = nil
-	dt.pool.Put(dt)
-	return true
-}
-
-// armTimer starts a timer expiring c after d, on clk (nil: the real
-// clock, pooled).
-func (t *Transport) armTimer(c *ownCtx, d time.Duration, clk clock.Clock) interface{ Stop() bool } {
-	if clk != nil {
-		return clk.AfterFunc(d, c.expire)
-	}
-	if dt, ok := t.timers.Get().(*deadlineTimer); ok {
-		dt.ctx = c
-		dt.timer.Reset(d)
-		return dt
-	}
-	dt := &deadlineTimer{pool: &t.timers, ctx: c}
-	dt.timer = time.AfterFunc(d, dt.fire)
-	return dt
 }

@@ -63,10 +63,11 @@ type extras struct {
 func (ex *exchange) startTimeout() {
 	t, c := ex.t, &ex.x.own
 	c.ex = ex
-	c.deadline = time.Now().Add(t.timeout)
+	now := time.Now()
+	c.deadline = now.Add(t.timeout)
 	c.bounded.Store(true)
 	c.link(ex.ctx)
-	c.timer = t.armTimer(c, t.timeout, nil)
+	t.armTimeout(c, &ex.x.firstCtx, now)
 	ex.ctx, ex.owned = c, true
 }
 

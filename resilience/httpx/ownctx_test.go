@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unsafe"
 
@@ -136,4 +137,38 @@ func TestOwnCtxDone(t *testing.T) {
 		wg.Wait()
 		assert.ErrorIs(t, c.Err(), context.DeadlineExceeded)
 	}
+}
+
+// A first attempt that starts after the shared timer has fired for its
+// expected deadline (and re-armed for Timeout) brings the timer forward
+// to its own deadline. The transport's policies never hold a first
+// attempt back that long; the timer does not rely on it.
+func TestSharedTimerTakesALateFirstAttempt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := &Transport{timeout: 10 * time.Second, attemptTimeout: time.Second}
+		own, first := new(ownCtx), new(ownCtx)
+		start := time.Now()
+		own.deadline = start.Add(tr.timeout)
+		own.bounded.Store(true)
+		own.link(context.Background())
+		tr.armTimeout(own, first, start)
+
+		time.Sleep(1500 * time.Millisecond) // the timer fires for the first attempt that has not started
+		synctest.Wait()
+		require.NoError(t, own.Err())
+		first.link(own)
+		first.deadline = time.Now().Add(tr.attemptTimeout)
+		first.bounded.Store(true)
+		fd, ok := first.timer.(*firstDeadline)
+		require.True(t, ok, "the first attempt's context holds the shared timer")
+		require.True(t, fd.register(first, own))
+
+		<-first.Done()
+		assert.Equal(t, 2500*time.Millisecond, time.Since(start), "the attempt's own deadline")
+		assert.ErrorIs(t, first.Err(), context.DeadlineExceeded)
+		assert.False(t, fd.unregister(first), "its deadline passed")
+		require.NoError(t, own.Err())
+		<-own.Done()
+		assert.Equal(t, 10*time.Second, time.Since(start), "then Timeout's")
+	})
 }
