@@ -187,8 +187,7 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 // packages, in a resilience.Pipeline around the same base, without the
 // transport: "floor-policies" on a context that never ends,
 // "floor-policies-deadline" on a fresh context.WithTimeout per request,
-// which is what any per-request deadline costs them (the hedger's
-// context.WithCancel then links to a parent that can end). riprap minus
+// which is what any per-request deadline costs them. riprap minus
 // floor-policies-deadline is what the transport itself adds.
 //
 //	go test -run '^$' -bench TransportOverhead -count 8 ./resilience/httpx/ | benchstat -

@@ -31,8 +31,9 @@ import (
 // Why not context.WithTimeout and context.AfterFunc: per request they
 // cost a timer, a map of children in each parent and three or four
 // objects per link; an attempt context links to the request's context
-// (a parent of ours) with one slice entry, and timers on the real clock
-// are pooled by the transport. See BenchmarkTransportOverhead.
+// (a parent of ours) with one field, timers on the real clock are pooled
+// by the transport, and a request's context shares its timer with its
+// first attempt's (see deadlineTimer). See BenchmarkTransportOverhead.
 type ownCtx struct {
 	parent   context.Context
 	deadline time.Time     // the zero Time when there is no bound of its own
