@@ -109,7 +109,7 @@ func riprapBreakerClosed(b *testing.B) {
 			if err != nil {
 				return
 			}
-			if sinkInt, err = fn(ctx); err != nil {
+			if _, err = fn(ctx); err != nil {
 				p.DoneErr(ctx, err)
 				return
 			}
