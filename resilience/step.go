@@ -49,6 +49,31 @@ type Ticket struct {
 	N   int64
 }
 
+// RunStepper runs next between s.Enter and s.Exit, as the Stepper contract
+// asks of s's Guard, panics included: a Stepper's Guard method can be
+//
+//	func (s *MyStepper) Guard(ctx context.Context, next resilience.Next) error {
+//		return resilience.RunStepper(ctx, s, next)
+//	}
+func RunStepper(ctx context.Context, s Stepper, next Next) error {
+	t, err := s.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	exited := false
+	defer func() {
+		// Only a panic in next (or runtime.Goexit) gets here before Exit;
+		// not recovering lets it continue with its original stack.
+		if !exited {
+			s.Exit(ctx, t, ErrPanicked)
+		}
+	}()
+	err = next.Run(ctx)
+	exited = true // Exit answers for a panic of its own
+	s.Exit(ctx, t, err)
+	return err
+}
+
 // ErrPanicked is the error a [Stepper]'s Exit receives when the call it
 // admitted panicked. It never reaches the caller, who sees the panic.
 var ErrPanicked = errors.New("resilience: the guarded function panicked")

@@ -32,12 +32,7 @@ func (f *inFlight) Exit(context.Context, resilience.Ticket, error) { f.n.Add(-1)
 
 // Guard is Enter, the rest of the pipeline, then Exit, as Stepper asks.
 func (f *inFlight) Guard(ctx context.Context, next resilience.Next) error {
-	t, err := f.Enter(ctx)
-	if err != nil {
-		return err
-	}
-	defer f.Exit(ctx, t, nil) // this Stepper ignores the error, so a panic needs nothing more
-	return next.Run(ctx)
+	return resilience.RunStepper(ctx, f, next)
 }
 
 // A guard whose work is all before and after the call implements Stepper

@@ -42,22 +42,9 @@ func (r *recorder) Exit(_ context.Context, t resilience.Ticket, err error) {
 	*r.log = append(*r.log, fmt.Sprintf("%s exits %d: %v", r.name, t.N, err))
 }
 
-// Guard is the recorder's Guard, written as the Stepper contract says.
+// Guard is the recorder's Guard, as the Stepper contract says.
 func (r *recorder) Guard(ctx context.Context, next resilience.Next) error {
-	t, err := r.Enter(ctx)
-	if err != nil {
-		return err
-	}
-	exited := false
-	defer func() {
-		if !exited {
-			r.Exit(ctx, t, resilience.ErrPanicked)
-		}
-	}()
-	err = next.Run(ctx)
-	exited = true
-	r.Exit(ctx, t, err)
-	return err
+	return resilience.RunStepper(ctx, r, next)
 }
 
 // hidden hides that g is a Stepper, so a pipeline of it takes the general

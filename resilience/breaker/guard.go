@@ -22,6 +22,9 @@ import (
 //
 // A nil *Breaker fails every call with [ErrNilBreaker].
 func (b *Breaker) Guard(ctx context.Context, next resilience.Next) error {
+	// resilience.RunStepper, written out: Enter and Exit called on the
+	// concrete type, not through the interface, save a few ns on every
+	// call of a pipeline that is not all Steppers.
 	t, err := b.Enter(ctx)
 	if err != nil {
 		return err

@@ -100,6 +100,9 @@ func (t *Throttle) Name() string {
 // started nor counted. A panic is counted as a failure and goes on up the
 // caller's stack.
 func (t *Throttle) Guard(ctx context.Context, next resilience.Next) error {
+	// resilience.RunStepper, written out: Enter and Exit called on the
+	// concrete type, not through the interface, save a few ns on every
+	// call of a pipeline that is not all Steppers.
 	tk, err := t.Enter(ctx)
 	if err != nil {
 		return err
