@@ -45,8 +45,8 @@ type Stepper interface {
 // opaque to everyone but the Stepper that made it, which says what Ref
 // and N hold; a pointer in Ref costs no allocation.
 type Ticket struct {
-	Ref any
-	N   int64
+	Ref any   // a reference of the Stepper's choosing (a breaker's: its state, or its probe's permit)
+	N   int64 // a number of the Stepper's choosing (a breaker's: when the call was admitted)
 }
 
 // RunStepper runs next between s.Enter and s.Exit, as the Stepper contract
